@@ -1,0 +1,3 @@
+from ariel_build.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,187 @@
+"""`ariel-build` command line: check, inspect, run, generate."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from ariel_build import __version__
+from ariel_build.errors import ArielError, RunError, UnsupportedOpsError
+
+console = Console(stderr=True)
+out = Console()
+
+
+def _parse_shapes(items: list[str] | None) -> dict[str, tuple[int, ...]]:
+    shapes = {}
+    for item in items or []:
+        name, _, dims = item.partition("=")
+        try:
+            shapes[name] = tuple(int(d) for d in dims.split(","))
+        except ValueError as e:
+            raise ArielError(f"bad --input-shape '{item}'", fix="write NAME=1,3,32,32") from e
+    return shapes
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from ariel_build.frontends import load_model
+    from ariel_build.frontends.listing import list_ops
+
+    ops = list_ops(Path(args.model))
+    try:
+        load_model(args.model, _parse_shapes(args.input_shape))
+        problems: list[tuple[str, str, str]] = []
+    except UnsupportedOpsError as e:
+        problems = e.problems
+    bad = Counter(p[0] for p in problems)
+    table = Table(title=f"{args.model}: {len(ops)} op type(s)")
+    table.add_column("op")
+    table.add_column("nodes", justify="right")
+    table.add_column("status")
+    for op, count in sorted(ops.items()):
+        status = "[red]unsupported[/]" if op in bad else "[green]supported[/]"
+        table.add_row(op, str(count), status)
+    out.print(table)
+    for op, name, why in problems:
+        out.print(f"  [red]✗[/] {op} '{name}': {why}")
+    if problems:
+        out.print(f"[red]{len(bad)} unsupported op type(s): {', '.join(sorted(bad))}[/]")
+        return 1
+    out.print("[green]all ops supported[/]")
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from ariel_build.pipeline import compile_model
+    from ariel_build.report import summary
+
+    model = compile_model(args.model, _parse_shapes(args.input_shape))
+    s = summary(model)
+    table = Table(title=f"{args.model}")
+    for col in ("#", "node", "op", "inputs", "output", "MACs", "params", "arena offset"):
+        table.add_column(col, justify="right" if col in ("#", "MACs", "params") else "left")
+    for k, r in enumerate(s["ops"]):
+        locs = ", ".join(
+            f"{loc['offset']}+{loc['bytes']}" if loc["kind"] == "arena" else loc["kind"] for loc in r["output_locations"]
+        )
+        table.add_row(
+            str(k), r["name"], r["op"], " ".join(str(tuple(x)) for x in r["inputs"][:1]),
+            " ".join(str(tuple(x)) for x in r["outputs"]), f"{r['macs']:,}", f"{r['params']:,}", locs,
+        )
+    out.print(table)
+    out.print(
+        f"MACs {s['macs']:,} · weights {s['weight_bytes']:,} B (flash) · arena {s['arena_bytes']:,} B (RAM)"
+    )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ariel_build.pipeline import compile_model
+    from ariel_build.report import summary
+    from ariel_build.runners.host import HostHarness
+
+    if args.board != "host":
+        raise RunError(f"board '{args.board}' is not available yet", fix="use --board host")
+    if args.cores != 1:
+        raise RunError("multicore runs are not available yet", fix="use --cores 1")
+    model = compile_model(args.model, _parse_shapes(args.input_shape))
+    g = model.graph
+    if len(args.input) != len(g.inputs):
+        raise RunError(
+            f"the model has {len(g.inputs)} input(s) {g.inputs}; {len(args.input)} --input file(s) given",
+            fix="pass one .npy per graph input, in graph-input order",
+        )
+    inputs = []
+    for path, name in zip(args.input, g.inputs, strict=True):
+        try:
+            arr = np.load(path)
+        except (OSError, ValueError) as e:
+            raise RunError(f"cannot read {path}: {e}", fix="give a .npy file (numpy.save)") from e
+        t = g.tensor(name)
+        if arr.size != t.size:
+            raise RunError(f"{path} has shape {arr.shape}; input '{name}' needs {t.shape}")
+        inputs.append(arr.astype(t.dtype.numpy).reshape(t.shape))
+    outdir = Path(args.out)
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ariel-run-") as work:
+        with console.status("building the host harness (cargo)…"):
+            harness = HostHarness({"model": model}, Path(work))
+            harness.build()
+        outputs = harness.run("model", inputs)
+    from ariel_build.codegen.names import snake_case
+
+    for name, arr in zip(dict.fromkeys(g.outputs), outputs, strict=True):
+        np.save(outdir / f"{snake_case(name) if '/' in name else name}.npy", arr)
+    report = summary(model)
+    report.update(
+        board=args.board,
+        cores=args.cores,
+        flash_bytes=model.plan.weight_bytes,
+        per_core_instructions=None,
+        critical_path_instructions=None,
+        outputs=list(dict.fromkeys(g.outputs)),
+    )
+    (outdir / "report.json").write_text(json.dumps(report, indent=2))
+    for name, arr in zip(dict.fromkeys(g.outputs), outputs, strict=True):
+        flat = arr.reshape(-1)
+        shown = np.array2string(flat[:10], precision=4)
+        out.print(f"{name} {tuple(arr.shape)}: {shown}{' …' if flat.size > 10 else ''}")
+    out.print(f"wrote {outdir}/report.json")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from ariel_build.config.generate import generate_for_crate
+
+    generate_for_crate(Path(args.manifest_dir), Path(args.out_dir))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ariel-build", description=__doc__)
+    p.add_argument("--version", action="version", version=f"ariel-build {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def model_cmd(name: str, help_text: str) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help_text)
+        c.add_argument("model", help="an .onnx model file")
+        c.add_argument("--input-shape", action="append", metavar="NAME=D0,D1,…", help="static shape for an input")
+        return c
+
+    model_cmd("check", "list every op of a model as supported or unsupported").set_defaults(func=cmd_check)
+    model_cmd("inspect", "ops, shapes, MACs, params and the arena plan").set_defaults(func=cmd_inspect)
+    run = model_cmd("run", "compile, build and run a model; write outputs and report.json")
+    run.add_argument("--board", default="host")
+    run.add_argument("--cores", type=int, default=1)
+    run.add_argument("--input", action="append", default=[], metavar="FILE.npy", help="one per graph input, in order")
+    run.add_argument("--out", required=True, metavar="DIR")
+    run.set_defaults(func=cmd_run)
+    gen = sub.add_parser("generate", help="(used by build.rs) generate the modules of a firmware crate")
+    gen.add_argument("--manifest-dir", required=True)
+    gen.add_argument("--out-dir", required=True)
+    gen.set_defaults(func=cmd_generate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ArielError as e:
+        console.print(f"[bold red]{e.layer}:[/] {e.render()}", highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Graph → graph transformations, one per file, run in this order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ariel_build.ir import Graph
+from ariel_build.passes.choose_layout import choose_layout
+from ariel_build.passes.eliminate_dead import eliminate_dead
+from ariel_build.passes.eliminate_identity import eliminate_identity
+from ariel_build.passes.fold_batchnorm import fold_batchnorm
+from ariel_build.passes.fold_constants import fold_constants
+from ariel_build.passes.fuse_activation import fuse_activation
+
+PIPELINE: list[tuple[str, Callable[[Graph], Graph]]] = [
+    ("eliminate_identity", eliminate_identity),
+    ("fold_constants", fold_constants),
+    ("fold_batchnorm", fold_batchnorm),
+    ("fuse_activation", fuse_activation),
+    ("eliminate_dead", eliminate_dead),
+    ("choose_layout", choose_layout),
+]
+
+
+def optimize(graph: Graph) -> Graph:
+    for _, run in PIPELINE:
+        graph = run(graph)
+    return graph

@@ -1,0 +1,32 @@
+"""Model file → optimized IR → memory plan → Rust module: the whole build-time pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ariel_build.codegen.rust_module import GeneratedModule, generate_module
+from ariel_build.frontends import load_model
+from ariel_build.ir import Graph
+from ariel_build.passes import optimize
+from ariel_build.plan.memory import MemoryPlan, plan_memory
+
+
+@dataclass
+class CompiledModel:
+    graph: Graph
+    plan: MemoryPlan
+
+
+def compile_model(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None) -> CompiledModel:
+    graph = optimize(load_model(path, input_shapes))
+    return CompiledModel(graph, plan_memory(graph))
+
+
+def emit_module(model: CompiledModel, module_name: str, weights_include: str | None = None) -> GeneratedModule:
+    """`weights_include` defaults to the weights file beside the generated source in OUT_DIR."""
+    from ariel_build.codegen.names import snake_case
+
+    mod = snake_case(module_name)
+    include = weights_include or f'concat!(env!("OUT_DIR"), "/{mod}.weights.bin")'
+    return generate_module(model.graph, model.plan, module_name, include)

@@ -1,0 +1,1 @@
+"""Where every tensor lives (memory plan) and, later, which core runs what (schedule)."""

@@ -1,0 +1,1 @@
+"""Build a harness around generated modules and run it: on the host, in QEMU, or on a board."""

@@ -1,0 +1,152 @@
+"""Host runner: one std harness crate holds many models; each run picks one by name."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ariel_build.errors import BuildError, RunError
+from ariel_build.pipeline import CompiledModel, emit_module
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+KERNELS = REPO_ROOT / "kernels"
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("ARIEL_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "ariel-build"
+    )
+    Path(base).mkdir(parents=True, exist_ok=True)
+    return Path(base)
+
+
+_MAIN = """\
+use std::path::Path;
+
+#[allow(dead_code)]
+mod models {{
+{includes}
+}}
+
+fn read<T: bytemuck::Pod, const N: usize>(dir: &Path, k: usize) -> Box<[T; N]> {{
+    let bytes = std::fs::read(dir.join(format!("input{{k}}.bin"))).expect("input file");
+    let mut out: Box<[T; N]> = vec![T::zeroed(); N].into_boxed_slice().try_into().ok().unwrap();
+    bytemuck::cast_slice_mut::<T, u8>(&mut out[..]).copy_from_slice(&bytes);
+    out
+}}
+
+fn zeros<T: bytemuck::Pod, const N: usize>() -> Box<[T; N]> {{
+    vec![T::zeroed(); N].into_boxed_slice().try_into().ok().unwrap()
+}}
+
+fn write<T: bytemuck::Pod>(dir: &Path, k: usize, data: &[T]) {{
+    std::fs::write(dir.join(format!("output{{k}}.bin")), bytemuck::cast_slice::<T, u8>(data)).expect("output file");
+}}
+
+fn run(model: &str, dir: &Path) {{
+    match model {{
+{arms}
+        other => panic!("unknown model {{other}}"),
+    }}
+}}
+
+fn main() {{
+    let args: Vec<String> = std::env::args().collect();
+    let (model, dir) = (args[1].clone(), std::path::PathBuf::from(&args[2]));
+    std::thread::Builder::new()
+        .stack_size(512 << 20)
+        .spawn(move || run(&model, &dir))
+        .unwrap()
+        .join()
+        .unwrap();
+}}
+"""
+
+
+def _arm(model: CompiledModel, mod: str) -> str:
+    g = model.graph
+    lines = [f'        "{mod}" => {{', f"            let mut arena = Box::new(models::{mod}::Arena::new());"]
+    args = ["&mut arena"]
+    for k, name in enumerate(dict.fromkeys(g.inputs)):
+        t = g.tensor(name)
+        lines.append(f"            let i{k} = read::<{t.dtype.rust}, {t.size}>(dir, {k});")
+        args.append(f"&i{k}")
+    outs = list(dict.fromkeys(g.outputs))
+    for k, name in enumerate(outs):
+        t = g.tensor(name)
+        lines.append(f"            let mut o{k} = zeros::<{t.dtype.rust}, {t.size}>();")
+        args.append(f"&mut o{k}")
+    lines.append(f"            models::{mod}::run({', '.join(args)});")
+    lines += [f"            write(dir, {k}, &o{k}[..]);" for k in range(len(outs))]
+    lines.append("        }")
+    return "\n".join(lines)
+
+
+class HostHarness:
+    """Builds once for a set of compiled models; `run` executes one of them."""
+
+    def __init__(self, models: dict[str, CompiledModel], workdir: Path, release: bool = True) -> None:
+        self.models = models
+        self.workdir = workdir
+        self.release = release
+        self.binary: Path | None = None
+
+    def build(self) -> Path:
+        src = self.workdir / "src"
+        src.mkdir(parents=True, exist_ok=True)
+        includes, arms = [], []
+        for mod, model in self.models.items():
+            gen = emit_module(model, mod, weights_include=f'"{mod}.weights.bin"')
+            (src / f"{mod}.rs").write_text(gen.source)
+            (src / gen.weights_file).write_bytes(gen.weights)
+            includes.append(f'    include!("{mod}.rs");')
+            arms.append(_arm(model, gen.module_name))
+        (src / "main.rs").write_text(_MAIN.format(includes="\n".join(includes), arms="\n".join(arms)))
+        (self.workdir / "Cargo.toml").write_text(
+            '[package]\nname = "ariel-host-harness"\nversion = "0.0.0"\nedition = "2021"\n\n'
+            f'[dependencies]\nariel-kernels = {{ path = "{KERNELS}" }}\nbytemuck = "1.16"\n\n'
+            "[profile.release]\ndebug = false\nopt-level = 3\n\n[workspace]\n"
+        )
+        target = cache_dir() / "host-target"
+        cmd = ["cargo", "build", "--quiet"] + (["--release"] if self.release else [])
+        result = subprocess.run(
+            cmd, cwd=self.workdir, capture_output=True, text=True, env={**os.environ, "CARGO_TARGET_DIR": str(target)}
+        )
+        if result.returncode != 0:
+            raise BuildError(
+                "the generated Rust code did not compile:\n" + result.stderr[-6000:],
+                where=str(self.workdir),
+                fix="this is a bug in ariel-build; please report it with the model",
+            )
+        self.binary = target / ("release" if self.release else "debug") / "ariel-host-harness"
+        # Each harness gets its own copy: several harnesses may share the target directory.
+        own = self.workdir / "harness"
+        own.write_bytes(self.binary.read_bytes())
+        own.chmod(0o755)
+        self.binary = own
+        return own
+
+    def run(self, mod: str, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        if self.binary is None:
+            self.build()
+        assert self.binary is not None
+        g = self.models[mod].graph
+        with tempfile.TemporaryDirectory(dir=self.workdir) as d:
+            io = Path(d)
+            for k, (name, arr) in enumerate(zip(dict.fromkeys(g.inputs), inputs, strict=True)):
+                t = g.tensor(name)
+                if tuple(arr.shape) != t.shape and arr.size != t.size:
+                    raise RunError(f"input {k} ('{name}') has shape {arr.shape}; the model takes {t.shape}")
+                np.ascontiguousarray(arr, dtype=t.dtype.numpy).astype(t.dtype.numpy.newbyteorder("<")).tofile(io / f"input{k}.bin")
+            result = subprocess.run([str(self.binary), mod, str(io)], capture_output=True, text=True)
+            if result.returncode != 0:
+                raise RunError(f"inference of '{mod}' failed on host:\n{result.stderr[-3000:]}")
+            outs = []
+            for k, name in enumerate(dict.fromkeys(g.outputs)):
+                t = g.tensor(name)
+                outs.append(np.fromfile(io / f"output{k}.bin", dtype=t.dtype.numpy.newbyteorder("<")).reshape(t.shape))
+            return outs
