@@ -16,7 +16,7 @@ from rich.table import Table
 from ariel_build import __version__
 from ariel_build.errors import ArielError, RunError, UnsupportedOpsError
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 
@@ -33,7 +33,7 @@ def _parse_shapes(items: list[str] | None) -> dict[str, tuple[int, ...]]:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from ariel_build.frontends import load_model
-    from ariel_build.frontends.listing import list_ops
+    from ariel_build.frontends.onnx import list_ops
 
     ops = list_ops(Path(args.model))
     try:

@@ -11,8 +11,6 @@ from ariel_build.ir import Graph
 def load_model(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None) -> Graph:
     """Import a model file by its extension, with static shapes resolved and unsupported ops reported."""
     path = Path(path)
-    if not path.is_file():
-        raise ModelImportError("model file not found", where=str(path), fix="check the path")
     suffix = path.suffix.lower()
     if suffix == ".onnx":
         from ariel_build.frontends.onnx import load_onnx

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +67,10 @@ def _static_shape(vi: onnx.ValueInfoProto, overrides: dict[str, tuple[int, ...]]
     return tuple(dims)
 
 
-def load_onnx(path: Path, input_shapes: dict[str, tuple[int, ...]]) -> Graph:
+def read_onnx(path: Path) -> onnx.ModelProto:
+    """Parse an ONNX file; a corrupt or empty one is a ModelImportError naming the file."""
+    if not path.is_file():
+        raise ModelImportError("model file not found", where=str(path), fix="check the path")
     try:
         model = onnx.load(str(path))
     except Exception as e:  # protobuf raises several unrelated types for corrupt files
@@ -75,6 +79,18 @@ def load_onnx(path: Path, input_shapes: dict[str, tuple[int, ...]]) -> Graph:
         ) from e
     if not model.graph.node and not model.graph.output:
         raise ModelImportError("the ONNX file holds no graph", where=str(path), fix="re-export the model")
+    return model
+
+
+def list_ops(path: Path) -> Counter[str]:
+    """Op types and their node counts, without importing the model (for `check`)."""
+    return Counter(
+        n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}.{n.op_type}" for n in read_onnx(path).graph.node
+    )
+
+
+def load_onnx(path: Path, input_shapes: dict[str, tuple[int, ...]]) -> Graph:
+    model = read_onnx(path)
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
     g = Graph(name=model.graph.name or path.stem, source=str(path), opset=opset)
 
