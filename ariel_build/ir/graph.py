@@ -110,7 +110,3 @@ class Graph:
             used.update(i for i in n.inputs if i)
             used.update(o for o in n.outputs if o)
         self.tensors = {k: v for k, v in self.tensors.items() if k in used}
-
-    def weight_bytes(self) -> int:
-        used = {i for n in self.nodes for i in n.inputs if i} | set(self.outputs)
-        return sum(t.nbytes for t in self.tensors.values() if t.is_constant and t.name in used)
