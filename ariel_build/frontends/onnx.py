@@ -138,4 +138,4 @@ def _constant_tensor(name: str, data: np.ndarray, path: Path) -> Tensor:
         dtype = DType.from_numpy(data.dtype)
     except ValueError as e:
         raise ModelImportError(f"constant '{name}' has unsupported element type {data.dtype}", where=str(path)) from e
-    return Tensor(name, tuple(int(d) for d in data.shape), dtype, np.ascontiguousarray(data))
+    return Tensor(name, tuple(int(d) for d in data.shape), dtype, np.asarray(data, order="C"))

@@ -47,7 +47,7 @@ def try_fold(node: Node, graph: Graph) -> bool:
         return False
     for name, data, dtype in zip(node.outputs, results, dtypes, strict=False):
         if name:
-            graph.add_tensor(Tensor(name, tuple(int(d) for d in data.shape), dtype, np.ascontiguousarray(data)))
+            graph.add_tensor(Tensor(name, tuple(int(d) for d in data.shape), dtype, np.asarray(data, order="C")))
     return True
 
 

@@ -87,7 +87,7 @@ def plan_memory(graph: Graph) -> MemoryPlan:
         if t.data is not None and name in runtime_reads and name not in loc:
             weights.extend(b"\0" * (align(len(weights)) - len(weights)))
             loc[name] = Location("const", len(weights), t.nbytes)
-            weights.extend(np.ascontiguousarray(t.data, dtype=t.dtype.numpy).astype(t.dtype.numpy.newbyteorder("<")).tobytes())
+            weights.extend(np.asarray(t.data, dtype=t.dtype.numpy, order="C").astype(t.dtype.numpy.newbyteorder("<")).tobytes())
 
     root: dict[str, str] = {}  # view output -> the tensor whose buffer it shares
     for node in graph.nodes:
