@@ -1,0 +1,369 @@
+//! Convolution, NCHW input and output, OIHW weights (`[c_out, c_in / groups, k_h, k_w]`).
+//!
+//! `conv` picks a path: pointwise (1x1, stride 1, no padding: a sum of scaled input planes,
+//! which vectorises) or windowed (any kernel; depthwise is the case of one input channel per
+//! group). The windowed path splits each output plane into its interior, where every tap is
+//! inside the input, and the border, where only the taps `Axis::taps` returns are visited.
+//! `conv_reference` is the plain definition both are tested against.
+
+use core::ops::Range;
+
+use super::act::Act;
+use super::window::{Taps, Window};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Conv {
+    pub batch: usize,
+    pub c_in: usize,
+    pub c_out: usize,
+    pub groups: usize,
+    pub win: Window,
+}
+
+impl Conv {
+    #[inline(always)]
+    fn in_per_group(&self) -> usize {
+        self.c_in / self.groups
+    }
+
+    #[inline(always)]
+    fn out_per_group(&self) -> usize {
+        self.c_out / self.groups
+    }
+
+    /// Weights of one output channel.
+    #[inline(always)]
+    fn filter_len(&self) -> usize {
+        self.in_per_group() * self.win.k_h * self.win.k_w
+    }
+
+    #[inline(always)]
+    fn is_pointwise(&self) -> bool {
+        let w = &self.win;
+        w.k_h == 1
+            && w.k_w == 1
+            && w.stride_h == 1
+            && w.stride_w == 1
+            && w.pad_top + w.pad_left + w.pad_bottom + w.pad_right == 0
+    }
+
+    /// The input planes of the group that output channel `co` of batch item `n` reads.
+    #[inline(always)]
+    fn group_input<'a>(&self, x: &'a [f32], n: usize, co: usize) -> &'a [f32] {
+        let group = co / self.out_per_group();
+        let plane = self.win.in_plane();
+        let first = n * self.c_in + group * self.in_per_group();
+        &x[first * plane..(first + self.in_per_group()) * plane]
+    }
+
+    #[inline(always)]
+    fn filter<'a>(&self, w: &'a [f32], co: usize) -> &'a [f32] {
+        &w[co * self.filter_len()..(co + 1) * self.filter_len()]
+    }
+
+    #[inline(always)]
+    fn output_plane<'a>(&self, y: &'a mut [f32], n: usize, co: usize) -> &'a mut [f32] {
+        let plane = self.win.out_plane();
+        let first = n * self.c_out + co;
+        &mut y[first * plane..(first + 1) * plane]
+    }
+}
+
+/// Computes output channels `channels` (of every batch item) and applies `act`.
+#[inline]
+pub fn conv(
+    p: &Conv,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    channels: Range<usize>,
+    act: Act,
+) {
+    if p.is_pointwise() {
+        pointwise(p, x, w, bias, y, channels, act);
+    } else {
+        windowed(p, x, w, bias, y, channels, act);
+    }
+}
+
+/// 1x1 kernel, stride 1, no padding: each output plane is bias + sum of weighted input planes.
+fn pointwise(
+    p: &Conv,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    channels: Range<usize>,
+    act: Act,
+) {
+    let plane = p.win.in_plane();
+    for n in 0..p.batch {
+        for co in channels.clone() {
+            let xs = p.group_input(x, n, co);
+            let ws = p.filter(w, co);
+            let ys = p.output_plane(y, n, co);
+            ys.fill(bias.map_or(0.0, |b| b[co]));
+            for (xc, &wv) in xs.chunks_exact(plane).zip(ws) {
+                for (yv, &xv) in ys.iter_mut().zip(xc) {
+                    *yv += wv * xv;
+                }
+            }
+            for yv in ys.iter_mut() {
+                *yv = act.apply(*yv);
+            }
+        }
+    }
+}
+
+fn windowed(
+    p: &Conv,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    channels: Range<usize>,
+    act: Act,
+) {
+    let (rows, cols) = (p.win.rows(), p.win.cols());
+    let (inner_rows, inner_cols) = (rows.interior(), cols.interior());
+    let out_w = p.win.out_w;
+    for n in 0..p.batch {
+        for co in channels.clone() {
+            let xs = p.group_input(x, n, co);
+            let ws = p.filter(w, co);
+            let b = bias.map_or(0.0, |b| b[co]);
+            let ys = p.output_plane(y, n, co);
+            for (oh, yrow) in ys.chunks_exact_mut(out_w).enumerate() {
+                let at = |ct: Taps, rt: Taps| act.apply(b + window_dot(p, xs, ws, rt, ct));
+                if inner_rows.contains(&oh) {
+                    let rt = rows.full_taps(oh);
+                    for ow in (0..inner_cols.start).chain(inner_cols.end..out_w) {
+                        yrow[ow] = at(cols.taps(ow), rt);
+                    }
+                    for ow in inner_cols.clone() {
+                        yrow[ow] = at(cols.full_taps(ow), rt);
+                    }
+                } else {
+                    let rt = rows.taps(oh);
+                    for (ow, yv) in yrow.iter_mut().enumerate() {
+                        *yv = at(cols.taps(ow), rt);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Sum over the group's input channels of the taps `rt` x `ct` times the filter.
+#[inline(always)]
+fn window_dot(p: &Conv, xs: &[f32], ws: &[f32], rt: Taps, ct: Taps) -> f32 {
+    let win = &p.win;
+    let mut acc = 0.0;
+    for (xc, wc) in xs
+        .chunks_exact(win.in_plane())
+        .zip(ws.chunks_exact(win.k_h * win.k_w))
+    {
+        for r in 0..rt.count {
+            let xrow = &xc[(rt.start + r * win.dil_h) * win.in_w..];
+            let wrow = &wc[(rt.first + r) * win.k_w..][ct.first..ct.first + ct.count];
+            for (c, &wv) in wrow.iter().enumerate() {
+                acc += xrow[ct.start + c * win.dil_w] * wv;
+            }
+        }
+    }
+    acc
+}
+
+/// The definition: every tap of every output, padding tested tap by tap.
+pub fn conv_reference(
+    p: &Conv,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    channels: Range<usize>,
+    act: Act,
+) {
+    let win = &p.win;
+    let inside = |o: usize, k: usize, stride: usize, dil: usize, pad: usize, size: usize| {
+        let i = (o * stride + k * dil) as isize - pad as isize;
+        (0..size as isize).contains(&i).then_some(i as usize)
+    };
+    for n in 0..p.batch {
+        for co in channels.clone() {
+            let xs = p.group_input(x, n, co);
+            let ws = p.filter(w, co);
+            for oh in 0..win.out_h {
+                for ow in 0..win.out_w {
+                    let mut acc = bias.map_or(0.0, |b| b[co]);
+                    for ci in 0..p.in_per_group() {
+                        for kh in 0..win.k_h {
+                            for kw in 0..win.k_w {
+                                let ih =
+                                    inside(oh, kh, win.stride_h, win.dil_h, win.pad_top, win.in_h);
+                                let iw =
+                                    inside(ow, kw, win.stride_w, win.dil_w, win.pad_left, win.in_w);
+                                if let (Some(ih), Some(iw)) = (ih, iw) {
+                                    let xv = xs[(ci * win.in_h + ih) * win.in_w + iw];
+                                    acc += xv * ws[(ci * win.k_h + kh) * win.k_w + kw];
+                                }
+                            }
+                        }
+                    }
+                    p.output_plane(y, n, co)[oh * win.out_w + ow] = act.apply(acc);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::vec;
+    use std::vec::Vec;
+
+    use super::*;
+
+    /// Deterministic values in [-1, 1) (no rand dependency).
+    fn values(len: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        (0..len)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                (s >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+            })
+            .collect()
+    }
+
+    /// Builds a Conv with ONNX's explicit-pads output size.
+    #[allow(clippy::too_many_arguments)]
+    fn params(
+        batch: usize,
+        c_in: usize,
+        c_out: usize,
+        groups: usize,
+        input: (usize, usize),
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        dil: (usize, usize),
+        pads: [usize; 4], // top, left, bottom, right
+    ) -> Conv {
+        let out = |size: usize, k: usize, s: usize, d: usize, pb: usize, pe: usize| {
+            (size + pb + pe - (k - 1) * d - 1) / s + 1
+        };
+        Conv {
+            batch,
+            c_in,
+            c_out,
+            groups,
+            win: Window {
+                in_h: input.0,
+                in_w: input.1,
+                out_h: out(input.0, kernel.0, stride.0, dil.0, pads[0], pads[2]),
+                out_w: out(input.1, kernel.1, stride.1, dil.1, pads[1], pads[3]),
+                k_h: kernel.0,
+                k_w: kernel.1,
+                stride_h: stride.0,
+                stride_w: stride.1,
+                dil_h: dil.0,
+                dil_w: dil.1,
+                pad_top: pads[0],
+                pad_left: pads[1],
+                pad_bottom: pads[2],
+                pad_right: pads[3],
+            },
+        }
+    }
+
+    /// Runs `conv` and `conv_reference` on the same data and compares every output.
+    fn agree(p: &Conv, channels: Range<usize>, act: Act, with_bias: bool) {
+        let x = values(p.batch * p.c_in * p.win.in_plane(), 1);
+        let w = values(p.c_out * p.filter_len(), 2);
+        let b = values(p.c_out, 3);
+        let bias = with_bias.then_some(&b[..]);
+        let len = p.batch * p.c_out * p.win.out_plane();
+        // NaN marks outputs the kernels must not touch.
+        let (mut fast, mut slow) = (vec![f32::NAN; len], vec![f32::NAN; len]);
+        conv(p, &x, &w, bias, &mut fast, channels.clone(), act);
+        conv_reference(p, &x, &w, bias, &mut slow, channels.clone(), act);
+        for (i, (f, s)) in fast.iter().zip(&slow).enumerate() {
+            let co = i / p.win.out_plane() % p.c_out;
+            if channels.contains(&co) {
+                assert!(
+                    (f - s).abs() <= 1e-5 * (1.0 + s.abs()),
+                    "{p:?} at {i}: {f} vs {s}"
+                );
+            } else {
+                assert!(
+                    f.is_nan() && s.is_nan(),
+                    "{p:?} wrote channel {co} outside {channels:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn pointwise_agrees_with_reference() {
+        let p = params(2, 6, 5, 1, (3, 7), (1, 1), (1, 1), (1, 1), [0; 4]);
+        assert!(p.is_pointwise());
+        agree(&p, 0..5, Act::None, true);
+        agree(&p, 1..4, Act::Relu, false);
+        let grouped = params(1, 6, 4, 2, (5, 5), (1, 1), (1, 1), (2, 2), [0; 4]);
+        agree(
+            &grouped,
+            0..4,
+            Act::Clip {
+                low: 0.0,
+                high: 0.5,
+            },
+            true,
+        );
+    }
+
+    #[test]
+    fn depthwise_agrees_with_reference() {
+        for (stride, pads) in [
+            ((1, 1), [1; 4]),
+            ((2, 2), [0, 0, 1, 1]),
+            ((2, 1), [1, 0, 1, 2]),
+        ] {
+            let p = params(2, 4, 4, 4, (7, 6), (3, 3), stride, (1, 1), pads);
+            assert!(!p.is_pointwise());
+            agree(
+                &p,
+                0..4,
+                Act::Clip {
+                    low: 0.0,
+                    high: 6.0,
+                },
+                true,
+            );
+        }
+        // Channel multiplier 2 and a partial channel range.
+        let p = params(1, 3, 6, 3, (5, 5), (3, 3), (1, 1), (1, 1), [1; 4]);
+        agree(&p, 2..5, Act::Relu, false);
+    }
+
+    #[test]
+    fn general_and_grouped_agree_with_reference() {
+        let cases = [
+            params(1, 3, 4, 1, (9, 8), (3, 3), (2, 2), (1, 1), [1; 4]),
+            params(2, 4, 6, 2, (6, 7), (2, 3), (1, 2), (2, 1), [0, 1, 2, 0]),
+            params(1, 2, 3, 1, (5, 5), (5, 5), (1, 1), (1, 1), [2; 4]),
+            // Kernel as large as the padded input: no interior at all.
+            params(1, 2, 2, 1, (3, 4), (5, 6), (1, 1), (1, 1), [1; 4]),
+            // 1-D convolution: H = 1.
+            params(2, 3, 2, 1, (1, 11), (1, 4), (1, 3), (1, 2), [0, 3, 0, 1]),
+            // 1x1 with stride or padding takes the windowed path.
+            params(1, 3, 2, 1, (5, 6), (1, 1), (2, 2), (1, 1), [1, 0, 0, 1]),
+        ];
+        for p in &cases {
+            agree(p, 0..p.c_out, Act::None, true);
+            agree(p, 1..p.c_out, Act::Sigmoid, false);
+        }
+    }
+}
