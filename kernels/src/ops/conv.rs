@@ -358,8 +358,9 @@ mod tests {
             params(1, 2, 2, 1, (3, 4), (5, 6), (1, 1), (1, 1), [1; 4]),
             // 1-D convolution: H = 1.
             params(2, 3, 2, 1, (1, 11), (1, 4), (1, 3), (1, 2), [0, 3, 0, 1]),
-            // 1x1 with stride or padding takes the windowed path.
-            params(1, 3, 2, 1, (5, 6), (1, 1), (2, 2), (1, 1), [1, 0, 0, 1]),
+            // 1x1 with stride or padding takes the windowed path; pads beyond the kernel give
+            // outputs with no taps at all.
+            params(1, 3, 2, 1, (5, 6), (1, 1), (2, 2), (1, 1), [2, 0, 0, 3]),
         ];
         for p in &cases {
             agree(p, 0..p.c_out, Act::None, true);

@@ -91,7 +91,8 @@ impl Axis {
         let first = self
             .pad_begin
             .saturating_sub(origin)
-            .div_ceil(self.dilation);
+            .div_ceil(self.dilation)
+            .min(self.kernel); // keeps `first..first + count` a valid slice when count is 0
         let limit = self.size + self.pad_begin; // shifted index one past the input
         let end = if limit > origin {
             (limit - origin).div_ceil(self.dilation).min(self.kernel)
