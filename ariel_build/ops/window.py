@@ -74,7 +74,8 @@ class Window:
         return "k::ops::window::Window { " + ", ".join(f"{k}: {v}" for k, v in fields.items()) + " }"
 
 
-def _ints(node: Node, name: str, count: int, default: int) -> list[int]:
+def ints_attr(node: Node, name: str, count: int, default: int) -> list[int]:
+    """A per-axis int list attribute, `count` long."""
     values = [int(v) for v in node.attrs.get(name, [default] * count)]
     if len(values) != count:
         raise OpUnsupported(f"attribute '{name}' has {len(values)} values; expected {count}")
@@ -110,9 +111,9 @@ def window(node: Node, spatial: Shape, kernel: Shape, *, ceil_mode: bool = False
         raise OpUnsupported(f"kernel shape {list(kernel)} does not match {rank} spatial dimensions")
     if min(spatial) < 1:
         raise OpUnsupported(f"empty input (spatial shape {list(spatial)})")
-    strides = _ints(node, "strides", rank, 1)
-    dilations = _ints(node, "dilations", rank, 1)
-    pads = _ints(node, "pads", 2 * rank, 0)
+    strides = ints_attr(node, "strides", rank, 1)
+    dilations = ints_attr(node, "dilations", rank, 1)
+    pads = ints_attr(node, "pads", 2 * rank, 0)
     auto_pad = node.attrs.get("auto_pad", "NOTSET")
     if auto_pad not in AUTO_PADS:
         raise OpUnsupported(f"auto_pad '{auto_pad}' is not one of {', '.join(AUTO_PADS)}")

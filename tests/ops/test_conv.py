@@ -57,6 +57,9 @@ def _macs(case: ModelCase, tmp_path: Path) -> int:
             conv_case("m3", (2, 6, 7, 8), (4, 3, 3, 3), group=2, strides=[1, 2], pads=[1, 1, 1, 1]),
             2 * 4 * 28 * 3 * 9,
         ),
+        # ConvTranspose: every input element times its filter, N*C_in*H*W*(C_out/groups)*kH*kW.
+        (conv_case("m5", (2, 4, 5, 6), (4, 3, 3, 3), op="ConvTranspose", strides=[2, 2]), 2 * 4 * 30 * 3 * 9),
+        (conv_case("m6", (1, 4, 5, 6), (4, 1, 3, 3), op="ConvTranspose", group=2), 4 * 30 * 1 * 9),
         # 1-D, out (17+3-5)//2+1 = 8: 2*5*8*4*3.
         (conv_case("m4", (2, 4, 17), (5, 4, 3), strides=[2], pads=[1, 2], dilations=[2]), 2 * 5 * 8 * 4 * 3),
     ],

@@ -4,7 +4,8 @@
 //! which vectorises) or windowed (any kernel; depthwise is the case of one input channel per
 //! group). The windowed path splits each output plane into its interior, where every tap is
 //! inside the input, and the border, where only the taps `Axis::taps` returns are visited.
-//! `conv_reference` is the plain definition both are tested against.
+//! `conv_reference` is the plain definition both are tested against. `conv_transpose` scatters
+//! each input through the same window geometry; `conv_transpose_reference` gathers.
 
 use core::ops::Range;
 
@@ -218,6 +219,132 @@ pub fn conv_reference(
     }
 }
 
+/// Transposed convolution, weights `[c_in, c_out / groups, k_h, k_w]`. `win` is the forward
+/// convolution it transposes: `in_*` are this op's output sizes and `out_*` its input sizes, so
+/// each input element scatters into the outputs `Axis::taps` gives for it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConvTranspose {
+    pub batch: usize,
+    pub c_in: usize,
+    pub c_out: usize,
+    pub groups: usize,
+    pub win: Window,
+}
+
+impl ConvTranspose {
+    /// Filter from input channel `ci` to output channel `co` (`[k_h, k_w]`).
+    #[inline(always)]
+    fn filter<'a>(&self, w: &'a [f32], ci: usize, co: usize) -> &'a [f32] {
+        let taps = self.win.k_h * self.win.k_w;
+        let index = ci * (self.c_out / self.groups) + co % (self.c_out / self.groups);
+        &w[index * taps..(index + 1) * taps]
+    }
+
+    /// Input channels that feed output channel `co`.
+    #[inline(always)]
+    fn group_channels(&self, co: usize) -> Range<usize> {
+        let per_group = self.c_in / self.groups;
+        let group = co / (self.c_out / self.groups);
+        group * per_group..(group + 1) * per_group
+    }
+}
+
+/// Computes output channels `channels` (of every batch item) and applies `act`.
+#[inline]
+pub fn conv_transpose(
+    p: &ConvTranspose,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    channels: Range<usize>,
+    act: Act,
+) {
+    let win = &p.win;
+    let (rows, cols) = (win.rows(), win.cols());
+    let (x_plane, y_plane) = (win.out_plane(), win.in_plane());
+    for n in 0..p.batch {
+        for co in channels.clone() {
+            let first = (n * p.c_out + co) * y_plane;
+            let ys = &mut y[first..first + y_plane];
+            ys.fill(bias.map_or(0.0, |b| b[co]));
+            for ci in p.group_channels(co) {
+                let first = (n * p.c_in + ci) * x_plane;
+                let xs = &x[first..first + x_plane];
+                let wc = p.filter(w, ci, co);
+                for (ih, xrow) in xs.chunks_exact(win.out_w).enumerate() {
+                    let rt = rows.taps(ih);
+                    for (iw, &xv) in xrow.iter().enumerate() {
+                        let ct = cols.taps(iw);
+                        for r in 0..rt.count {
+                            let yrow = &mut ys[(rt.start + r * win.dil_h) * win.in_w..];
+                            let wrow =
+                                &wc[(rt.first + r) * win.k_w..][ct.first..ct.first + ct.count];
+                            for (c, &wv) in wrow.iter().enumerate() {
+                                yrow[ct.start + c * win.dil_w] += xv * wv;
+                            }
+                        }
+                    }
+                }
+            }
+            for yv in ys.iter_mut() {
+                *yv = act.apply(*yv);
+            }
+        }
+    }
+}
+
+/// The definition: each output gathers the inputs whose taps reach it, tested tap by tap.
+pub fn conv_transpose_reference(
+    p: &ConvTranspose,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    channels: Range<usize>,
+    act: Act,
+) {
+    let win = &p.win;
+    // Input index whose tap k reaches output o, if any.
+    let source = |o: usize, k: usize, stride: usize, dil: usize, pad: usize, size: usize| {
+        let t = (o + pad) as isize - (k * dil) as isize;
+        (t >= 0 && (t as usize).is_multiple_of(stride) && (t as usize / stride) < size)
+            .then(|| t as usize / stride)
+    };
+    for n in 0..p.batch {
+        for co in channels.clone() {
+            for oh in 0..win.in_h {
+                for ow in 0..win.in_w {
+                    let mut acc = bias.map_or(0.0, |b| b[co]);
+                    for ci in p.group_channels(co) {
+                        let wc = p.filter(w, ci, co);
+                        for kh in 0..win.k_h {
+                            for kw in 0..win.k_w {
+                                let ih =
+                                    source(oh, kh, win.stride_h, win.dil_h, win.pad_top, win.out_h);
+                                let iw = source(
+                                    ow,
+                                    kw,
+                                    win.stride_w,
+                                    win.dil_w,
+                                    win.pad_left,
+                                    win.out_w,
+                                );
+                                if let (Some(ih), Some(iw)) = (ih, iw) {
+                                    let xv =
+                                        x[((n * p.c_in + ci) * win.out_h + ih) * win.out_w + iw];
+                                    acc += xv * wc[kh * win.k_w + kw];
+                                }
+                            }
+                        }
+                    }
+                    y[((n * p.c_out + co) * win.in_h + oh) * win.in_w + ow] = act.apply(acc);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -365,6 +492,69 @@ mod tests {
         for p in &cases {
             agree(p, 0..p.c_out, Act::None, true);
             agree(p, 1..p.c_out, Act::Sigmoid, false);
+        }
+    }
+
+    /// Transposes the window of `params` (sizes of the forward conv) into a ConvTranspose
+    /// whose output may be `extra` rows and columns larger (output_padding).
+    fn transposed(c: &Conv, extra: (usize, usize)) -> ConvTranspose {
+        let mut win = c.win;
+        win.in_h += extra.0;
+        win.in_w += extra.1;
+        ConvTranspose {
+            batch: c.batch,
+            c_in: c.c_out,
+            c_out: c.c_in,
+            groups: c.groups,
+            win,
+        }
+    }
+
+    #[test]
+    fn conv_transpose_agrees_with_reference() {
+        let cases = [
+            (
+                params(1, 3, 4, 1, (9, 8), (3, 3), (2, 2), (1, 1), [1; 4]),
+                (1, 0),
+            ),
+            (
+                params(2, 4, 6, 2, (7, 7), (2, 3), (1, 2), (2, 1), [0, 1, 2, 0]),
+                (0, 1),
+            ),
+            (
+                params(1, 4, 4, 4, (6, 5), (3, 3), (2, 2), (1, 1), [1, 1, 0, 0]),
+                (1, 1),
+            ),
+            (
+                params(2, 3, 2, 1, (1, 11), (1, 4), (1, 3), (1, 2), [0, 3, 0, 1]),
+                (0, 2),
+            ),
+        ];
+        for (c, extra) in &cases {
+            let p = transposed(c, *extra);
+            let x = values(p.batch * p.c_in * p.win.out_plane(), 4);
+            let w = values(p.c_in * p.c_out / p.groups * p.win.k_h * p.win.k_w, 5);
+            let b = values(p.c_out, 6);
+            let len = p.batch * p.c_out * p.win.in_plane();
+            for (channels, bias, act) in [
+                (0..p.c_out, Some(&b[..]), Act::None),
+                (1..p.c_out, None, Act::Relu),
+            ] {
+                let (mut fast, mut slow) = (vec![f32::NAN; len], vec![f32::NAN; len]);
+                conv_transpose(&p, &x, &w, bias, &mut fast, channels.clone(), act);
+                conv_transpose_reference(&p, &x, &w, bias, &mut slow, channels.clone(), act);
+                for (i, (f, s)) in fast.iter().zip(&slow).enumerate() {
+                    let co = i / p.win.in_plane() % p.c_out;
+                    if channels.contains(&co) {
+                        assert!(
+                            (f - s).abs() <= 1e-5 * (1.0 + s.abs()),
+                            "{p:?} at {i}: {f} vs {s}"
+                        );
+                    } else {
+                        assert!(f.is_nan() && s.is_nan(), "{p:?} wrote channel {co}");
+                    }
+                }
+            }
         }
     }
 }
