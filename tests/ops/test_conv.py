@@ -40,6 +40,17 @@ def test_activation_is_fused_into_conv(batch: CaseBatch, case: ModelCase, activa
     assert [(n.op, n.activation) for n in graph.nodes] == [("Conv", activation)]
 
 
+def test_mobilenet_block_folds_and_fuses(batch: CaseBatch) -> None:
+    graph = batch.compiled["mobilenet_block"].graph
+    assert [(n.op, n.activation and n.activation.kind) for n in graph.nodes] == [
+        ("Pad", None),
+        ("Conv", "relu"),
+        ("Conv", "relu"),
+        ("Conv", "relu"),
+        ("GlobalAveragePool", None),
+    ]
+
+
 def _macs(case: ModelCase, tmp_path: Path) -> int:
     graph = compile_model(case.save(tmp_path)).graph
     return sum(lookup(n.op).macs(n, graph) for n in graph.nodes)
