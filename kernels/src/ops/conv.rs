@@ -2,8 +2,9 @@
 //!
 //! `conv` picks a path: pointwise (1x1, stride 1, no padding: a sum of scaled input planes,
 //! which vectorises) or windowed (any kernel; depthwise is the case of one input channel per
-//! group). The windowed path splits each output plane into its interior, where every tap is
-//! inside the input, and the border, where only the taps `Axis::taps` returns are visited.
+//! group). The windowed path splits each output row into its interior columns, whose taps are
+//! all inside the input and which are computed `BLOCK` at a time, and the border columns, where
+//! only the taps `Axis::taps` returns are visited. No inner loop tests for padding.
 //! `conv_reference` is the plain definition both are tested against. `conv_transpose` scatters
 //! each input through the same window geometry; `conv_transpose_reference` gathers.
 
@@ -126,35 +127,38 @@ fn windowed(
     channels: Range<usize>,
     act: Act,
 ) {
-    let (rows, cols) = (p.win.rows(), p.win.cols());
-    let (inner_rows, inner_cols) = (rows.interior(), cols.interior());
-    let out_w = p.win.out_w;
+    let win = &p.win;
+    let (rows, cols) = (win.rows(), win.cols());
+    let inner = cols.interior();
     for n in 0..p.batch {
         for co in channels.clone() {
             let xs = p.group_input(x, n, co);
             let ws = p.filter(w, co);
             let b = bias.map_or(0.0, |b| b[co]);
             let ys = p.output_plane(y, n, co);
-            for (oh, yrow) in ys.chunks_exact_mut(out_w).enumerate() {
-                let at = |ct: Taps, rt: Taps| act.apply(b + window_dot(p, xs, ws, rt, ct));
-                if inner_rows.contains(&oh) {
-                    let rt = rows.full_taps(oh);
-                    for ow in (0..inner_cols.start).chain(inner_cols.end..out_w) {
-                        yrow[ow] = at(cols.taps(ow), rt);
+            for (oh, yrow) in ys.chunks_exact_mut(win.out_w).enumerate() {
+                let rt = rows.taps(oh);
+                for ow in (0..inner.start).chain(inner.end..win.out_w) {
+                    yrow[ow] = act.apply(b + window_dot(p, xs, ws, rt, cols.taps(ow)));
+                }
+                let (blocks, rest) = yrow[inner.clone()].as_chunks_mut::<BLOCK>();
+                for (k, out) in blocks.iter_mut().enumerate() {
+                    let sums = interior_dots::<BLOCK>(p, xs, ws, rt, inner.start + k * BLOCK);
+                    for (yv, s) in out.iter_mut().zip(sums) {
+                        *yv = act.apply(b + s);
                     }
-                    for ow in inner_cols.clone() {
-                        yrow[ow] = at(cols.full_taps(ow), rt);
-                    }
-                } else {
-                    let rt = rows.taps(oh);
-                    for (ow, yv) in yrow.iter_mut().enumerate() {
-                        *yv = at(cols.taps(ow), rt);
-                    }
+                }
+                let first = inner.end - rest.len();
+                for (k, yv) in rest.iter_mut().enumerate() {
+                    *yv = act.apply(b + interior_dots::<1>(p, xs, ws, rt, first + k)[0]);
                 }
             }
         }
     }
 }
+
+/// Interior output columns computed together: independent sums that share each weight load.
+const BLOCK: usize = 4;
 
 /// Sum over the group's input channels of the taps `rt` x `ct` times the filter.
 #[inline(always)]
@@ -170,6 +174,42 @@ fn window_dot(p: &Conv, xs: &[f32], ws: &[f32], rt: Taps, ct: Taps) -> f32 {
             let wrow = &wc[(rt.first + r) * win.k_w..][ct.first..ct.first + ct.count];
             for (c, &wv) in wrow.iter().enumerate() {
                 acc += xrow[ct.start + c * win.dil_w] * wv;
+            }
+        }
+    }
+    acc
+}
+
+/// `window_dot` of the `N` interior columns from `ow` on (all their column taps are inside).
+#[inline(always)]
+fn interior_dots<const N: usize>(
+    p: &Conv,
+    xs: &[f32],
+    ws: &[f32],
+    rt: Taps,
+    ow: usize,
+) -> [f32; N] {
+    let win = &p.win;
+    let start = ow * win.stride_w - win.pad_left;
+    let mut acc = [0.0; N];
+    for (xc, wc) in xs
+        .chunks_exact(win.in_plane())
+        .zip(ws.chunks_exact(win.k_h * win.k_w))
+    {
+        for r in 0..rt.count {
+            let xrow = &xc[(rt.start + r * win.dil_h) * win.in_w + start..];
+            let wrow = &wc[(rt.first + r) * win.k_w..][..win.k_w];
+            for (c, &wv) in wrow.iter().enumerate() {
+                let xs = &xrow[c * win.dil_w..][..(N - 1) * win.stride_w + 1];
+                if win.stride_w == 1 {
+                    for (a, &xv) in acc.iter_mut().zip(xs) {
+                        *a += xv * wv;
+                    }
+                } else {
+                    for (j, a) in acc.iter_mut().enumerate() {
+                        *a += xs[j * win.stride_w] * wv;
+                    }
+                }
             }
         }
     }
@@ -481,6 +521,10 @@ mod tests {
             params(1, 3, 4, 1, (9, 8), (3, 3), (2, 2), (1, 1), [1; 4]),
             params(2, 4, 6, 2, (6, 7), (2, 3), (1, 2), (2, 1), [0, 1, 2, 0]),
             params(1, 2, 3, 1, (5, 5), (5, 5), (1, 1), (1, 1), [2; 4]),
+            // Wide rows: several interior blocks plus a remainder, strided and dilated.
+            params(1, 3, 4, 1, (6, 23), (3, 3), (2, 2), (1, 2), [1, 2, 1, 2]),
+            params(2, 4, 4, 4, (5, 19), (3, 3), (1, 1), (1, 1), [1; 4]),
+            params(1, 2, 3, 1, (4, 30), (2, 4), (1, 3), (1, 1), [0, 1, 1, 0]),
             // Kernel as large as the padded input: no interior at all.
             params(1, 2, 2, 1, (3, 4), (5, 6), (1, 1), (1, 1), [1; 4]),
             // 1-D convolution: H = 1.

@@ -106,16 +106,6 @@ impl Axis {
         }
     }
 
-    /// All taps of an interior position (see `interior`).
-    #[inline(always)]
-    pub fn full_taps(self, o: usize) -> Taps {
-        Taps {
-            first: 0,
-            count: self.kernel,
-            start: o * self.stride - self.pad_begin,
-        }
-    }
-
     /// Output positions whose taps all land inside the input (a contiguous range).
     #[inline(always)]
     pub fn interior(self) -> Range<usize> {
@@ -197,9 +187,6 @@ mod tests {
                                     assert_eq!((t.first, t.start), (first, start), "{a:?} o={o}");
                                 }
                                 assert_eq!(interior.contains(&o), count == kernel, "{a:?} o={o}");
-                                if count == kernel {
-                                    assert_eq!(a.full_taps(o), t);
-                                }
                             }
                         }
                     }
