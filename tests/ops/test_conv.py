@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ariel_build.ir.graph import Activation
@@ -7,7 +8,7 @@ from ariel_build.ops.base import lookup
 from ariel_build.pipeline import compile_model
 from fixtures.model_case import ModelCase
 from fixtures.ops.conv import cases, conv_case, fused_cases
-from tests.oracle import CaseBatch
+from tests.oracle import CaseBatch, onnxruntime_outputs
 
 # Clip is another op family's; until it is registered, the ReLU6 pairs cannot import.
 CLIP_MISSING = lookup("Clip") is None
@@ -38,6 +39,16 @@ def test_matches_onnxruntime(batch: CaseBatch, name: str) -> None:
 def test_activation_is_fused_into_conv(batch: CaseBatch, case: ModelCase, activation: Activation) -> None:
     graph = batch.compiled[case.name].graph
     assert [(n.op, n.activation) for n in graph.nodes] == [("Conv", activation)]
+
+
+def test_fused_reference_applies_the_activation(batch: CaseBatch) -> None:
+    graph = batch.compiled["conv_relu"].graph
+    (node,) = graph.nodes
+    inputs = [batch.cases["conv_relu"].inputs[0], *(graph.const(i) for i in node.inputs[1:])]
+    (got,) = lookup("Conv").reference(node, graph, inputs)
+    (want,) = onnxruntime_outputs(batch.paths["conv_relu"], batch.cases["conv_relu"].inputs)
+    assert got.min() == 0.0
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
 def test_mobilenet_block_folds_and_fuses(batch: CaseBatch) -> None:
