@@ -9,8 +9,12 @@ RUST_KEYWORDS = {
     "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self",
     "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "async",
     "await", "dyn", "abstract", "become", "box", "do", "final", "macro", "override", "priv", "typeof",
-    "unsized", "virtual", "yield", "try", "gen", "arena", "k", "w",
+    "unsized", "virtual", "yield", "try", "gen",
+    # locals of the generated `run` (arena, weights, kernels crate, scratch)
+    "arena", "a", "w", "k", "scratch",
 }
+# per-op operand locals of the generated code (`x0`, `y1`, ...)
+_OPERAND_LOCAL = re.compile(r"[xy][0-9]+")
 
 
 def snake_case(name: str) -> str:
@@ -20,7 +24,7 @@ def snake_case(name: str) -> str:
         s = "t"
     if s[0].isdigit():
         s = "t_" + s
-    return s + "_" if s in RUST_KEYWORDS else s
+    return s + "_" if s in RUST_KEYWORDS or _OPERAND_LOCAL.fullmatch(s) else s
 
 
 class NameTable:

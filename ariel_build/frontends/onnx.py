@@ -56,6 +56,12 @@ def _static_shape(vi: onnx.ValueInfoProto, overrides: dict[str, tuple[int, ...]]
     for k, d in enumerate(vi.type.tensor_type.shape.dim):
         if d.HasField("dim_value") and d.dim_value > 0:
             dims.append(d.dim_value)
+        elif d.HasField("dim_value"):
+            raise ModelImportError(
+                f"input '{vi.name}' is empty (dimension {k} is 0)",
+                where=str(path),
+                fix="give the input at least one element",
+            )
         elif k == 0:
             dims.append(1)  # a symbolic batch dimension: one sample per inference
         else:

@@ -74,7 +74,7 @@ def plan_memory(graph: Graph) -> MemoryPlan:
     for k, name in enumerate(graph.inputs):
         loc[name] = Location("input", k, graph.tensor(name).nbytes)
     for k, name in enumerate(graph.outputs):
-        if name not in loc:
+        if name not in loc and graph.tensor(name).data is None:  # constant outputs are copied from weights
             loc[name] = Location("output", k, graph.tensor(name).nbytes)
 
     weights = bytearray()

@@ -130,7 +130,8 @@ class HostHarness:
         self.binary = own
         return own
 
-    def run(self, mod: str, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    def run(self, mod: str, inputs: list[np.ndarray], timeout: float | None = None) -> list[np.ndarray]:
+        """`timeout` (seconds) bounds the inference; past it, RunError."""
         if self.binary is None:
             self.build()
         assert self.binary is not None
@@ -142,7 +143,12 @@ class HostHarness:
                 if tuple(arr.shape) != t.shape and arr.size != t.size:
                     raise RunError(f"input {k} ('{name}') has shape {arr.shape}; the model takes {t.shape}")
                 np.ascontiguousarray(arr, dtype=t.dtype.numpy).astype(t.dtype.numpy.newbyteorder("<")).tofile(io / f"input{k}.bin")
-            result = subprocess.run([str(self.binary), mod, str(io)], capture_output=True, text=True)
+            try:
+                result = subprocess.run(
+                    [str(self.binary), mod, str(io)], capture_output=True, text=True, timeout=timeout
+                )
+            except subprocess.TimeoutExpired as e:
+                raise RunError(f"inference of '{mod}' did not finish within {timeout} s") from e
             if result.returncode != 0:
                 raise RunError(f"inference of '{mod}' failed on host:\n{result.stderr[-3000:]}")
             outs = []

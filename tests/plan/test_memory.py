@@ -62,3 +62,12 @@ def test_weights_blob_is_aligned_and_little_endian() -> None:
     assert plan.locations["w2"].offset == 16
     assert plan.weights[:12] == w1.tobytes()
     assert plan.weights[16:24] == w2.astype("<i8").tobytes()
+
+
+def test_constant_graph_output_is_read_from_weights() -> None:
+    g = _chain(["Relu"])
+    g.add_constant("c", np.array([1.5, -2.0], dtype=np.float32))
+    g.outputs = ["t0", "c"]
+    plan = plan_memory(g)
+    assert plan.locations["c"].kind == "const"
+    assert np.frombuffer(plan.weights, dtype="<f4").tolist() == [1.5, -2.0]
