@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -106,8 +108,11 @@ class HostHarness:
             includes.append(f'    include!("{mod}.rs");')
             arms.append(_arm(model, gen.module_name))
         (src / "main.rs").write_text(_MAIN.format(includes="\n".join(includes), arms="\n".join(arms)))
+        # A package (so binary) name per work directory: harnesses built at the same time into the
+        # shared target directory must not overwrite each other's binary before it is moved out.
+        package = "ariel-harness-" + hashlib.sha1(str(self.workdir.resolve()).encode()).hexdigest()[:12]
         (self.workdir / "Cargo.toml").write_text(
-            '[package]\nname = "ariel-host-harness"\nversion = "0.0.0"\nedition = "2021"\n\n'
+            f'[package]\nname = "{package}"\nversion = "0.0.0"\nedition = "2021"\n\n'
             f'[dependencies]\nariel-kernels = {{ path = "{KERNELS}" }}\nbytemuck = "1.16"\n\n'
             "[profile.release]\ndebug = false\nopt-level = 3\n\n[workspace]\n"
         )
@@ -122,11 +127,8 @@ class HostHarness:
                 where=str(self.workdir),
                 fix="this is a bug in ariel-build; please report it with the model",
             )
-        self.binary = target / ("release" if self.release else "debug") / "ariel-host-harness"
-        # Each harness gets its own copy: several harnesses may share the target directory.
         own = self.workdir / "harness"
-        own.write_bytes(self.binary.read_bytes())
-        own.chmod(0o755)
+        shutil.move(target / ("release" if self.release else "debug") / package, own)
         self.binary = own
         return own
 
