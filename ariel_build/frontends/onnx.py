@@ -1,4 +1,4 @@
-"""ONNX → IR: initializers and Constant nodes become constants; shapes are made static."""
+"""ONNX → IR: initializers, Constant nodes and empty inputs become constants; shapes are made static."""
 
 from __future__ import annotations
 
@@ -57,11 +57,7 @@ def _static_shape(vi: onnx.ValueInfoProto, overrides: dict[str, tuple[int, ...]]
         if d.HasField("dim_value") and d.dim_value > 0:
             dims.append(d.dim_value)
         elif d.HasField("dim_value"):
-            raise ModelImportError(
-                f"input '{vi.name}' is empty (dimension {k} is 0)",
-                where=str(path),
-                fix="give the input at least one element",
-            )
+            dims.append(0)  # an empty input: see load_onnx
         elif k == 0:
             dims.append(1)  # a symbolic batch dimension: one sample per inference
         else:
@@ -114,7 +110,11 @@ def load_onnx(path: Path, input_shapes: dict[str, tuple[int, ...]]) -> Graph:
         if vi.name in g.tensors:
             continue  # an initializer listed as input (old exporters): a constant
         dtype = _dtype(vi.type.tensor_type.elem_type, vi.name)
-        g.add_tensor(Tensor(vi.name, _static_shape(vi, input_shapes, path), dtype))
+        shape = _static_shape(vi, input_shapes, path)
+        if 0 in shape:  # no elements, so only one possible value: a constant, not a parameter of `run`
+            g.add_tensor(Tensor(vi.name, shape, dtype, np.zeros(shape, dtype.numpy)))
+            continue
+        g.add_tensor(Tensor(vi.name, shape, dtype))
         g.inputs.append(vi.name)
 
     for k, n in enumerate(model.graph.node):

@@ -101,13 +101,3 @@ def test_run_rejects_input_of_wrong_size(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert "x.npy" in r.stderr and "(2, 3)" in r.stderr
 
-
-def test_empty_input_is_rejected_not_resized(tmp_path: Path) -> None:
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [0, 3])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [0, 3])
-    path = tmp_path / "empty.onnx"
-    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "e", [x], [y])
-    onnx.save(helper.make_model(graph), path)
-    r = ariel("inspect", str(path))
-    assert r.returncode == 2, r.stderr
-    assert "input 'x' is empty (dimension 0 is 0)" in r.stderr and "Traceback" not in r.stderr
