@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ariel_build.errors import RunError
 from ariel_build.pipeline import compile_model
 from ariel_build.runners import host
 from tests.conformance import runner
@@ -98,3 +99,35 @@ def test_comparison_follows_onnx_backend_rules() -> None:
     assert not compare([ints + np.array([0, 1])], [ints], 1e-3, 1e-7).ok  # integers exactly
     assert not compare([ints.astype(np.int32)], [ints], 1e-3, 1e-7).ok  # dtype must match
     assert not compare([ints.reshape(2, 1)], [ints], 1e-3, 1e-7).ok  # shape must match
+
+
+def test_cases_outside_the_product_are_unsupported_with_a_reason() -> None:
+    reasons = {
+        c.name: runner.prepare(c) for c in discover("^test_(identity_sequence|cast_FLOAT16_to_FLOAT)$")
+    }
+    assert {n: (r.status, r.reason) for n, r in reasons.items()} == {  # type: ignore[union-attr]
+        "test_identity_sequence": (Status.UNSUPPORTED, "input of sequence type"),
+        "test_cast_FLOAT16_to_FLOAT": (
+            Status.UNSUPPORTED,
+            "element type FLOAT16 of 'input' is not supported",
+        ),
+    }
+
+
+class _PanickingHarness:
+    def run(self, mod: str, inputs: list[np.ndarray], timeout: float | None = None) -> list[np.ndarray]:
+        raise RunError(
+            f"inference of '{mod}' failed on host:\nthread '<unnamed>' panicked at src/{mod}.rs:9:5:\n"
+            "index out of bounds: the len is 3 but the index is 3\nnote: run with `RUST_BACKTRACE=1`\n"
+        )
+
+
+def test_a_panicking_inference_is_a_crash_with_the_panic_message() -> None:
+    (case,) = discover("^test_relu$")
+    prepared = runner.prepare(case)
+    assert isinstance(prepared, runner.Prepared)
+    result = runner.run_case(_PanickingHarness(), prepared)  # type: ignore[arg-type]
+    assert result.status is Status.CRASH
+    assert result.reason == (
+        "thread '<unnamed>' panicked at src/test_relu.rs:9:5: index out of bounds: the len is 3 but the index is 3"
+    )
