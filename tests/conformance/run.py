@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--write-docs", action="store_true", help=f"write docs/conformance.md and {EXPECTED_PASS.name}"
     )
+    parser.add_argument(
+        "--workdir", type=Path, help="keep the generated harnesses here (default: a temporary directory)"
+    )
     args = parser.parse_args(argv)
     if args.write_docs and args.filter:
         parser.error("--write-docs needs the full run (no --filter)")
@@ -81,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             batch=lambda n: bars.update(builds, tally=f"batch of {n}"),
             ran=ran,
         )
-        results = run_cases(cases, Path(tmp), jobs=args.jobs, batch_size=args.batch_size, progress=hooks)
+        workdir = args.workdir or Path(tmp)
+        results = run_cases(cases, workdir, jobs=args.jobs, batch_size=args.batch_size, progress=hooks)
     _summary(results, console)
     if args.write_docs:
         write_docs(results)
