@@ -9,9 +9,11 @@ from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ariel_build.errors import ArielError
 from tests.conformance.cases import discover
 from tests.conformance.report import EXPECTED_PASS, write_docs, write_expected
 from tests.conformance.runner import Progress as Hooks
@@ -34,7 +36,7 @@ def _summary(results: list[Result], console: Console) -> None:
         for col in ("test", "status", "reason"):
             table.add_column(col, overflow="fold")
         for r in bugs:
-            table.add_row(r.name, f"[{STYLE[r.status]}]{r.status.value}[/]", r.reason[:200])
+            table.add_row(r.name, f"[{STYLE[r.status]}]{r.status.value}[/]", escape(r.reason[:200]))
         console.print(table)
     parts = ", ".join(f"[{STYLE[s]}]{counts.get(s, 0)} {s.value}[/]" for s in Status)
     console.print(f"[bold]{counts.get(Status.PASS, 0)}/{len(results)} passed[/] ({parts})")
@@ -85,7 +87,11 @@ def main(argv: list[str] | None = None) -> int:
             ran=ran,
         )
         workdir = args.workdir or Path(tmp)
-        results = run_cases(cases, workdir, jobs=args.jobs, batch_size=args.batch_size, progress=hooks)
+        try:
+            results = run_cases(cases, workdir, jobs=args.jobs, batch_size=args.batch_size, progress=hooks)
+        except ArielError as e:  # e.g. the kernels crate itself does not build
+            console.print(f"[bold red]{e.layer}[/]: {escape(e.render())}", highlight=False)
+            return 1
     _summary(results, console)
     if args.write_docs:
         write_docs(results)

@@ -115,6 +115,8 @@ def build_harnesses(
                 harness.build()
             except BuildError as e:
                 on_build()
+                if "could not compile `ariel-kernels`" in e.message:
+                    raise  # no case is at fault; bisecting would only repeat it
                 named = _culprits(e.message, set(group))
                 if named:
                     failed.update(named)
