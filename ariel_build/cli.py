@@ -1,4 +1,4 @@
-"""`ariel-build` command line: check, inspect, run, generate."""
+"""`ariel-build` command line: check, inspect, run, setup, generate."""
 
 from __future__ import annotations
 
@@ -70,11 +70,18 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         table.add_column(col, justify="right" if col in ("#", "MACs", "params") else "left")
     for k, r in enumerate(s["ops"]):
         locs = ", ".join(
-            f"{loc['offset']}+{loc['bytes']}" if loc["kind"] == "arena" else loc["kind"] for loc in r["output_locations"]
+            f"{loc['offset']}+{loc['bytes']}" if loc["kind"] == "arena" else loc["kind"]
+            for loc in r["output_locations"]
         )
         table.add_row(
-            str(k), r["name"], r["op"], " ".join(str(tuple(x)) for x in r["inputs"][:1]),
-            " ".join(str(tuple(x)) for x in r["outputs"]), f"{r['macs']:,}", f"{r['params']:,}", locs,
+            str(k),
+            r["name"],
+            r["op"],
+            " ".join(str(tuple(x)) for x in r["inputs"][:1]),
+            " ".join(str(tuple(x)) for x in r["outputs"]),
+            f"{r['macs']:,}",
+            f"{r['params']:,}",
+            locs,
         )
     out.print(table)
     out.print(
@@ -145,6 +152,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_setup(args: argparse.Namespace) -> int:
+    from ariel_build.toolchain import setup
+
+    setup(lambda line: console.print(line, highlight=False, markup=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ariel-build", description=__doc__)
     p.add_argument("--version", action="version", version=f"ariel-build {__version__}")
@@ -153,7 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     def model_cmd(name: str, help_text: str) -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=help_text)
         c.add_argument("model", help="an .onnx model file")
-        c.add_argument("--input-shape", action="append", metavar="NAME=D0,D1,…", help="static shape for an input")
+        c.add_argument(
+            "--input-shape", action="append", metavar="NAME=D0,D1,…", help="static shape for an input"
+        )
         return c
 
     model_cmd("check", "list every op of a model as supported or unsupported").set_defaults(func=cmd_check)
@@ -161,9 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
     run = model_cmd("run", "compile, build and run a model; write outputs and report.json")
     run.add_argument("--board", default="host")
     run.add_argument("--cores", type=int, default=1)
-    run.add_argument("--input", action="append", default=[], metavar="FILE.npy", help="one per graph input, in order")
+    run.add_argument(
+        "--input", action="append", default=[], metavar="FILE.npy", help="one per graph input, in order"
+    )
     run.add_argument("--out", required=True, metavar="DIR")
     run.set_defaults(func=cmd_run)
+    sub.add_parser(
+        "setup", help="install the cross toolchain and QEMU (Debian apt; idempotent)"
+    ).set_defaults(func=cmd_setup)
     gen = sub.add_parser("generate", help="(used by build.rs) generate the modules of a firmware crate")
     gen.add_argument("--manifest-dir", required=True)
     gen.add_argument("--out-dir", required=True)

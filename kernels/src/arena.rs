@@ -66,7 +66,11 @@ pub fn views<'a, const M: usize, const K: usize>(
         let (start, gap) = if offset >= tail.0 {
             tail
         } else {
-            gaps.iter().rev().find(|(start, _)| *start <= offset).copied().unwrap_or((0, &[]))
+            gaps.iter()
+                .rev()
+                .find(|(start, _)| *start <= offset)
+                .copied()
+                .unwrap_or((0, &[]))
         };
         &gap[offset - start..offset - start + len]
     });
@@ -83,7 +87,11 @@ mod tests {
         for (i, b) in bytes.iter_mut().enumerate() {
             *b = i as u8;
         }
-        let ([a, b], [x, y, z]) = views(&mut bytes, [(32, 16), (0, 16)], [(16, 16), (48, 16), (16, 8)]);
+        let ([a, b], [x, y, z]) = views(
+            &mut bytes,
+            [(32, 16), (0, 16)],
+            [(16, 16), (48, 16), (16, 8)],
+        );
         assert_eq!(x[0], 16);
         assert_eq!(y[15], 63);
         assert_eq!(z.len(), 8);
