@@ -1,0 +1,39 @@
+from pathlib import Path
+
+import pytest
+
+from ariel_build.boards import board_names, load_board, parse_board
+from ariel_build.errors import ConfigError
+
+
+def test_every_board_definition_parses() -> None:
+    for name in board_names():
+        board = load_board(name)
+        assert board.cores, name
+        assert (board.target is None) == (board.runner.kind == "host"), name
+
+
+def test_unknown_board_suggests_the_closest_name() -> None:
+    with pytest.raises(ConfigError) as e:
+        load_board("hots")
+    assert "did you mean 'host'" in e.value.render()
+
+
+def test_unknown_key_and_wrong_type_name_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "b.toml"
+    path.write_text('name = "b"\n[[cores]]\narch = "x"\nmhz = 1\nf32_sped = 1.0\n[runner]\nkind = "host"\n')
+    with pytest.raises(ConfigError) as e:
+        parse_board(path)
+    assert "cores[0].f32_sped" in e.value.message and "did you mean 'f32_speed'" in e.value.render()
+    path.write_text('name = "b"\n[[cores]]\narch = "x"\nmhz = "fast"\n[runner]\nkind = "host"\n')
+    with pytest.raises(ConfigError, match="cores\\[0\\].mhz"):
+        parse_board(path)
+
+
+def test_core_count_expands(tmp_path: Path) -> None:
+    path = tmp_path / "b.toml"
+    path.write_text(
+        'name = "b"\n[[cores]]\narch = "m7"\nmhz = 480\ncount = 1\n[[cores]]\narch = "m4"\nmhz = 240\n'
+        'f32_speed = 0.4\n[runner]\nkind = "host"\n'
+    )
+    assert [c.arch for c in parse_board(path).cores] == ["m7", "m4"]
