@@ -1,7 +1,11 @@
 //! One module per operator family; each has a reference path and, where it pays, fast paths.
 pub mod act;
+pub mod concat;
 pub mod conv;
+pub mod gather;
 pub mod pad;
 pub mod pool;
+pub mod resize;
+pub mod transpose;
 pub mod unary;
 pub mod window;

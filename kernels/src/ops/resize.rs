@@ -1,0 +1,125 @@
+//! Resize / Upsample. The generator computes, per axis and output coordinate, the input
+//! coordinate(s) and weight from the coordinate transformation and rounding mode, so the
+//! kernels only look up tables.
+
+/// Nearest neighbour, any rank and element type.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Nearest<'a, const R: usize> {
+    pub in_shape: [usize; R],
+    pub out_shape: [usize; R],
+    /// Source coordinate of every output coordinate: axis 0's table, then axis 1's, ...
+    pub source: &'a [usize],
+}
+
+pub fn nearest<T: Copy, const R: usize>(p: &Nearest<R>, x: &[T], y: &mut [T]) {
+    let Some(last) = R.checked_sub(1) else {
+        return;
+    };
+    let (row, in_row) = (p.out_shape[last], p.in_shape[last]);
+    if row == 0 {
+        return;
+    }
+    let mut tables = [0usize; R]; // start of each axis' table in `source`
+    for axis in 1..R {
+        tables[axis] = tables[axis - 1] + p.out_shape[axis - 1];
+    }
+    let columns = &p.source[tables[last]..tables[last] + row];
+    let mut index = [0usize; R];
+    for yrow in y.chunks_exact_mut(row) {
+        let mut offset = 0;
+        for axis in 0..last {
+            offset = offset * p.in_shape[axis] + p.source[tables[axis] + index[axis]];
+        }
+        let xrow = &x[offset * in_row..(offset + 1) * in_row];
+        for (v, &c) in yrow.iter_mut().zip(columns) {
+            *v = xrow[c];
+        }
+        for axis in (0..last).rev() {
+            index[axis] += 1;
+            if index[axis] < p.out_shape[axis] {
+                break;
+            }
+            index[axis] = 0;
+        }
+    }
+}
+
+/// One axis of a linear resize: output coordinate `o` reads input `low[o]` and `high[o]`
+/// and weighs the latter by `frac[o]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LinearAxis<'a> {
+    pub low: &'a [usize],
+    pub high: &'a [usize],
+    pub frac: &'a [f32],
+}
+
+/// Bilinear over the last two axes of `planes` planes `[in_h, in_w]` (1-D: `in_h = 1`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bilinear<'a> {
+    pub planes: usize,
+    pub in_h: usize,
+    pub in_w: usize,
+    pub rows: LinearAxis<'a>,
+    pub cols: LinearAxis<'a>,
+}
+
+pub fn bilinear(p: &Bilinear, x: &[f32], y: &mut [f32]) {
+    let (in_plane, out_w) = (p.in_h * p.in_w, p.cols.low.len());
+    let out_plane = p.rows.low.len() * out_w;
+    if in_plane == 0 || out_plane == 0 {
+        return;
+    }
+    let cols = p.cols.low.iter().zip(p.cols.high).zip(p.cols.frac);
+    for (xp, yp) in x
+        .chunks_exact(in_plane)
+        .zip(y.chunks_exact_mut(out_plane))
+        .take(p.planes)
+    {
+        let rows = p.rows.low.iter().zip(p.rows.high).zip(p.rows.frac);
+        for (((&r0, &r1), &fr), yrow) in rows.zip(yp.chunks_exact_mut(out_w)) {
+            let top = &xp[r0 * p.in_w..(r0 + 1) * p.in_w];
+            let bottom = &xp[r1 * p.in_w..(r1 + 1) * p.in_w];
+            for (((&c0, &c1), &fc), v) in cols.clone().zip(yrow.iter_mut()) {
+                let upper = top[c0] + (top[c1] - top[c0]) * fc;
+                let lower = bottom[c0] + (bottom[c1] - bottom[c0]) * fc;
+                *v = upper + (lower - upper) * fr;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_doubles_rows_and_columns() {
+        let p = Nearest {
+            in_shape: [2, 2],
+            out_shape: [4, 3],
+            source: &[0, 0, 1, 1, 0, 1, 1],
+        };
+        let mut y = [0u8; 12];
+        nearest(&p, &[1, 2, 3, 4], &mut y);
+        assert_eq!(y, [1, 2, 2, 1, 2, 2, 3, 4, 4, 3, 4, 4]);
+    }
+
+    #[test]
+    fn bilinear_blends_four_neighbours() {
+        let axis = LinearAxis {
+            low: &[0, 0, 1],
+            high: &[1, 1, 1],
+            frac: &[0.0, 0.5, 0.0],
+        };
+        let p = Bilinear {
+            planes: 1,
+            in_h: 2,
+            in_w: 2,
+            rows: axis,
+            cols: axis,
+        };
+        let mut y = [0f32; 9];
+        bilinear(&p, &[0.0, 2.0, 4.0, 6.0], &mut y);
+        assert_eq!(y, [0.0, 1.0, 2.0, 2.0, 3.0, 4.0, 4.0, 5.0, 6.0]);
+    }
+}
