@@ -1,8 +1,10 @@
 //! One module per operator family; each has a reference path and, where it pays, fast paths.
 pub mod act;
+pub mod binary;
 pub mod concat;
 pub mod conv;
 pub mod gather;
+pub mod gemm;
 pub mod pad;
 pub mod pool;
 pub mod resize;
