@@ -4,7 +4,6 @@ pub mod binary;
 pub mod concat;
 pub mod conv;
 pub mod gather;
-pub mod gemm;
 pub mod pad;
 pub mod pool;
 pub mod resize;
