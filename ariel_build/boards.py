@@ -6,7 +6,6 @@ others, for the scheduler), its memory, how the other cores start, and how to ru
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -14,6 +13,8 @@ from typing import Any
 
 import tomlkit
 
+from ariel_build.config.tables import TomlTable as _Table
+from ariel_build.config.tables import did_you_mean as _did_you_mean
 from ariel_build.errors import ConfigError
 
 BOARDS_DIR = Path(__file__).resolve().parent.parent / "board-support" / "boards"
@@ -62,47 +63,6 @@ class Board:
 
 def board_names() -> list[str]:
     return sorted(p.stem for p in BOARDS_DIR.glob("*.toml"))
-
-
-def _did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1)
-    return f"did you mean '{close[0]}'? " if close else ""
-
-
-class _Table:
-    """Reads keys from one TOML table, remembering which were used to reject unknown ones."""
-
-    def __init__(self, data: Any, where: str, context: str) -> None:
-        self.data = data
-        self.where = where
-        self.context = context
-        self.used: set[str] = set()
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., what: str = "") -> Any:
-        self.used.add(key)
-        if key not in self.data:
-            if default is ...:
-                raise ConfigError(
-                    f"missing key '{self.context}{key}'", where=self.where, fix=f"add {key} = {what}"
-                )
-            return default
-        value = self.data[key]
-        value = value.unwrap() if hasattr(value, "unwrap") else value
-        if not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
-            raise ConfigError(
-                f"key '{self.context}{key}' has the wrong type ({type(value).__name__})",
-                where=self.where,
-                fix=f"write {key} = {what}",
-            )
-        return value
-
-    def finish(self, allowed_extra: tuple[str, ...] = ()) -> None:
-        for key in self.data:
-            if key not in self.used and key not in allowed_extra:
-                hint = _did_you_mean(key, sorted(self.used))
-                raise ConfigError(
-                    f"unknown key '{self.context}{key}'", where=self.where, fix=f"{hint}remove or rename it"
-                )
 
 
 def _region(table: _Table, key: str) -> Region | None:

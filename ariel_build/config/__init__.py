@@ -1,0 +1,1 @@
+"""A firmware crate's configuration: `[package.metadata.ariel]` in Cargo.toml and its `ariel.toml`."""
