@@ -4,6 +4,7 @@ pub mod binary;
 pub mod concat;
 pub mod conv;
 pub mod gather;
+pub mod gemm;
 pub mod pad;
 pub mod pool;
 pub mod resize;
