@@ -27,6 +27,13 @@ class TomlTable:
         self.used.add(key)
         if key not in self.data:
             if default is ...:
+                typo = difflib.get_close_matches(key, [str(k) for k in self.data if k not in self.used], n=1)
+                if typo:  # `nmae = ...`: the misspelt key is the better message
+                    raise ConfigError(
+                        f"unknown key '{self.context}{typo[0]}'",
+                        where=self.where,
+                        fix=f"did you mean '{key}'? rename it",
+                    )
                 raise ConfigError(
                     f"missing key '{self.context}{key}'", where=self.where, fix=f"add {key} = {what}"
                 )
