@@ -1,35 +1,240 @@
-"""Elementwise unary f32 ops: y[i] = f(x[i]). Kernel: kernels/src/ops/unary.rs."""
+"""Elementwise unary ops: y[i] = f(x[i]). Kernel: kernels/src/ops/unary.rs (`map` / `map_inplace`
+with the scalar function as a closure; attributes become constants in the closure)."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+import numpy as np
+
 from ariel_build.ir import DType, Graph, Node
-from ariel_build.ops.base import Op, Operands, in_dtype, in_shape, register, require_dtype
+from ariel_build.ops.base import (
+    Op,
+    Operands,
+    OpUnsupported,
+    in_dtype,
+    in_shape,
+    register,
+    require_dtype,
+    rust_f32,
+)
+
+INTS = (DType.I8, DType.U8, DType.I16, DType.U16, DType.I32, DType.U32, DType.I64, DType.U64)
+SIGNED_INTS = tuple(d for d in INTS if d.is_signed)
+NUMERIC = (DType.F32, DType.F64, *INTS)
+
+
+def rust_literal(value: float | int | bool, dtype: DType) -> str:
+    """A Rust literal of `dtype` (bool as 0/1 u8); ±inf and integer extremes by name."""
+    if dtype is DType.F32:
+        return rust_f32(value)
+    if dtype is DType.F64:
+        v = float(value)
+        if np.isnan(v):
+            return "f64::NAN"
+        if np.isinf(v):
+            return "f64::INFINITY" if v > 0 else "f64::NEG_INFINITY"
+        return f"{v!r}_f64"
+    if dtype is DType.BOOL:
+        return "1_u8" if value else "0_u8"
+    v = int(value)
+    info = np.iinfo(dtype.numpy)
+    if v == info.min and v < 0:
+        return f"{dtype.rust}::MIN"
+    return f"{v}_{dtype.rust}"
 
 
 class Unary(Op):
     inplace = True
-    function: str  # name of the scalar function in kernels/src/ops/unary.rs
+    dtypes: ClassVar[tuple[DType, ...]] = (DType.F32,)
+    function: ClassVar[str]  # scalar function in kernels/src/ops/unary.rs
+    attrs: ClassVar[tuple[tuple[str, float], ...]] = ()  # float attributes passed after x, with defaults
+
+    def expr(self, node: Node, graph: Graph, dtype: DType) -> str:
+        """Rust expression of the result for the input value `v`."""
+        args = "".join(f", {rust_f32(float(node.attrs.get(a, d)))}" for a, d in self.attrs)
+        return f"k::ops::unary::{self.function}(v{args})"
+
+    def out_dtype(self, dtype: DType) -> DType:
+        return dtype
 
     def check(self, node: Node, graph: Graph) -> None:
-        require_dtype(node, graph, (DType.F32,))
+        require_dtype(node, graph, self.dtypes)
 
     def infer(self, node: Node, graph: Graph) -> list[tuple[tuple[int, ...], DType]]:
-        return [(in_shape(node, graph), in_dtype(node, graph))]
+        return [(in_shape(node, graph), self.out_dtype(in_dtype(node, graph)))]
+
+    def closure(self, node: Node, graph: Graph) -> str:
+        dtype = in_dtype(node, graph)
+        return f"|v: {dtype.rust}| {self.expr(node, graph, dtype)}"
 
     def emit(self, node: Node, graph: Graph, io: Operands) -> str:
-        return f"k::ops::unary::map({io.inputs[0]}, {io.outputs[0]}, k::ops::unary::{self.function});"
+        return f"k::ops::unary::map({io.inputs[0]}, {io.outputs[0]}, {self.closure(node, graph)});"
 
     def emit_inplace(self, node: Node, graph: Graph, output: str) -> str:
-        return f"k::ops::unary::map_inplace({output}, k::ops::unary::{self.function});"
+        return f"k::ops::unary::map_inplace({output}, {self.closure(node, graph)});"
 
 
-def _unary(op_name: str, function: str) -> None:
-    register(type(op_name, (Unary,), {"name": op_name, "function": function}))
+def _unary(op_name: str, function: str, attrs: tuple[tuple[str, float], ...] = ()) -> None:
+    register(type(op_name, (Unary,), {"name": op_name, "function": function, "attrs": attrs}))
 
 
 for _op, _fn in {
     "Relu": "relu",
     "Sigmoid": "sigmoid",
     "Tanh": "tanh",
+    "Erf": "erf",
+    "Exp": "exp",
+    "Log": "log",
+    "Sqrt": "sqrt",
+    "Reciprocal": "reciprocal",
+    "Floor": "floor",
+    "Ceil": "ceil",
+    "Round": "round",
+    "Sin": "sin",
+    "Cos": "cos",
+    "Tan": "tan",
+    "Asin": "asin",
+    "Acos": "acos",
+    "Atan": "atan",
+    "Sinh": "sinh",
+    "Cosh": "cosh",
+    "Asinh": "asinh",
+    "Acosh": "acosh",
+    "Atanh": "atanh",
+    "Softplus": "softplus",
+    "Softsign": "softsign",
+    "HardSwish": "hard_swish",
+    "Mish": "mish",
 }.items():
     _unary(_op, _fn)
+
+_unary("LeakyRelu", "leaky_relu", (("alpha", 0.01),))
+_unary("Elu", "elu", (("alpha", 1.0),))
+_unary("Celu", "celu", (("alpha", 1.0),))
+_unary("ThresholdedRelu", "thresholded_relu", (("alpha", 1.0),))
+_unary("HardSigmoid", "hard_sigmoid", (("alpha", 0.2), ("beta", 0.5)))
+_unary(
+    "Selu",
+    "selu",
+    (("alpha", 1.6732632423543772848170429916717), ("gamma", 1.0507009873554804934193349852946)),
+)
+
+
+@register
+class Gelu(Unary):
+    name = "Gelu"
+
+    def expr(self, node: Node, graph: Graph, dtype: DType) -> str:
+        approximate = node.attrs.get("approximate", "none")
+        if approximate not in ("none", "tanh"):
+            raise OpUnsupported(f"approximate='{approximate}' (supported: none, tanh)")
+        return f"k::ops::unary::{'gelu' if approximate == 'none' else 'gelu_tanh'}(v)"
+
+    def check(self, node: Node, graph: Graph) -> None:
+        super().check(node, graph)
+        self.expr(node, graph, DType.F32)
+
+
+@register
+class Neg(Unary):
+    name = "Neg"
+    dtypes = (DType.F32, DType.F64, *SIGNED_INTS)
+
+    def expr(self, node: Node, graph: Graph, dtype: DType) -> str:
+        return "-v" if dtype.is_float else "v.wrapping_neg()"
+
+
+@register
+class Abs(Unary):
+    name = "Abs"
+    dtypes = (DType.F32, DType.F64, *INTS)
+
+    def expr(self, node: Node, graph: Graph, dtype: DType) -> str:
+        if dtype.is_float:
+            return "if v < 0.0 { -v } else { v + 0.0 }"  # + 0.0 turns -0.0 into 0.0
+        return "v.wrapping_abs()" if dtype.is_signed else "v"
+
+
+@register
+class Sign(Unary):
+    name = "Sign"
+    dtypes = (DType.F32, *INTS)
+
+    def expr(self, node: Node, graph: Graph, dtype: DType) -> str:
+        if dtype is DType.F32:
+            return "k::ops::unary::sign(v)"
+        return "v.signum()" if dtype.is_signed else f"{dtype.rust}::from(v > 0)"
+
+
+@register
+class IsNaN(Unary):
+    name = "IsNaN"
+
+    def expr(self, node: Node, graph: Graph, dtype: DType) -> str:
+        return "k::ops::unary::is_nan(v)"
+
+    def out_dtype(self, dtype: DType) -> DType:
+        return DType.BOOL
+
+
+@register
+class IsInf(Unary):
+    name = "IsInf"
+
+    def expr(self, node: Node, graph: Graph, dtype: DType) -> str:
+        positive = bool(node.attrs.get("detect_positive", 1))
+        negative = bool(node.attrs.get("detect_negative", 1))
+        return f"k::ops::unary::is_inf(v, {str(positive).lower()}, {str(negative).lower()})"
+
+    def out_dtype(self, dtype: DType) -> DType:
+        return DType.BOOL
+
+
+@register
+class Not(Unary):
+    name = "Not"
+    dtypes = (DType.BOOL,)
+
+    def expr(self, node: Node, graph: Graph, dtype: DType) -> str:
+        return "k::ops::unary::not(v)"
+
+
+@register
+class Clip(Unary):
+    """Bounds from attributes (opset < 11) or constant inputs 1, 2; an absent bound is ±inf (the
+    type's extremes for integers). A Clip after a fusing op becomes its `k::Act::Clip`."""
+
+    name = "Clip"
+    dtypes = NUMERIC
+
+    def runtime_inputs(self, node: Node, graph: Graph) -> list[int]:
+        return [0]
+
+    def bounds(self, node: Node, graph: Graph) -> tuple[float | int, float | int]:
+        dtype = in_dtype(node, graph)
+        info = np.finfo(dtype.numpy) if dtype.is_float else np.iinfo(dtype.numpy)
+        low: float | int = -np.inf if dtype.is_float else int(info.min)
+        high: float | int = np.inf if dtype.is_float else int(info.max)
+        if graph.opset < 11:
+            return node.attrs.get("min", low), node.attrs.get("max", high)
+        found = []
+        for i, default in ((1, low), (2, high)):
+            if not node.input(i):
+                found.append(default)
+                continue
+            value = graph.const(node.input(i))
+            if value is None:
+                raise OpUnsupported(f"the {'min' if i == 1 else 'max'} bound (input {i}) must be a constant")
+            if value.size != 1:
+                raise OpUnsupported(f"the bound (input {i}) must hold one element, not {value.size}")
+            found.append(value.reshape(-1)[0].item())
+        return found[0], found[1]
+
+    def check(self, node: Node, graph: Graph) -> None:
+        super().check(node, graph)
+        self.bounds(node, graph)
+
+    def expr(self, node: Node, graph: Graph, dtype: DType) -> str:
+        low, high = self.bounds(node, graph)
+        return f"k::ops::unary::clip(v, {rust_literal(low, dtype)}, {rust_literal(high, dtype)})"
