@@ -32,8 +32,7 @@ def _parse_shapes(items: list[str] | None) -> dict[str, tuple[int, ...]]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from ariel_build.frontends import load_model
-    from ariel_build.frontends.onnx import list_ops
+    from ariel_build.frontends import list_ops, load_model
 
     ops = list_ops(Path(args.model))
     try:

@@ -41,3 +41,17 @@ class CaseBatch:
                 np.testing.assert_allclose(g, w, rtol=case.rtol, atol=case.atol, err_msg=f"{name} output {k}")
             else:
                 np.testing.assert_array_equal(g, w, err_msg=f"{name} output {k}")
+
+
+def tflite_micro_outputs(model_path: Path, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    """Outputs of the TFLite Micro reference interpreter (the `tflite-micro` wheel)."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    from ariel_build.frontends.tflite import read_tflite
+
+    n_outputs = read_tflite(model_path).Subgraphs(0).OutputsLength()
+    interpreter = runtime.Interpreter.from_file(str(model_path))
+    for k, x in enumerate(inputs):
+        interpreter.set_input(x, k)
+    interpreter.invoke()
+    return [interpreter.get_output(k) for k in range(n_outputs)]

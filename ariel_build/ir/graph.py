@@ -62,6 +62,8 @@ class Graph:
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     opset: int = 13
+    # node name → op type in the source format, where it differs (TFLite CONV_2D → Conv, Transpose…)
+    source_ops: dict[str, str] = field(default_factory=dict)
 
     def tensor(self, name: str) -> Tensor:
         return self.tensors[name]

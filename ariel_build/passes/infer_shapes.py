@@ -13,6 +13,7 @@ def infer_shapes(graph: Graph) -> Graph:
     unresolved: set[str] = set()
     kept = []
     for node in graph.nodes:
+        n_problems = len(problems)
         op = lookup(node.op)
         if "__unsupported__" in node.attrs:
             problems.append((node.op, node.name, node.attrs["__unsupported__"]))
@@ -41,6 +42,9 @@ def infer_shapes(graph: Graph) -> Graph:
                         graph.add_tensor(Tensor(name, tuple(int(d) for d in shape), dtype))
                 kept.append(node)
                 continue
+        if len(problems) > n_problems and node.name in graph.source_ops:
+            op_type, name, why = problems[-1]
+            problems[-1] = (graph.source_ops[node.name], name, f"{why} ({op_type})" if op_type != why else why)
         unresolved.update(o for o in node.outputs if o)
         kept.append(node)
     if problems:

@@ -1,0 +1,501 @@
+"""TFLite flatbuffer → IR.
+
+TFLite activations are NHWC; the IR is NCHW (docs/architecture.md). Every 4-D activation is
+therefore held as NCHW inside the graph: a 4-D graph input gets a Transpose to NCHW, a 4-D graph
+output one back, and ops whose meaning depends on the axis order (Reshape, FullyConnected, Mean,
+Concatenation, Pad, Softmax) translate their axes or go through NHWC explicitly.
+Constant weights stored as int8/float16 in float models (weight-only quantization) are dequantized
+at import.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ariel_build.errors import ModelImportError
+from ariel_build.ir import DType, Graph, Node, Tensor
+from ariel_build.passes.infer_shapes import infer_shapes
+
+NHWC_TO_NCHW = (0, 3, 1, 2)
+NCHW_TO_NHWC = (0, 2, 3, 1)
+NHWC_AXIS_IN_NCHW = {0: 0, 1: 2, 2: 3, 3: 1}
+
+# TensorType enum of the TFLite schema.
+TENSOR_TYPES = {
+    0: DType.F32,
+    2: DType.I32,
+    3: DType.U8,
+    4: DType.I64,
+    6: DType.BOOL,
+    7: DType.I16,
+    9: DType.I8,
+}
+FLOAT16 = 1
+
+# ActivationFunctionType enum: fused activation → (ONNX op, extra constant inputs).
+FUSED_ACTIVATIONS: dict[int, tuple[str, tuple[float, float] | None]] = {
+    1: ("Relu", None),
+    2: ("Clip", (-1.0, 1.0)),
+    3: ("Clip", (0.0, 6.0)),
+    4: ("Tanh", None),
+}
+
+
+def _import_tflite() -> Any:
+    try:
+        import tflite
+    except ImportError as e:  # pragma: no cover - a dependency of the package
+        raise ModelImportError("the 'tflite' package is missing", fix="pip install tflite") from e
+    return tflite
+
+
+def _op_name(model: Any, op: Any) -> str:
+    from tflite.utils import BUILTIN_OPCODE2NAME
+
+    code = model.OperatorCodes(op.OpcodeIndex())
+    builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+    if builtin == 32:  # CUSTOM
+        return "CUSTOM." + (code.CustomCode() or b"?").decode()
+    return BUILTIN_OPCODE2NAME.get(builtin, f"BUILTIN_{builtin}")
+
+
+def read_tflite(path: Path) -> Any:
+    tflite = _import_tflite()
+    try:
+        buf = path.read_bytes()
+    except OSError as e:
+        raise ModelImportError(f"cannot read the model: {e.strerror}", where=str(path)) from e
+    if len(buf) < 8 or buf[4:8] != b"TFL3":
+        raise ModelImportError(
+            "not a TFLite flatbuffer (no TFL3 identifier)",
+            where=str(path),
+            fix="export the model with the TFLite converter",
+        )
+    try:
+        model = tflite.Model.GetRootAsModel(buf, 0)
+        if model.SubgraphsLength() < 1:
+            raise ValueError("no subgraph")
+        model.Subgraphs(0).TensorsLength()
+    except Exception as e:  # flatbuffers raises assorted errors on corrupt data
+        raise ModelImportError(f"corrupt TFLite model ({e})", where=str(path)) from e
+    return model
+
+
+def list_ops(path: Path) -> Counter[str]:
+    model = read_tflite(path)
+    sg = model.Subgraphs(0)
+    return Counter(_op_name(model, sg.Operators(i)) for i in range(sg.OperatorsLength()))
+
+
+class _Importer:
+    def __init__(self, model: Any, path: Path) -> None:
+        self.model = model
+        self.path = path
+        self.sg = model.Subgraphs(0)
+        self.g = Graph(name=path.stem, source=str(path), opset=13)
+        self.names: dict[int, str] = {}  # TFLite tensor index → IR tensor name (NCHW when 4-D)
+        self.taken: set[str] = set()  # names of tensors whose shape inference will create
+
+    def unique(self, base: str) -> str:
+        name, i = base, 0
+        while name in self.taken or name in self.g.tensors:
+            i += 1
+            name = f"{base}_{i}"
+        self.taken.add(name)
+        return name
+
+    # --- tensors ---------------------------------------------------------------------------
+
+    def tensor_name(self, index: int) -> str:
+        return self.names[index]
+
+    def shape(self, index: int) -> tuple[int, ...]:
+        return (
+            tuple(int(d) for d in self.sg.Tensors(index).ShapeAsNumpy())
+            if self.sg.Tensors(index).ShapeLength()
+            else ()
+        )
+
+    def constant_data(self, index: int) -> np.ndarray | None:
+        t = self.sg.Tensors(index)
+        raw = self.model.Buffers(t.Buffer()).DataAsNumpy()
+        if isinstance(raw, int) or raw.size == 0:
+            return None
+        ttype = t.Type()
+        if ttype == FLOAT16:
+            data = np.frombuffer(raw.tobytes(), np.float16).astype(np.float32)
+        elif ttype in TENSOR_TYPES:
+            data = np.frombuffer(raw.tobytes(), TENSOR_TYPES[ttype].numpy)
+        else:
+            raise ModelImportError(
+                f"tensor '{t.Name().decode()}' has unsupported type {ttype}", where=str(self.path)
+            )
+        return data.reshape(self.shape(index)).copy()
+
+    def dequantized(self, index: int) -> np.ndarray | None:
+        """A constant as float32: int8 weights of float ops are scaled (weight-only quantization)."""
+        data = self.constant_data(index)
+        if data is None or data.dtype == np.float32:
+            return data
+        q = self.sg.Tensors(index).Quantization()
+        if q is None or q.ScaleLength() == 0:
+            return data
+        scale = q.ScaleAsNumpy().astype(np.float32)
+        zero = q.ZeroPointAsNumpy().astype(np.float32) if q.ZeroPointLength() else np.zeros_like(scale)
+        axis = q.QuantizedDimension()
+        bshape = [1] * data.ndim
+        if scale.size > 1:
+            bshape[axis] = scale.size
+        return ((data.astype(np.float32) - zero.reshape(bshape)) * scale.reshape(bshape)).astype(np.float32)
+
+    def value(self, index: int, *, float_const: bool = True) -> str:
+        """IR name of an op input, importing constants on first use."""
+        if index in self.names:
+            return self.names[index]
+        data = self.dequantized(index) if float_const else self.constant_data(index)
+        if data is None:
+            raise ModelImportError(f"tensor {index} is read before it is written", where=str(self.path))
+        name = self.const(data, self.label(index))
+        self.names[index] = name
+        return name
+
+    def const(self, data: np.ndarray, base: str) -> str:
+        name = self.unique(base)
+        self.g.add_tensor(Tensor(name, tuple(data.shape), DType.from_numpy(data.dtype), data))
+        return name
+
+    def label(self, index: int) -> str:
+        return self.sg.Tensors(index).Name().decode(errors="replace").split(";")[0] or f"t{index}"
+
+    # --- nodes -----------------------------------------------------------------------------
+
+    def node(self, op: str, inputs: list[str], name: str, output: str | None = None, **attrs: Any) -> str:
+        out = output or self.unique(f"{name}_{op.lower()}")
+        self.g.nodes.append(Node(op, name, inputs, [out], attrs))
+        return out
+
+    def to_nhwc(self, name: str, label: str) -> str:
+        return self.node("Transpose", [name], f"{label}/to_nhwc", perm=list(NCHW_TO_NHWC))
+
+    def to_nchw(self, name: str, label: str, output: str | None = None) -> str:
+        return self.node("Transpose", [name], f"{label}/to_nchw", output, perm=list(NHWC_TO_NCHW))
+
+    def define(self, index: int, name: str) -> None:
+        self.names[index] = name
+
+    def output_name(self, index: int) -> str:
+        name = self.unique(self.label(index))
+        self.names[index] = name
+        return name
+
+    def activation(self, x: str, fused: int, label: str, output: str) -> str:
+        """Append the fused activation (if any) so that the result is named `output`."""
+        if fused == 0:
+            return x
+        if fused not in FUSED_ACTIVATIONS:
+            raise _Unsupported(f"fused activation {fused} is not supported")
+        op, bounds = FUSED_ACTIVATIONS[fused]
+        inputs = [x]
+        if bounds:
+            inputs += [
+                self.const(np.float32(bounds[0]), f"{label}/min"),
+                self.const(np.float32(bounds[1]), f"{label}/max"),
+            ]
+        return self.node(op, inputs, f"{label}/{op.lower()}", output)
+
+    def finish_with_activation(
+        self, op: str, inputs: list[str], label: str, out_index: int, fused: int, **attrs: Any
+    ) -> None:
+        final = self.output_name(out_index)
+        if fused == 0:
+            self.node(op, inputs, label, final, **attrs)
+        else:
+            raw = self.node(op, inputs, label, **attrs)
+            self.activation(raw, fused, label, final)
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _options(op: Any, cls_name: str) -> Any:
+    tflite = _import_tflite()
+    table = op.BuiltinOptions()
+    opts = getattr(tflite, cls_name)()
+    if table is not None:
+        opts.Init(table.Bytes, table.Pos)
+    return opts
+
+
+def _padding(code: int) -> str:
+    return "SAME_UPPER" if code == 0 else "VALID"
+
+
+Converter = Callable[[_Importer, Any, list[int], list[int], str], None]
+CONVERTERS: dict[str, Converter] = {}
+
+
+def converter(*names: str) -> Callable[[Converter], Converter]:
+    def wrap(fn: Converter) -> Converter:
+        for n in names:
+            CONVERTERS[n] = fn
+        return fn
+
+    return wrap
+
+
+def _bias(imp: _Importer, ins: list[int]) -> list[str]:
+    return [imp.value(ins[2])] if len(ins) > 2 and ins[2] >= 0 else []
+
+
+@converter("CONV_2D")
+def _conv(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    o = _options(op, "Conv2DOptions")
+    w = imp.dequantized(ins[1])
+    if w is None:
+        raise _Unsupported("filter must be a constant")
+    cin = imp.shape(ins[0])[3]
+    weights = imp.const(np.ascontiguousarray(w.transpose(0, 3, 1, 2)), f"{label}/weights")
+    imp.finish_with_activation(
+        "Conv", [imp.value(ins[0]), weights, *_bias(imp, ins)], label, outs[0], o.FusedActivationFunction(),
+        kernel_shape=list(w.shape[1:3]), strides=[o.StrideH(), o.StrideW()], auto_pad=_padding(o.Padding()),
+        dilations=[o.DilationHFactor(), o.DilationWFactor()], group=cin // w.shape[3],
+    )  # fmt: skip
+
+
+@converter("DEPTHWISE_CONV_2D")
+def _depthwise(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    o = _options(op, "DepthwiseConv2DOptions")
+    w = imp.dequantized(ins[1])
+    if w is None:
+        raise _Unsupported("filter must be a constant")
+    cin = imp.shape(ins[0])[3]
+    weights = imp.const(np.ascontiguousarray(w.transpose(3, 0, 1, 2)), f"{label}/weights")  # [C*m, 1, kh, kw]
+    imp.finish_with_activation(
+        "Conv", [imp.value(ins[0]), weights, *_bias(imp, ins)], label, outs[0], o.FusedActivationFunction(),
+        kernel_shape=list(w.shape[1:3]), strides=[o.StrideH(), o.StrideW()], auto_pad=_padding(o.Padding()),
+        dilations=[o.DilationHFactor(), o.DilationWFactor()], group=cin,
+    )  # fmt: skip
+
+
+@converter("AVERAGE_POOL_2D", "MAX_POOL_2D")
+def _pool(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    o = _options(op, "Pool2DOptions")
+    kind = "AveragePool" if _op_name(imp.model, op) == "AVERAGE_POOL_2D" else "MaxPool"
+    imp.finish_with_activation(
+        kind, [imp.value(ins[0])], label, outs[0], o.FusedActivationFunction(),
+        kernel_shape=[o.FilterHeight(), o.FilterWidth()], strides=[o.StrideH(), o.StrideW()],
+        auto_pad=_padding(o.Padding()),
+    )  # fmt: skip
+
+
+@converter("FULLY_CONNECTED")
+def _fully_connected(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    o = _options(op, "FullyConnectedOptions")
+    w = imp.dequantized(ins[1])
+    if w is None:
+        raise _Unsupported("weights must be a constant")
+    x = imp.value(ins[0])
+    in_shape = imp.shape(ins[0])
+    if len(in_shape) == 4:
+        x = imp.to_nhwc(x, label)
+    if len(in_shape) != 2:
+        x = imp.node(
+            "Reshape",
+            [x, imp.const(np.array([-1, w.shape[1]], np.int64), f"{label}/shape")],
+            f"{label}/flatten",
+        )
+    out_shape = imp.shape(outs[0])
+    if len(out_shape) == 2:
+        imp.finish_with_activation(
+            "Gemm", [x, imp.const(w, f"{label}/weights"), *_bias(imp, ins)], label, outs[0],
+            o.FusedActivationFunction(), transB=1,
+        )  # fmt: skip
+        return
+    y = imp.node("Gemm", [x, imp.const(w, f"{label}/weights"), *_bias(imp, ins)], label, transB=1)
+    y = imp.activation(y, o.FusedActivationFunction(), label, imp.unique(f"{label}_act"))
+    _reshape_to(imp, y, outs[0], label)
+
+
+def _reshape_to(imp: _Importer, x: str, out_index: int, label: str) -> None:
+    """Reshape an NHWC-ordered (or rank ≠ 4) value into TFLite tensor `out_index`."""
+    shape = imp.shape(out_index)
+    target = imp.const(np.array(shape, np.int64), f"{label}/shape")
+    if len(shape) == 4:
+        nhwc = imp.node("Reshape", [x, target], f"{label}/reshape")
+        imp.to_nchw(nhwc, label, imp.output_name(out_index))
+    else:
+        imp.node("Reshape", [x, target], label, imp.output_name(out_index))
+
+
+@converter("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+def _reshape(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    x = imp.value(ins[0])
+    if len(imp.shape(ins[0])) == 4:
+        x = imp.to_nhwc(x, label)
+    _reshape_to(imp, x, outs[0], label)
+
+
+@converter("SOFTMAX")
+def _softmax(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    beta = _options(op, "SoftmaxOptions").Beta()
+    x = imp.value(ins[0])
+    if beta != 1.0:
+        x = imp.node("Mul", [x, imp.const(np.float32(beta), f"{label}/beta")], f"{label}/beta")
+    axis = 1 if len(imp.shape(ins[0])) == 4 else -1
+    imp.node("Softmax", [x], label, imp.output_name(outs[0]), axis=axis)
+
+
+@converter("ADD", "SUB", "MUL", "DIV")
+def _binary(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    name = _op_name(imp.model, op)
+    opts = _options(
+        op, {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", "DIV": "DivOptions"}[name]
+    )
+    out_rank = len(imp.shape(outs[0]))
+    operands = []
+    for i in ins[:2]:
+        rank = len(imp.shape(i))
+        if out_rank == 4 and rank < 4 or (rank == 4 and i not in imp.names):
+            data = imp.dequantized(i)
+            if data is None:
+                raise _Unsupported("a lower-rank runtime operand of a 4-D op is not supported")
+            data = data.reshape((1,) * (4 - data.ndim) + data.shape).transpose(NHWC_TO_NCHW)
+            operands.append(imp.const(np.ascontiguousarray(data), f"{label}/operand"))
+        else:
+            operands.append(imp.value(i))
+    op_type = {"ADD": "Add", "SUB": "Sub", "MUL": "Mul", "DIV": "Div"}[name]
+    imp.finish_with_activation(op_type, operands, label, outs[0], opts.FusedActivationFunction())
+
+
+@converter("RELU", "RELU6", "RELU_N1_TO_1", "LOGISTIC", "TANH")
+def _activation(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    fused = {"RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3, "TANH": 4}.get(_op_name(imp.model, op))
+    x = imp.value(ins[0])
+    if fused is None:
+        imp.node("Sigmoid", [x], label, imp.output_name(outs[0]))
+    else:
+        imp.activation(x, fused, label, imp.output_name(outs[0]))
+
+
+@converter("CONCATENATION")
+def _concat(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    o = _options(op, "ConcatenationOptions")
+    rank = len(imp.shape(outs[0]))
+    axis = o.Axis() % rank
+    if rank == 4:
+        axis = NHWC_AXIS_IN_NCHW[axis]
+    imp.finish_with_activation(
+        "Concat", [imp.value(i) for i in ins], label, outs[0], o.FusedActivationFunction(), axis=axis
+    )
+
+
+@converter("PAD")
+def _pad(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    pads = imp.constant_data(ins[1])
+    if pads is None:
+        raise _Unsupported("paddings must be a constant")
+    pads = pads.reshape(-1, 2).astype(np.int64)
+    if len(pads) == 4:
+        pads = pads[list(NHWC_TO_NCHW)]
+    onnx_pads = imp.const(np.concatenate([pads[:, 0], pads[:, 1]]), f"{label}/pads")
+    imp.node("Pad", [imp.value(ins[0]), onnx_pads], label, imp.output_name(outs[0]))
+
+
+@converter("MEAN")
+def _mean(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    axes = imp.constant_data(ins[1])
+    if axes is None:
+        raise _Unsupported("axes must be a constant")
+    rank = len(imp.shape(ins[0]))
+    axes = [int(a) % rank for a in axes.reshape(-1)]
+    keep = bool(_options(op, "ReducerOptions").KeepDims())
+    if rank != 4:
+        imp.node(
+            "ReduceMean", [imp.value(ins[0])], label, imp.output_name(outs[0]), axes=axes, keepdims=int(keep)
+        )
+        return
+    nchw_axes = sorted(NHWC_AXIS_IN_NCHW[a] for a in axes)
+    if keep:
+        imp.node(
+            "ReduceMean", [imp.value(ins[0])], label, imp.output_name(outs[0]), axes=nchw_axes, keepdims=1
+        )
+        return
+    y = imp.node("ReduceMean", [imp.value(ins[0])], label, axes=nchw_axes, keepdims=1)
+    _reshape_to(imp, imp.to_nhwc(y, label), outs[0], label)
+
+
+@converter("DEQUANTIZE")
+def _dequantize(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    data = imp.dequantized(ins[0])
+    if data is None or imp.sg.Tensors(ins[0]).Type() not in (FLOAT16, 9, 3):
+        raise _Unsupported("only constant float16/int8 weights can be dequantized so far")
+    if data.ndim == 4:
+        data = np.ascontiguousarray(data.transpose(NHWC_TO_NCHW))
+    imp.names[outs[0]] = imp.const(data, imp.label(outs[0]))
+
+
+def load_tflite(path: Path, input_shapes: dict[str, tuple[int, ...]]) -> Graph:
+    model = read_tflite(path)
+    imp = _Importer(model, path)
+    sg, g = imp.sg, imp.g
+    if input_shapes:
+        raise ModelImportError(
+            "input_shapes are not supported for TFLite models (their shapes are static)",
+            where=str(path),
+            fix="remove input_shapes for this model",
+        )
+    for index in sg.InputsAsNumpy():
+        t = sg.Tensors(index)
+        if t.Type() not in TENSOR_TYPES:
+            raise ModelImportError(
+                f"input '{t.Name().decode()}' has unsupported type {t.Type()}", where=str(path)
+            )
+        name = imp.output_name(int(index))
+        shape = imp.shape(int(index))
+        g.add_tensor(Tensor(name, shape, TENSOR_TYPES[t.Type()]))
+        g.inputs.append(name)
+        if len(shape) == 4:
+            imp.names[int(index)] = imp.to_nchw(name, name)
+    for k in range(sg.OperatorsLength()):
+        op = sg.Operators(k)
+        name = _op_name(model, op)
+        ins = [int(i) for i in op.InputsAsNumpy()] if op.InputsLength() else []
+        outs = [int(i) for i in op.OutputsAsNumpy()]
+        label = imp.label(outs[0]) if outs else f"op{k}"
+        convert = CONVERTERS.get(name)
+        try:
+            if convert is None:
+                raise _Unsupported("no implementation")
+            runtime = [i for i in ins if i in imp.names and g.const(imp.names[i]) is None]
+            if name != "DEQUANTIZE" and any(sg.Tensors(i).Type() != 0 for i in runtime):
+                raise _Unsupported("quantized (integer) execution is not implemented yet")
+            first = len(g.nodes)
+            convert(imp, op, ins, outs, label)
+            g.source_ops.update((n.name, name) for n in g.nodes[first:])
+        except _Unsupported as e:
+            g.nodes.append(
+                Node(name, label, [], [imp.output_name(o) for o in outs], {"__unsupported__": str(e)})
+            )
+    outputs = []
+    for index in sg.OutputsAsNumpy():
+        index = int(index)
+        name = imp.names.get(index)
+        if name is None:
+            raise ModelImportError(f"output tensor {index} is never produced", where=str(path))
+        if len(imp.shape(index)) == 4:
+            label = name
+            internal = imp.unique(f"{name}_nchw")
+            for n in g.nodes:
+                n.outputs = [internal if o == name else o for o in n.outputs]
+                n.inputs = [internal if i == name else i for i in n.inputs]
+            imp.node("Transpose", [internal], f"{label}/to_nhwc", name, perm=list(NCHW_TO_NHWC))
+        outputs.append(name)
+    g.outputs = outputs
+    infer_shapes(g)
+    return g
