@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from ariel_build.ir import DType, Graph, Node
-from ariel_build.ops.base import Op, OpUnsupported, in_dtype, in_shape, normalize_axis, register, require_const
+from ariel_build.ops.base import (
+    Op,
+    OpUnsupported,
+    in_dtype,
+    in_shape,
+    normalize_axis,
+    register,
+    require_const,
+)
 
 
 class View(Op):
@@ -43,7 +51,11 @@ class Flatten(View):
 
     def infer(self, node: Node, graph: Graph) -> list[tuple[tuple[int, ...], DType]]:
         src = in_shape(node, graph)
-        axis = normalize_axis(int(node.attrs.get("axis", 1)), len(src) + 1) if src else 0
+        axis = int(node.attrs.get("axis", 1))
+        if not -len(src) <= axis <= len(src):
+            raise OpUnsupported(f"axis {axis} out of range for rank {len(src)}")
+        if axis < 0:
+            axis += len(src)
         outer = int(np.prod(src[:axis]))
         return [((outer, int(np.prod(src[axis:]))), in_dtype(node, graph))]
 
@@ -53,4 +65,65 @@ class Identity(View):
     name = "Identity"
 
     def infer(self, node: Node, graph: Graph) -> list[tuple[tuple[int, ...], DType]]:
+        return [(in_shape(node, graph), in_dtype(node, graph))]
+
+
+def _axes(node: Node, graph: Graph, first_input_opset: int) -> list[int] | None:
+    """The `axes` attribute (before `first_input_opset`) or constant input 1; None = absent."""
+    if graph.opset < first_input_opset:
+        return [int(a) for a in node.attrs["axes"]] if "axes" in node.attrs else None
+    if not node.input(1):
+        return None
+    return [int(a) for a in require_const(node, graph, 1, "axes").reshape(-1)]
+
+
+@register
+class Squeeze(View):
+    name = "Squeeze"
+
+    def infer(self, node: Node, graph: Graph) -> list[tuple[tuple[int, ...], DType]]:
+        src = in_shape(node, graph)
+        axes = _axes(node, graph, 13)
+        if axes is None:
+            drop = {k for k, d in enumerate(src) if d == 1}
+        else:
+            drop = {normalize_axis(a, len(src)) for a in axes}
+            if any(src[k] != 1 for k in drop):
+                raise OpUnsupported(f"cannot squeeze axes {axes} of shape {list(src)}: not all of size 1")
+        return [(tuple(d for k, d in enumerate(src) if k not in drop), in_dtype(node, graph))]
+
+
+@register
+class Unsqueeze(View):
+    name = "Unsqueeze"
+
+    def infer(self, node: Node, graph: Graph) -> list[tuple[tuple[int, ...], DType]]:
+        src = in_shape(node, graph)
+        axes = _axes(node, graph, 13)
+        if axes is None:
+            raise OpUnsupported("axes are required")
+        rank = len(src) + len(axes)
+        inserted = {normalize_axis(a, rank) for a in axes}
+        if len(inserted) != len(axes):
+            raise OpUnsupported(f"axes {axes} repeat an axis")
+        rest = iter(src)
+        return [(tuple(1 if k in inserted else next(rest) for k in range(rank)), in_dtype(node, graph))]
+
+
+@register
+class Dropout(View):
+    """Inference: the identity. The mask output is only allowed when nothing reads it."""
+
+    name = "Dropout"
+
+    def infer(self, node: Node, graph: Graph) -> list[tuple[tuple[int, ...], DType]]:
+        if graph.opset >= 12 and node.input(2):
+            training = graph.const(node.input(2))
+            if training is None or bool(training.reshape(-1)[0]):
+                raise OpUnsupported("training_mode must be a constant false (inference only)")
+        mask = node.outputs[1] if len(node.outputs) > 1 else ""
+        if mask:
+            if mask in graph.outputs or any(mask in n.inputs for n in graph.nodes):
+                raise OpUnsupported("the mask output is not supported (it is read by the model)")
+            node.outputs = node.outputs[:1]  # unread: drop it so no buffer is planned for it
         return [(in_shape(node, graph), in_dtype(node, graph))]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from ariel_build.ir import Graph
 from ariel_build.passes.choose_layout import choose_layout
+from ariel_build.passes.copy_to_view import copy_to_view
 from ariel_build.passes.eliminate_dead import eliminate_dead
 from ariel_build.passes.eliminate_identity import eliminate_identity
 from ariel_build.passes.fold_batchnorm import fold_batchnorm
@@ -15,6 +16,7 @@ from ariel_build.passes.fuse_activation import fuse_activation
 PIPELINE: list[tuple[str, Callable[[Graph], Graph]]] = [
     ("eliminate_identity", eliminate_identity),
     ("fold_constants", fold_constants),
+    ("copy_to_view", copy_to_view),
     ("fold_batchnorm", fold_batchnorm),
     ("fuse_activation", fuse_activation),
     ("eliminate_dead", eliminate_dead),
