@@ -23,10 +23,13 @@ def compile_model(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | N
     return CompiledModel(graph, plan_memory(graph))
 
 
-def emit_module(model: CompiledModel, module_name: str, weights_include: str | None = None) -> GeneratedModule:
-    """`weights_include` defaults to the weights file beside the generated source in OUT_DIR."""
+def emit_module(
+    model: CompiledModel, module_name: str, weights_include: str | None = None, op_marker: str | None = None
+) -> GeneratedModule:
+    """`weights_include` defaults to the weights file beside the generated source in OUT_DIR;
+    `op_marker`: see `generate_module`."""
     from ariel_build.codegen.names import snake_case
 
     mod = snake_case(module_name)
     include = weights_include or f'concat!(env!("OUT_DIR"), "/{mod}.weights.bin")'
-    return generate_module(model.graph, model.plan, module_name, include)
+    return generate_module(model.graph, model.plan, module_name, include, op_marker)

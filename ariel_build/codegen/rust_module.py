@@ -103,8 +103,14 @@ class _NodeEmitter:
         return "{\n" + "\n".join(lines) + "\n}\n"
 
 
-def generate_module(graph: Graph, plan: MemoryPlan, module_name: str, weights_include: str) -> GeneratedModule:
-    """`weights_include` is the Rust expression given to `include_bytes!` for the weights blob."""
+def generate_module(
+    graph: Graph, plan: MemoryPlan, module_name: str, weights_include: str, op_marker: str | None = None
+) -> GeneratedModule:
+    """`weights_include` is the Rust expression given to `include_bytes!` for the weights blob.
+
+    `op_marker` (a Rust function path taking `usize`) is called with `step + 1` before each op and
+    with 0 after the last, so an emulator can attribute instructions to ops.
+    """
     params = NameTable()
     for name in graph.inputs + graph.outputs:
         params(name)
@@ -152,6 +158,8 @@ def generate_module(graph: Graph, plan: MemoryPlan, module_name: str, weights_in
     out.append("let a = &mut arena.bytes[..];")
     out.append("let w = &WEIGHTS.0[..];")
     for step, node in enumerate(graph.nodes):
+        if op_marker:
+            out.append(f"{op_marker}({step + 1});")
         out.append(emitter.block(node, step))
     # Outputs that no op wrote in place: constants, graph inputs, views of intermediates.
     for k, name in enumerate(graph.outputs):
@@ -161,6 +169,8 @@ def generate_module(graph: Graph, plan: MemoryPlan, module_name: str, weights_in
         src = f"k::cast(&a[{loc.offset}..{loc.offset + loc.nbytes}])" if loc.kind == "arena" else emitter.read(name)
         t = graph.tensor(name)
         out.append(f"{output_param(name)}.copy_from_slice({src} as &[{t.dtype.rust}]);")
+    if op_marker:
+        out.append(f"{op_marker}(0);")
     out.append("}\n}\n")
     source = rustfmt("\n".join(out))
     return GeneratedModule(mod, source, plan.weights, f"{mod}.weights.bin")
