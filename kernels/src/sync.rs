@@ -1,0 +1,284 @@
+//! Multicore runtime for generated modules: the one module of this crate allowed `unsafe`.
+//!
+//! A `Shared` holds the arena every core works in and the flags the cores synchronise with.
+//! Each core enters a run with `Shared::begin`, which hands it a `Core`; through it the core
+//! takes views of arena byte ranges, signals flags and waits for flags.
+//!
+//! # Protocol (atomic load and store only, so it also runs where there is no CAS: thumbv6m)
+//! * Every flag has a single writer. `done[c]` is written only by core `c`, `start` only by core
+//!   0, and each entry of `flags` only by the core whose program signals it.
+//! * A run has an epoch: one more (wrapping) than the last run the core finished, read from its
+//!   own `done` slot. Signalling stores the epoch (`Release`); waiting spins until the flag holds
+//!   the epoch (`Acquire`). A flag left over from the last run holds the previous epoch, which
+//!   differs, so flags never need resetting and there is no reset race.
+//! * Core 0 stores `start = epoch` when it begins; the other cores wait for it. Core 0 waits
+//!   for every `done[c] == epoch` (`join`) before it reads the outputs and before it can begin
+//!   the next run, so no core of run `e + 1` touches the arena while one of run `e` still does.
+//!
+//! # Safety argument for `Core::views`
+//! It hands out `&mut [u8]` and `&[u8]` to arena ranges while other cores hold views too. This
+//! is sound because, for every pair of steps on different cores that the signal/wait edges do
+//! not order, the build-time planner (ariel_build/schedule) placed their written ranges
+//! disjoint from every range the other step reads or writes; ordered steps are separated by a
+//! `Release` store and an `Acquire` load of the same flag, so their accesses do not race.
+//! Within a call, ranges are checked against the arena size and outputs against each other and
+//! the inputs. On one core, views borrow the `Core` mutably, so they end before the core
+//! signals, waits, or takes the next step's views. The contract for callers: each core index
+//! runs on one thread at a time, and every core runs every run (generated code does both).
+
+use core::cell::UnsafeCell;
+use core::ops::Range;
+
+#[cfg(loom)]
+use loom::sync::atomic::{AtomicU32, Ordering};
+
+#[cfg(not(loom))]
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::arena::Aligned;
+
+/// Arena of `N` bytes shared by `C` cores that synchronise with `F` flags.
+pub struct Shared<const N: usize, const C: usize, const F: usize> {
+    arena: UnsafeCell<Aligned<[u8; N]>>,
+    done: [AtomicU32; C],
+    start: AtomicU32,
+    flags: [AtomicU32; F],
+}
+
+// SAFETY: the arena is only reached through `Core::views`, whose ranges the build-time plan
+// makes race-free (module comment); the flags are atomics.
+unsafe impl<const N: usize, const C: usize, const F: usize> Sync for Shared<N, C, F> {}
+
+impl<const N: usize, const C: usize, const F: usize> Shared<N, C, F> {
+    #[cfg(not(loom))]
+    pub const fn new() -> Self {
+        Self {
+            arena: UnsafeCell::new(Aligned([0; N])),
+            done: [const { AtomicU32::new(0) }; C],
+            start: AtomicU32::new(0),
+            flags: [const { AtomicU32::new(0) }; F],
+        }
+    }
+
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        Self {
+            arena: UnsafeCell::new(Aligned([0; N])),
+            done: core::array::from_fn(|_| AtomicU32::new(0)),
+            start: AtomicU32::new(0),
+            flags: core::array::from_fn(|_| AtomicU32::new(0)),
+        }
+    }
+
+    /// Enters the next run on `core`: core 0 starts it, the others wait until core 0 has.
+    pub fn begin(&self, core: usize) -> Core<'_, N, C, F> {
+        // Only this core writes `done[core]`, so a relaxed load sees its own last store.
+        let epoch = self.done[core].load(Ordering::Relaxed).wrapping_add(1);
+        if core == 0 {
+            self.start.store(epoch, Ordering::Release);
+        } else {
+            spin_until(&self.start, epoch);
+        }
+        Core {
+            shared: self,
+            core,
+            epoch,
+        }
+    }
+
+    /// The whole arena, when no core runs (the `&mut` proves it).
+    pub fn arena_mut(&mut self) -> &mut [u8] {
+        &mut self.arena.get_mut().0[..]
+    }
+}
+
+#[cfg(not(loom))]
+impl<const N: usize, const C: usize, const F: usize> Default for Shared<N, C, F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One core's part of one run.
+pub struct Core<'a, const N: usize, const C: usize, const F: usize> {
+    shared: &'a Shared<N, C, F>,
+    core: usize,
+    epoch: u32,
+}
+
+impl<const N: usize, const C: usize, const F: usize> Core<'_, N, C, F> {
+    /// Writable `outputs` and read-only `inputs`, as `(offset, len)` byte ranges of the arena.
+    pub fn views<const M: usize, const K: usize>(
+        &mut self,
+        outputs: [(usize, usize); M],
+        inputs: [(usize, usize); K],
+    ) -> ([&mut [u8]; M], [&[u8]; K]) {
+        let span = |(offset, len): (usize, usize)| -> Range<usize> {
+            assert!(
+                offset <= N && len <= N - offset,
+                "arena range out of bounds"
+            );
+            offset..offset + len
+        };
+        let disjoint = |a: &Range<usize>, b: &Range<usize>| a.end <= b.start || b.end <= a.start;
+        let outs = outputs.map(span);
+        let ins = inputs.map(span);
+        for (i, o) in outs.iter().enumerate() {
+            assert!(
+                outs[i + 1..].iter().chain(&ins).all(|r| disjoint(o, r)),
+                "an output range overlaps another range of the same step"
+            );
+        }
+        let base = self.shared.arena.get().cast::<u8>();
+        // SAFETY: every range is inside the arena (checked above) and the outputs are disjoint
+        // from each other and from the inputs (checked above). Ranges of other cores' views
+        // are race-free by the build-time plan (module comment). The views borrow `self`
+        // mutably, so this core has no other views while they live.
+        let outs =
+            outs.map(|r| unsafe { core::slice::from_raw_parts_mut(base.add(r.start), r.len()) });
+        let ins = ins.map(|r| unsafe {
+            core::slice::from_raw_parts(base.add(r.start).cast_const(), r.len())
+        });
+        (outs, ins)
+    }
+
+    /// Publishes everything this core wrote so far under `flag`.
+    pub fn signal(&mut self, flag: usize) {
+        self.shared.flags[flag].store(self.epoch, Ordering::Release);
+    }
+
+    /// Waits until `flag` is signalled in this run; what its writer wrote before is visible.
+    pub fn wait(&mut self, flag: usize) {
+        spin_until(&self.shared.flags[flag], self.epoch);
+    }
+
+    /// Waits until every other core has finished this run (core 0 calls it before the outputs).
+    pub fn join(&mut self) {
+        for (core, done) in self.shared.done.iter().enumerate() {
+            if core != self.core {
+                spin_until(done, self.epoch);
+            }
+        }
+    }
+
+    /// Ends this core's part of the run.
+    pub fn finish(self) {
+        self.shared.done[self.core].store(self.epoch, Ordering::Release);
+    }
+}
+
+fn spin_until(flag: &AtomicU32, epoch: u32) {
+    while flag.load(Ordering::Acquire) != epoch {
+        #[cfg(loom)]
+        loom::thread::yield_now();
+        #[cfg(not(loom))]
+        core::hint::spin_loop();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_are_the_requested_ranges() {
+        let shared: Shared<64, 1, 0> = Shared::new();
+        let mut core = shared.begin(0);
+        let ([a], [x]) = core.views([(16, 8)], [(0, 16)]);
+        a.fill(7);
+        assert_eq!((a.len(), x.len()), (8, 16));
+        let ([], [y]) = core.views([], [(16, 8)]);
+        assert_eq!(y, &[7; 8]);
+        core.finish();
+    }
+
+    #[test]
+    #[should_panic(expected = "overlaps")]
+    fn overlapping_output_is_refused() {
+        let shared: Shared<64, 1, 0> = Shared::new();
+        let mut core = shared.begin(0);
+        let _ = core.views([(0, 16)], [(8, 16)]);
+    }
+
+    #[test]
+    #[should_panic(expected = "out of bounds")]
+    fn range_past_the_arena_is_refused() {
+        let shared: Shared<64, 1, 0> = Shared::new();
+        let mut core = shared.begin(0);
+        let _ = core.views([(60, 8)], []);
+    }
+
+    #[test]
+    fn epochs_advance_per_run() {
+        let shared: Shared<16, 1, 1> = Shared::new();
+        for run in 1..4u32 {
+            let mut core = shared.begin(0);
+            core.signal(0);
+            core.wait(0);
+            assert_eq!(core.epoch, run);
+            core.finish();
+        }
+    }
+}
+
+/// Model checks (`RUSTFLAGS="--cfg loom" cargo test --release --lib sync`): every interleaving of
+/// two cores over two runs; the payload cell reports any access the flags leave unordered.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::cell::UnsafeCell as Cell;
+    use loom::sync::Arc;
+
+    /// Core 1 produces a value, core 0 consumes it, twice: the second run's write must wait
+    /// until core 0 has read the first (epoch reuse through start/join).
+    #[test]
+    fn producer_consumer_over_two_runs() {
+        loom::model(|| {
+            let shared: Arc<Shared<16, 2, 1>> = Arc::new(Shared::new());
+            let payload = Arc::new(Cell::new(0u32));
+            let (s, p) = (shared.clone(), payload.clone());
+            let worker = loom::thread::spawn(move || {
+                for run in 1..=2u32 {
+                    let mut core = s.begin(1);
+                    p.with_mut(|v| unsafe { *v = run * 10 });
+                    core.signal(0);
+                    core.finish();
+                }
+            });
+            for run in 1..=2u32 {
+                let mut core = shared.begin(0);
+                core.wait(0);
+                assert_eq!(payload.with(|v| unsafe { *v }), run * 10);
+                core.join();
+                core.finish();
+            }
+            worker.join().unwrap();
+        });
+    }
+
+    /// Each core writes its own value and reads the other's after a flag handoff both ways.
+    #[test]
+    fn exchange_both_ways() {
+        loom::model(|| {
+            let shared: Arc<Shared<16, 2, 2>> = Arc::new(Shared::new());
+            let cells = Arc::new([Cell::new(0u32), Cell::new(0u32)]);
+            let (s, c) = (shared.clone(), cells.clone());
+            let worker = loom::thread::spawn(move || {
+                let mut core = s.begin(1);
+                c[1].with_mut(|v| unsafe { *v = 2 });
+                core.signal(1);
+                core.wait(0);
+                assert_eq!(c[0].with(|v| unsafe { *v }), 1);
+                core.finish();
+            });
+            let mut core = shared.begin(0);
+            cells[0].with_mut(|v| unsafe { *v = 1 });
+            core.signal(0);
+            core.wait(1);
+            assert_eq!(cells[1].with(|v| unsafe { *v }), 2);
+            core.join();
+            core.finish();
+            worker.join().unwrap();
+        });
+    }
+}
