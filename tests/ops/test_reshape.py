@@ -1,0 +1,41 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ariel_build.errors import UnsupportedOpsError
+from ariel_build.ops.base import lookup
+from ariel_build.pipeline import compile_model
+from fixtures.model_case import single_node_case
+from fixtures.ops.reshape import cases, dropout_with_mask
+from tests.oracle import CaseBatch
+
+CASES = cases()
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> CaseBatch:
+    return CaseBatch(CASES, tmp_path_factory.mktemp("reshape"))
+
+
+@pytest.mark.parametrize("name", [c.name for c in CASES])
+def test_matches_onnxruntime(batch: CaseBatch, name: str) -> None:
+    batch.check(name)
+
+
+def test_dropout_whose_mask_is_read_is_rejected(tmp_path: Path) -> None:
+    case = dropout_with_mask("dropout_read_mask", np.zeros((2, 3), np.float32), mask_is_output=True)
+    with pytest.raises(UnsupportedOpsError, match="mask output"):
+        compile_model(case.save(tmp_path))
+
+
+def test_squeeze_of_a_non_unit_axis_is_rejected(tmp_path: Path) -> None:
+    x = np.zeros((1, 3), np.float32)
+    case = single_node_case("squeeze_bad", "Squeeze", {"x": x}, constants={"axes": np.array([1], np.int64)})
+    with pytest.raises(UnsupportedOpsError, match="not all of size 1"):
+        compile_model(case.save(tmp_path))
+
+
+def test_views_generate_no_code(batch: CaseBatch) -> None:
+    for name, compiled in batch.compiled.items():
+        assert all(lookup(n.op).view for n in compiled.graph.nodes), name
