@@ -1,0 +1,3 @@
+fn main() {
+    cargo_ariel_shim::generate();
+}
