@@ -12,10 +12,12 @@ from ariel_build.passes.eliminate_identity import eliminate_identity
 from ariel_build.passes.fold_batchnorm import fold_batchnorm
 from ariel_build.passes.fold_constants import fold_constants
 from ariel_build.passes.fuse_activation import fuse_activation
+from ariel_build.passes.fuse_gelu import fuse_gelu
 
 PIPELINE: list[tuple[str, Callable[[Graph], Graph]]] = [
     ("eliminate_identity", eliminate_identity),
     ("fold_constants", fold_constants),
+    ("fuse_gelu", fuse_gelu),
     ("copy_to_view", copy_to_view),
     ("fold_batchnorm", fold_batchnorm),
     ("fuse_activation", fuse_activation),
