@@ -23,11 +23,9 @@ from ariel_build.ops.base import (
     register,
     rust_array,
 )
-from ariel_build.ops.unary import NUMERIC, rust_literal
+from ariel_build.ops.unary import INPUT_VAR, NUMERIC, rust_literal
 
 FLOATS = (DType.F32, DType.F64)
-# Name codegen/rust_module.py binds runtime input k to; emit_inplace receives only the output.
-INPUT_VAR = "x{}"
 
 
 def collapse(out: Shape, operands: list[Shape]) -> tuple[list[int], list[list[int]]]:

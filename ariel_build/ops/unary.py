@@ -22,6 +22,8 @@ from ariel_build.ops.base import (
 INTS = (DType.I8, DType.U8, DType.I16, DType.U16, DType.I32, DType.U32, DType.I64, DType.U64)
 SIGNED_INTS = tuple(d for d in INTS if d.is_signed)
 NUMERIC = (DType.F32, DType.F64, *INTS)
+# Name codegen/rust_module.py binds runtime input k to; emit_inplace receives only the output.
+INPUT_VAR = "x{}"
 
 
 def rust_literal(value: float | int | bool, dtype: DType) -> str:
@@ -202,33 +204,46 @@ class Not(Unary):
 
 @register
 class Clip(Unary):
-    """Bounds from attributes (opset < 11) or constant inputs 1, 2; an absent bound is ±inf (the
-    type's extremes for integers). A Clip after a fusing op becomes its `k::Act::Clip`."""
+    """Bounds from attributes (opset < 11) or inputs 1, 2 (constants become literals, run-time
+    scalars are read once); an absent bound is ±inf (the type's extremes for integers). A Clip
+    with constant bounds after a fusing op becomes its `k::Act::Clip`."""
 
     name = "Clip"
     dtypes = NUMERIC
 
-    def runtime_inputs(self, node: Node, graph: Graph) -> list[int]:
-        return [0]
+    def runtime_bounds(self, node: Node, graph: Graph) -> list[int]:
+        if graph.opset < 11:
+            return []
+        return [i for i in (1, 2) if node.input(i) and graph.const(node.input(i)) is None]
 
-    def bounds(self, node: Node, graph: Graph) -> tuple[float | int, float | int]:
+    def runtime_inputs(self, node: Node, graph: Graph) -> list[int]:
+        return [0, *self.runtime_bounds(node, graph)]
+
+    def bounds(self, node: Node, graph: Graph) -> tuple[str, str]:
+        """Rust expressions of (low, high)."""
         dtype = in_dtype(node, graph)
         info = np.finfo(dtype.numpy) if dtype.is_float else np.iinfo(dtype.numpy)
-        low: float | int = -np.inf if dtype.is_float else int(info.min)
-        high: float | int = np.inf if dtype.is_float else int(info.max)
+        defaults = (-np.inf, np.inf) if dtype.is_float else (int(info.min), int(info.max))
         if graph.opset < 11:
-            return node.attrs.get("min", low), node.attrs.get("max", high)
+            low, high = node.attrs.get("min", defaults[0]), node.attrs.get("max", defaults[1])
+            return rust_literal(low, dtype), rust_literal(high, dtype)
         found = []
-        for i, default in ((1, low), (2, high)):
-            if not node.input(i):
-                found.append(default)
+        for i, default in zip((1, 2), defaults, strict=True):
+            name = node.input(i)
+            if not name:
+                found.append(rust_literal(default, dtype))
                 continue
-            value = graph.const(node.input(i))
-            if value is None:
-                raise OpUnsupported(f"the {'min' if i == 1 else 'max'} bound (input {i}) must be a constant")
-            if value.size != 1:
-                raise OpUnsupported(f"the bound (input {i}) must hold one element, not {value.size}")
-            found.append(value.reshape(-1)[0].item())
+            t = graph.tensor(name)
+            if t.size != 1 or t.dtype != dtype:
+                raise OpUnsupported(
+                    f"bound (input {i}) must be one {dtype.numpy_name}, not {t.dtype.numpy_name}{list(t.shape)}"
+                )
+            value = graph.const(name)
+            found.append(
+                INPUT_VAR.format(i) + "[0]"
+                if value is None
+                else rust_literal(value.reshape(-1)[0].item(), dtype)
+            )
         return found[0], found[1]
 
     def check(self, node: Node, graph: Graph) -> None:
@@ -236,5 +251,12 @@ class Clip(Unary):
         self.bounds(node, graph)
 
     def expr(self, node: Node, graph: Graph, dtype: DType) -> str:
+        return "k::ops::unary::clip(v, low, high)"
+
+    def emit(self, node: Node, graph: Graph, io: Operands) -> str:
         low, high = self.bounds(node, graph)
-        return f"k::ops::unary::clip(v, {rust_literal(low, dtype)}, {rust_literal(high, dtype)})"
+        return f"let (low, high) = ({low}, {high});\n{super().emit(node, graph, io)}"
+
+    def emit_inplace(self, node: Node, graph: Graph, output: str) -> str:
+        low, high = self.bounds(node, graph)
+        return f"let (low, high) = ({low}, {high});\n{super().emit_inplace(node, graph, output)}"
