@@ -10,17 +10,28 @@ from fixtures.model_case import single_node_case
 from fixtures.ops.binary import cases
 from tests.oracle import CaseBatch
 
+# Before opset 7, B is aligned with A at `axis` (onnxruntime no longer runs these models).
+LEGACY_A = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
+LEGACY_B = np.arange(12, dtype=np.float32).reshape(3, 4) * 100
+LEGACY = single_node_case(
+    "add_opset6_axis1", "Add", {"a": LEGACY_A, "b": LEGACY_B}, attrs={"broadcast": 1, "axis": 1}, opset=6
+)
 CASES = cases()
 
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> CaseBatch:
-    return CaseBatch(CASES, tmp_path_factory.mktemp("binary"))
+    return CaseBatch([*CASES, LEGACY], tmp_path_factory.mktemp("binary"))
 
 
 @pytest.mark.parametrize("name", [c.name for c in CASES])
 def test_matches_onnxruntime(batch: CaseBatch, name: str) -> None:
     batch.check(name)
+
+
+def test_legacy_broadcast_aligns_b_at_axis(batch: CaseBatch) -> None:
+    (got,) = batch.harness.run(LEGACY.name, LEGACY.inputs)
+    np.testing.assert_array_equal(got, LEGACY_A + LEGACY_B[None, :, :, None])
 
 
 def test_chain_runs_in_place(batch: CaseBatch) -> None:
