@@ -5,6 +5,7 @@ Idempotent: when every package is present it only checks versions and returns wi
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -15,13 +16,17 @@ from pathlib import Path
 from ariel_build.errors import ArielError
 
 # Debian's Rust builds `core`/`alloc` for any target (-Zbuild-std); rustup here has no targets.
-RUST_PACKAGES = ("rustc-web", "cargo-web", "rust-web-src")
+# Debian's rustc has no rust-lld: LLVM's linker links the microcontroller firmware.
+RUST_PACKAGES = ("rustc-web", "cargo-web", "rust-web-src", "lld-19")
 QEMU_PACKAGES = ("qemu-system-arm", "qemu-system-misc")
 BUILD_PACKAGES = ("gcc", "libglib2.0-dev", "dpkg-dev")  # the QEMU counting plugin
 PACKAGES = RUST_PACKAGES + QEMU_PACKAGES + BUILD_PACKAGES
 
 DEBIAN_CARGO = Path("/usr/bin/cargo")
 DEBIAN_RUSTC = Path("/usr/bin/rustc")
+DEBIAN_LLD = Path("/usr/lib/llvm-19/bin/ld.lld")
+
+PLUGIN_SOURCE = Path(__file__).resolve().parent.parent / "board-support" / "qemu-plugin"
 
 
 class SetupError(ArielError):
@@ -100,12 +105,51 @@ def setup(log: Callable[[str], None] = print) -> None:
         still = missing_packages()
         if still:
             raise SetupError(f"packages still missing after apt-get: {' '.join(still)}")
-    for tool in (DEBIAN_CARGO, DEBIAN_RUSTC):
+    for tool in (DEBIAN_CARGO, DEBIAN_RUSTC, DEBIAN_LLD):
         if not tool.exists():
             raise SetupError(
                 f"{tool} is missing although {RUST_PACKAGES} are installed", fix="reinstall them"
             )
-    log(f"toolchain ready: {version_line(DEBIAN_CARGO)}; {version_line(Path('qemu-system-arm'))}")
+    plugin = build_plugin(log)
+    log(
+        f"toolchain ready: {version_line(DEBIAN_CARGO)}; {version_line(Path('qemu-system-arm'))}; {plugin.name}"
+    )
+
+
+def build_plugin(log: Callable[[str], None] = lambda _: None) -> Path:
+    """Builds the QEMU instruction-counting plugin into the cache; skipped when up to date.
+
+    The file name carries a hash of the sources, so an up-to-date plugin is simply one that exists.
+    """
+    from ariel_build.runners.host import cache_dir
+
+    sources = sorted(PLUGIN_SOURCE.glob("*.[ch]"))
+    digest = hashlib.sha1(b"".join(p.name.encode() + p.read_bytes() for p in sources)).hexdigest()[:12]
+    target = cache_dir() / "qemu-plugin" / f"libariel_count-{digest}.so"
+    if target.exists():
+        return target
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        raise SetupError("gcc is needed to build the QEMU counting plugin", fix="run `ariel-build setup`")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.tmp")
+    cmd = [
+        gcc,
+        "-O2",
+        "-Wall",
+        "-Wextra",
+        "-shared",
+        "-fPIC",
+        "-o",
+        str(partial),
+        str(PLUGIN_SOURCE / "ariel_count.c"),
+    ]
+    log("$ " + " ".join(cmd))
+    r = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        raise SetupError("building the QEMU counting plugin failed:\n" + r.stderr[-3000:])
+    partial.replace(target)
+    return target
 
 
 def version_line(tool: Path) -> str:

@@ -1,0 +1,182 @@
+"""QEMU runner: one firmware build holds many models; each run picks one and counts instructions.
+
+Inputs and outputs travel as raw little-endian files through semihosting (QEMU runs in a
+temporary directory holding `model`, `input<k>.bin`, `output<k>.bin`), so one build serves any
+number of runs. The counting plugin (board-support/qemu-plugin) writes per-vCPU totals and
+per-op counts; see docs/boards.md.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ariel_build.boards import Board
+from ariel_build.errors import BuildError, RunError
+from ariel_build.pipeline import CompiledModel
+from ariel_build.runners.host import cache_dir
+from ariel_build.runners.qemu_firmware import ElfInfo, FirmwareCrate, check_budget, read_elf
+from ariel_build.toolchain import DEBIAN_CARGO, DEBIAN_LLD, DEBIAN_RUSTC, build_plugin
+
+DEFAULT_TIMEOUT = 600.0
+
+
+def cross_env(target: str) -> dict[str, str]:
+    """Environment for `cargo build -Zbuild-std` with Debian's Rust, linking with LLVM's lld."""
+    linker_var = "CARGO_TARGET_" + target.upper().replace("-", "_").replace(".", "_") + "_LINKER"
+    return {
+        **os.environ,
+        "RUSTC": os.environ.get("ARIEL_RUSTC", str(DEBIAN_RUSTC)),
+        "RUSTC_BOOTSTRAP": "1",
+        "CARGO_TARGET_DIR": str(cache_dir() / "firmware-target"),
+        linker_var: os.environ.get(linker_var, str(DEBIAN_LLD)),
+    }
+
+
+def cargo() -> str:
+    return os.environ.get("ARIEL_CARGO", str(DEBIAN_CARGO))
+
+
+@dataclass
+class Counts:
+    """Instructions per vCPU (`totals`) and per (vCPU, op step) (`per_op`, steps from 0)."""
+
+    totals: list[int]
+    per_op: dict[tuple[int, int], int] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str) -> Counts:
+        totals: dict[int, int] = {}
+        per_op: dict[tuple[int, int], int] = {}
+        for line in text.splitlines():
+            kind, *values = line.split()
+            if kind == "total":
+                totals[int(values[0])] = int(values[1])
+            elif kind == "mark" and int(values[1]) > 0:  # mark 0 = outside the model's ops
+                per_op[(int(values[0]), int(values[1]) - 1)] = int(values[2])
+        return cls([totals[v] for v in sorted(totals)], per_op)
+
+    def op_instructions(self, step: int) -> int:
+        return sum(n for (_, s), n in self.per_op.items() if s == step)
+
+    @property
+    def critical_path(self) -> int:
+        """Instructions inside the model's ops on the busiest core."""
+        per_core: dict[int, int] = {}
+        for (vcpu, _), n in self.per_op.items():
+            per_core[vcpu] = per_core.get(vcpu, 0) + n
+        return max(per_core.values(), default=0)
+
+
+@dataclass
+class RunResult:
+    outputs: list[np.ndarray]
+    counts: Counts
+    stdout: str
+
+
+class QemuHarness:
+    """Builds one firmware for a set of compiled models; `run` executes one of them in QEMU."""
+
+    def __init__(self, models: dict[str, CompiledModel], workdir: Path, board: Board) -> None:
+        if not board.emulated and board.target is None:
+            raise RunError(f"board '{board.name}' has no Rust target", fix="pick a microcontroller board")
+        self.board = board
+        self.workdir = workdir
+        # Module names are generated (m0, m1, ...): model names need not be Rust identifiers.
+        self.names = {name: f"m{k}" for k, name in enumerate(models)}
+        self.models = models
+        self.crate = FirmwareCrate({self.names[n]: m for n, m in models.items()}, board, workdir)
+        self.elf: Path | None = None
+        self.info: ElfInfo | None = None
+
+    def build(self) -> Path:
+        check_budget(self.models, self.board)
+        self.crate.write()
+        cmd = [
+            cargo(),
+            "build",
+            "--quiet",
+            "--release",
+            "-Zbuild-std=core",
+            "--target",
+            str(self.board.target),
+        ]
+        result = subprocess.run(
+            cmd, cwd=self.workdir, capture_output=True, text=True, env=cross_env(str(self.board.target))
+        )
+        if result.returncode != 0:
+            raise BuildError(
+                f"the firmware for board '{self.board.name}' did not build:\n" + result.stderr[-6000:],
+                where=str(self.workdir),
+                fix="run `ariel-build setup`; if it persists this is a bug in ariel-build, please report it",
+            )
+        built = cache_dir() / "firmware-target" / str(self.board.target) / "release" / self.crate.package
+        own = self.workdir / "firmware.elf"
+        shutil.copyfile(built, own)
+        self.elf = own
+        self.info = read_elf(own)
+        return own
+
+    def qemu_command(self, counts_file: Path) -> list[str]:
+        assert self.elf is not None and self.info is not None
+        program, *args = self.board.runner.command
+        if shutil.which(program) is None:
+            raise RunError(f"{program} is not installed", fix="run `ariel-build setup`")
+        marks, n_marks = self.info.marks
+        lo, hi = self.info.mark_fn
+        plugin = f"{build_plugin()},out={counts_file},marks={marks:#x},nmarks={n_marks},mark_fn={lo:#x},mark_fn_end={hi:#x}"
+        return [program, "-plugin", plugin, *args, str(self.elf)]
+
+    def run(self, name: str, inputs: list[np.ndarray], timeout: float = DEFAULT_TIMEOUT) -> RunResult:
+        if self.elf is None:
+            self.build()
+        g = self.models[name].graph
+        with tempfile.TemporaryDirectory(dir=self.workdir) as d:
+            io = Path(d)
+            (io / "model").write_bytes(self.names[name].encode())
+            for k, (tname, arr) in enumerate(zip(dict.fromkeys(g.inputs), inputs, strict=True)):
+                t = g.tensor(tname)
+                if arr.size != t.size:
+                    raise RunError(f"input {k} ('{tname}') has shape {arr.shape}; the model takes {t.shape}")
+                np.ascontiguousarray(arr).astype(t.dtype.numpy.newbyteorder("<")).tofile(io / f"input{k}.bin")
+            counts_file = io / "counts.txt"
+            try:
+                result = subprocess.run(
+                    self.qemu_command(counts_file), cwd=io, capture_output=True, text=True, timeout=timeout
+                )
+            except subprocess.TimeoutExpired as e:
+                raise RunError(
+                    f"'{name}' did not finish within {timeout:.0f} s on {self.board.name}",
+                    fix="raise the timeout or use a smaller model",
+                ) from e
+            if result.returncode != 0:
+                raise RunError(
+                    f"'{name}' failed on {self.board.name} (exit {result.returncode}):\n"
+                    + (result.stderr + result.stdout)[-3000:]
+                )
+            outputs = []
+            for k, tname in enumerate(dict.fromkeys(g.outputs)):
+                t = g.tensor(tname)
+                raw = np.fromfile(io / f"output{k}.bin", dtype=t.dtype.numpy.newbyteorder("<"))
+                outputs.append(raw.astype(t.dtype.numpy).reshape(t.shape))
+            counts = Counts.parse(counts_file.read_text()) if counts_file.exists() else Counts([])
+            return RunResult(outputs, counts, result.stdout)
+
+    def report(self, name: str, counts: Counts) -> dict[str, Any]:
+        """report.json fields measured on the board: instructions and flash/RAM use of the ELF."""
+        assert self.info is not None
+        model = self.models[name]
+        return {
+            "per_core_instructions": counts.totals,
+            "critical_path_instructions": counts.critical_path,
+            "op_instructions": [counts.op_instructions(k) for k in range(len(model.graph.nodes))],
+            "memory": {**self.info.memory, "arena_bytes": model.plan.arena_bytes},
+        }

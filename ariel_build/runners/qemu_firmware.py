@@ -1,0 +1,313 @@
+"""Firmware crates for microcontroller boards: `memory.x`, the budget check, the crate, ELF sizes.
+
+One firmware holds many generated models. At start it reads the host file `model` (the module
+name to run), reads `input<k>.bin`, runs, writes `output<k>.bin`, all through semihosting, and
+exits 0. Before each op the model calls `ariel_op_mark(step + 1)` (0 after the last op), which
+stores to one byte of `ARIEL_OP_MARKS`; the QEMU counting plugin watches those stores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
+
+from ariel_build.boards import Board
+from ariel_build.errors import PlanError
+from ariel_build.pipeline import CompiledModel, emit_module
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+KERNELS = REPO_ROOT / "kernels"
+BOARD_RUNTIME = REPO_ROOT / "board-support" / "runtime"
+
+MARK_FN = "ariel_op_mark"
+MARKS = "ARIEL_OP_MARKS"
+# Stack left for kernels, start-up and semihosting on top of each model's arena and I/O arrays.
+STACK_MARGIN = 8 * 1024
+# RAM kept below the RISC-V hart stacks for .data/.bss (the firmware's statics are a few bytes).
+STATIC_RESERVE = 4 * 1024
+# Code of the runtime, kernels and harness (measured: 10-40 KiB at opt-level 3); checked before
+# building so a model that cannot fit fails in seconds, not after a cargo build.
+CODE_ALLOWANCE = 32 * 1024
+
+
+def memory_x(board: Board) -> str:
+    """Linker memory map for cortex-m-rt or riscv-rt from the board definition."""
+    if board.flash is None or board.ram is None:
+        raise PlanError(f"board '{board.name}' has no [memory] flash and ram", where=str(board.path))
+    flash, ram = board.flash, board.ram
+    boot = board.extra.get("boot_block")
+    lines = ["MEMORY", "{"]
+    if boot == "rp2040-boot2":
+        lines.append(f"  BOOT2 : ORIGIN = {flash.origin:#x}, LENGTH = 0x100")
+        lines.append(f"  FLASH : ORIGIN = {flash.origin + 0x100:#x}, LENGTH = {flash.size - 0x100:#x}")
+    else:
+        lines.append(f"  FLASH : ORIGIN = {flash.origin:#x}, LENGTH = {flash.size:#x}")
+    lines += [f"  RAM : ORIGIN = {ram.origin:#x}, LENGTH = {ram.size:#x}", "}", ""]
+    if boot == "rp2040-boot2":
+        lines += [
+            "SECTIONS {",
+            "  .boot2 ORIGIN(BOOT2) : { KEEP(*(.boot2)); } > BOOT2",
+            "} INSERT BEFORE .text;",
+        ]
+    elif boot == "rp2350-image-def":
+        lines += [
+            "SECTIONS {",
+            "  .start_block : ALIGN(4) { KEEP(*(.start_block)); } > FLASH",
+            "} INSERT AFTER .vector_table;",
+        ]
+    if _is_riscv(board):
+        # riscv-rt gives every hart a stack of _hart_stack_size below the top of RAM (hart 0
+        # highest); harts above _max_hart_id would spin, so all harts get one and sleep (wfi).
+        lines.append(f"_max_hart_id = {len(board.cores) - 1};")
+        lines.append(f"_hart_stack_size = {model_ram(board):#x};")
+        for region, memory in (
+            ("TEXT", "FLASH"),
+            ("RODATA", "FLASH"),
+            ("DATA", "RAM"),
+            ("BSS", "RAM"),
+            ("HEAP", "RAM"),
+            ("STACK", "RAM"),
+        ):
+            lines.append(f'REGION_ALIAS("REGION_{region}", {memory});')
+    return "\n".join(lines) + "\n"
+
+
+def _is_riscv(board: Board) -> bool:
+    return bool(board.target and board.target.startswith("riscv"))
+
+
+def model_ram(board: Board) -> int:
+    """RAM one model can use for its arena, I/O and stack (a per-hart share on RISC-V)."""
+    assert board.ram is not None
+    if not _is_riscv(board):
+        return board.ram.size
+    return (board.ram.size - STATIC_RESERVE) // len(board.cores) // 16 * 16
+
+
+def runtime_features(board: Board) -> list[str]:
+    boot = board.extra.get("boot_block")
+    return [boot] if isinstance(boot, str) else []
+
+
+def io_bytes(model: CompiledModel) -> int:
+    g = model.graph
+    names = list(dict.fromkeys(g.inputs)) + list(dict.fromkeys(g.outputs))
+    return sum(g.tensor(n).nbytes for n in names)
+
+
+def _biggest(items: list[tuple[str, int]], count: int = 3) -> str:
+    top = sorted(items, key=lambda item: -item[1])[:count]
+    return ", ".join(f"'{name}' {size:,} B" for name, size in top)
+
+
+def check_budget(models: dict[str, CompiledModel], board: Board) -> None:
+    """Raises PlanError when a model's RAM (arena + I/O + stack) or all weights exceed the board."""
+    if board.flash is None or board.ram is None:
+        return
+    weights = sum(m.plan.weight_bytes for m in models.values())
+    if weights + CODE_ALLOWANCE > board.flash.size:
+        consts = [
+            (f"{name}:{t}", loc.nbytes)
+            for name, m in models.items()
+            for t, loc in m.plan.locations.items()
+            if loc.kind == "const"
+        ]
+        raise PlanError(
+            f"weights {weights:,} B + code ~{CODE_ALLOWANCE:,} B do not fit the {board.flash.size:,} B of "
+            f"flash of board '{board.name}'; biggest weights: {_biggest(consts)}",
+            fix="choose a board with more flash or a smaller (e.g. quantized) model",
+        )
+    for name, m in models.items():
+        need = m.plan.arena_bytes + io_bytes(m) + STACK_MARGIN
+        if need > model_ram(board):
+            g = m.graph
+            tensors = [(b.tensor, b.nbytes) for b in m.plan.buffers] + [
+                (n, g.tensor(n).nbytes) for n in dict.fromkeys(g.inputs + g.outputs)
+            ]
+            raise PlanError(
+                f"model '{name}' needs {need:,} B of RAM (arena {m.plan.arena_bytes:,} + inputs/outputs "
+                f"{io_bytes(m):,} + stack {STACK_MARGIN:,}) but board '{board.name}' has {model_ram(board):,} B; "
+                f"biggest tensors: {_biggest(tensors)}",
+                where=g.source,
+                fix="choose a board with more RAM or a smaller model (smaller input, fewer channels)",
+            )
+
+
+_BUILD_RS = """\
+fn main() {
+    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
+    println!("cargo:rustc-link-search={dir}");
+    println!("cargo:rerun-if-changed=memory.x");
+    if std::env::var("CARGO_CFG_TARGET_ARCH").unwrap() == "riscv32" {
+        println!("cargo:rustc-link-arg=-Tmemory.x");
+    }
+    println!("cargo:rustc-link-arg=-Tlink.x");
+}
+"""
+
+_MAIN = """\
+#![no_std]
+#![no_main]
+
+use ariel_board::{{entry, eprintln, exit, host}};
+use core::sync::atomic::{{AtomicU8, Ordering}};
+
+#[allow(dead_code)]
+mod models {{
+{includes}
+}}
+
+/// One byte per op boundary; the counting plugin watches stores to it (docs/boards.md).
+#[no_mangle]
+static ARIEL_OP_MARKS: [AtomicU8; {marks}] = [const {{ AtomicU8::new(0) }}; {marks}];
+
+#[no_mangle]
+#[inline(never)]
+pub fn ariel_op_mark(step: usize) {{
+    if let Some(mark) = ARIEL_OP_MARKS.get(step) {{
+        mark.store(1, Ordering::Relaxed);
+    }}
+}}
+
+{runners}
+
+#[entry]
+fn main() -> ! {{
+    let mut name = [0u8; 64];
+    let result = match host::read_bytes(c"model", &mut name) {{
+{arms}
+        Ok(other) => {{
+            eprintln!("unknown model {{:?}}", other);
+            exit(2)
+        }}
+        Err(e) => Err(e),
+    }};
+    match result {{
+        Ok(()) => exit(0),
+        Err(e) => {{
+            eprintln!("host I/O failed: {{:?}}", e);
+            exit(3)
+        }}
+    }}
+}}
+"""
+
+
+def _runner_fn(model: CompiledModel, mod: str) -> str:
+    g = model.graph
+    lines = [
+        "#[inline(never)]",
+        f"fn run_{mod}() -> Result<(), host::Error> {{",
+        f"    let mut arena = models::{mod}::Arena::new();",
+    ]
+    args = ["&mut arena"]
+    for k, name in enumerate(dict.fromkeys(g.inputs)):
+        t = g.tensor(name)
+        lines.append(f"    let mut i{k} = [{t.dtype.rust}::default(); {t.size}];")
+        lines.append(f'    host::read(c"input{k}.bin", &mut i{k})?;')
+        args.append(f"&i{k}")
+    outs = list(dict.fromkeys(g.outputs))
+    for k, name in enumerate(outs):
+        t = g.tensor(name)
+        lines.append(f"    let mut o{k} = [{t.dtype.rust}::default(); {t.size}];")
+        args.append(f"&mut o{k}")
+    lines.append(f"    models::{mod}::run({', '.join(args)});")
+    lines += [f'    host::write(c"output{k}.bin", &o{k})?;' for k in range(len(outs))]
+    lines += ["    Ok(())", "}"]
+    return "\n".join(lines)
+
+
+@dataclass
+class FirmwareCrate:
+    """A firmware crate for `board` holding `models` (key = module name, a Rust identifier)."""
+
+    models: dict[str, CompiledModel]
+    board: Board
+    workdir: Path
+
+    @property
+    def package(self) -> str:
+        # One package (so binary) name per work directory: builds sharing a target dir stay apart.
+        return "ariel-fw-" + hashlib.sha1(str(self.workdir.resolve()).encode()).hexdigest()[:12]
+
+    def write(self) -> None:
+        src = self.workdir / "src"
+        src.mkdir(parents=True, exist_ok=True)
+        includes, runners, arms = [], [], []
+        for mod, model in self.models.items():
+            gen = emit_module(
+                model, mod, weights_include=f'"{mod}.weights.bin"', op_marker=f"crate::{MARK_FN}"
+            )
+            (src / f"{mod}.rs").write_text(gen.source)
+            (src / gen.weights_file).write_bytes(gen.weights)
+            includes.append(f'    include!("{mod}.rs");')
+            runners.append(_runner_fn(model, gen.module_name))
+            arms.append(f'        Ok(b"{mod}") => run_{gen.module_name}(),')
+        marks = 1 + max((len(m.graph.nodes) for m in self.models.values()), default=0)
+        (src / "main.rs").write_text(
+            _MAIN.format(
+                includes="\n".join(includes), marks=marks, runners="\n\n".join(runners), arms="\n".join(arms)
+            )
+        )
+        (self.workdir / "build.rs").write_text(_BUILD_RS)
+        (self.workdir / "memory.x").write_text(memory_x(self.board))
+        features = ", ".join(f'"{f}"' for f in runtime_features(self.board))
+        (self.workdir / "Cargo.toml").write_text(
+            f'[package]\nname = "{self.package}"\nversion = "0.0.0"\nedition = "2021"\n\n'
+            f'[dependencies]\nariel-kernels = {{ path = "{KERNELS}" }}\n'
+            f'ariel-board = {{ path = "{BOARD_RUNTIME}", features = [{features}] }}\n\n'
+            '[profile.release]\nopt-level = 3\ndebug = false\ncodegen-units = 1\npanic = "abort"\n\n'
+            '[profile.dev]\npanic = "abort"\n\n[workspace]\n'
+        )
+
+
+def _symbols(elf: ELFFile) -> dict[str, tuple[int, int]]:
+    table = elf.get_section_by_name(".symtab")
+    if not isinstance(table, SymbolTableSection):
+        return {}
+    return {s.name: (s["st_value"], s["st_size"]) for s in table.iter_symbols() if s.name}
+
+
+@dataclass
+class ElfInfo:
+    marks: tuple[int, int]  # (address, length) of ARIEL_OP_MARKS
+    mark_fn: tuple[int, int]  # [start, end) of ariel_op_mark
+    memory: dict[str, Any]
+
+
+def read_elf(path: Path) -> ElfInfo:
+    """Marker addresses and flash/RAM use of a firmware ELF (section and symbol sizes)."""
+    with path.open("rb") as f:
+        elf = ELFFile(f)
+        sizes: dict[str, int] = {}
+        for section in elf.iter_sections():
+            if section["sh_flags"] & 0x2:  # SHF_ALLOC
+                sizes[section.name] = section["sh_size"]
+        symbols = _symbols(elf)
+    code = sum(
+        v
+        for k, v in sizes.items()
+        if k.startswith((".text", ".vector_table", ".init", ".trap", ".boot2", ".start_block"))
+    )
+    rodata = sum(v for k, v in sizes.items() if k.startswith((".rodata", ".srodata")))
+    data = sum(v for k, v in sizes.items() if k.startswith((".data", ".sdata")))
+    bss = sum(v for k, v in sizes.items() if k.startswith((".bss", ".sbss", ".uninit")))
+    weights = {name: size for name, (_, size) in symbols.items() if "7WEIGHTS" in name or name == "WEIGHTS"}
+    marks = symbols.get(MARKS, (0, 0))
+    fn_addr, fn_size = symbols.get(MARK_FN, (0, 0))
+    fn_addr &= ~1  # Thumb bit
+    memory = {
+        "code_bytes": code,
+        "rodata_bytes": rodata,
+        "weights_bytes": sum(weights.values()),
+        "data_bytes": data,
+        "bss_bytes": bss,
+        "flash_bytes": code + rodata + data,
+        "ram_static_bytes": data + bss,
+    }
+    return ElfInfo(marks=marks, mark_fn=(fn_addr, fn_addr + fn_size), memory=memory)
