@@ -24,16 +24,30 @@ pub fn nearest<T: Copy, const R: usize>(p: &Nearest<R>, x: &[T], y: &mut [T]) {
         tables[axis] = tables[axis - 1] + p.out_shape[axis - 1];
     }
     let columns = &p.source[tables[last]..tables[last] + row];
+    let copies_row = columns.iter().enumerate().all(|(o, &i)| o == i) && row == in_row;
     let mut index = [0usize; R];
-    for yrow in y.chunks_exact_mut(row) {
+    let mut previous = None; // input row offset of the output row before this one
+    for start in (0..y.len()).step_by(row) {
         let mut offset = 0;
         for axis in 0..last {
             offset = offset * p.in_shape[axis] + p.source[tables[axis] + index[axis]];
         }
-        let xrow = &x[offset * in_row..(offset + 1) * in_row];
-        for (v, &c) in yrow.iter_mut().zip(columns) {
-            *v = xrow[c];
+        let (done, rest) = y.split_at_mut(start);
+        let yrow = &mut rest[..row];
+        if previous == Some(offset) {
+            // Upsampled rows repeat: copy the row just written.
+            yrow.copy_from_slice(&done[start - row..]);
+        } else {
+            let xrow = &x[offset * in_row..(offset + 1) * in_row];
+            if copies_row {
+                yrow.copy_from_slice(xrow);
+            } else {
+                for (v, &c) in yrow.iter_mut().zip(columns) {
+                    *v = xrow[c];
+                }
+            }
         }
+        previous = Some(offset);
         for axis in (0..last).rev() {
             index[axis] += 1;
             if index[axis] < p.out_shape[axis] {
@@ -102,6 +116,15 @@ mod tests {
         let mut y = [0u8; 12];
         nearest(&p, &[1, 2, 3, 4], &mut y);
         assert_eq!(y, [1, 2, 2, 1, 2, 2, 3, 4, 4, 3, 4, 4]);
+        // Rows only: [1, 2] planes of [2, 2] -> [1, 3, 2] with the last axis copied whole.
+        let rows = Nearest {
+            in_shape: [1, 2, 2],
+            out_shape: [1, 3, 2],
+            source: &[0, 1, 1, 0, 0, 1],
+        };
+        let mut z = [0u8; 6];
+        nearest(&rows, &[1, 2, 3, 4], &mut z);
+        assert_eq!(z, [3, 4, 3, 4, 1, 2]);
     }
 
     #[test]
