@@ -90,12 +90,16 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from ariel_build.boards import load_board
     from ariel_build.pipeline import compile_model
-    from ariel_build.report import summary
-    from ariel_build.runners.host import HostHarness
+    from ariel_build.report import add_board_measurements, summary
 
-    if args.board != "host":
-        raise RunError(f"board '{args.board}' is not available yet", fix="use --board host")
+    board = load_board(args.board)
+    if board.runner.kind not in ("host", "qemu"):
+        raise RunError(
+            f"board '{board.name}' is a real board ({board.runner.kind}); `run` drives the host and QEMU only",
+            fix="use --board host or an emulated board (qemu-an386, qemu-riscv32, ...)",
+        )
     if args.cores != 1:
         raise RunError("multicore runs are not available yet", fix="use --cores 1")
     model = compile_model(args.model, _parse_shapes(args.input_shape))
@@ -117,29 +121,45 @@ def cmd_run(args: argparse.Namespace) -> int:
         inputs.append(arr.astype(t.dtype.numpy).reshape(t.shape))
     outdir = Path(args.out)
     outdir.mkdir(parents=True, exist_ok=True)
+    report = summary(model)
+    report.update(board=args.board, cores=args.cores, outputs=list(dict.fromkeys(g.outputs)))
     with tempfile.TemporaryDirectory(prefix="ariel-run-") as work:
-        with console.status("building the host harness (cargo)…"):
-            harness = HostHarness({"model": model}, Path(work))
-            harness.build()
-        outputs = harness.run("model", inputs)
+        if board.emulated:
+            from ariel_build.runners.qemu import QemuHarness
+
+            qemu = QemuHarness({"model": model}, Path(work), board)
+            with console.status(f"building the firmware for {board.name} (cargo)…"):
+                qemu.build()
+            with console.status(f"running on {board.name} (QEMU)…"):
+                result = qemu.run("model", inputs)
+            outputs = result.outputs
+            add_board_measurements(report, qemu.report("model", result.counts))
+        else:
+            from ariel_build.runners.host import HostHarness
+
+            with console.status("building the host harness (cargo)…"):
+                harness = HostHarness({"model": model}, Path(work))
+                harness.build()
+            outputs = harness.run("model", inputs)
+            report.update(
+                flash_bytes=model.plan.weight_bytes,
+                per_core_instructions=None,
+                critical_path_instructions=None,
+            )
     from ariel_build.codegen.names import snake_case
 
     for name, arr in zip(dict.fromkeys(g.outputs), outputs, strict=True):
         np.save(outdir / f"{snake_case(name) if '/' in name else name}.npy", arr)
-    report = summary(model)
-    report.update(
-        board=args.board,
-        cores=args.cores,
-        flash_bytes=model.plan.weight_bytes,
-        per_core_instructions=None,
-        critical_path_instructions=None,
-        outputs=list(dict.fromkeys(g.outputs)),
-    )
     (outdir / "report.json").write_text(json.dumps(report, indent=2))
     for name, arr in zip(dict.fromkeys(g.outputs), outputs, strict=True):
         flat = arr.reshape(-1)
         shown = np.array2string(flat[:10], precision=4)
         out.print(f"{name} {tuple(arr.shape)}: {shown}{' …' if flat.size > 10 else ''}")
+    if report["per_core_instructions"]:
+        out.print(
+            f"instructions per core: {report['per_core_instructions']} (critical path "
+            f"{report['critical_path_instructions']:,})"
+        )
     out.print(f"wrote {outdir}/report.json")
     return 0
 

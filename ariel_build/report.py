@@ -23,7 +23,11 @@ def op_rows(model: CompiledModel) -> list[dict[str, Any]]:
                 "macs": op.macs(node, g) if op else 0,
                 "params": params,
                 "output_locations": [
-                    {"kind": plan.locations[o].kind, "offset": plan.locations[o].offset, "bytes": plan.locations[o].nbytes}
+                    {
+                        "kind": plan.locations[o].kind,
+                        "offset": plan.locations[o].offset,
+                        "bytes": plan.locations[o].nbytes,
+                    }
                     for o in node.outputs
                     if o
                 ],
@@ -42,3 +46,16 @@ def summary(model: CompiledModel) -> dict[str, Any]:
         "macs": sum(r["macs"] for r in rows),
         "ops": rows,
     }
+
+
+def add_board_measurements(report: dict[str, Any], measured: dict[str, Any]) -> None:
+    """Adds what a run on a board measured: instructions per core and per op, flash/RAM of the ELF."""
+    for row, instructions in zip(report["ops"], measured["op_instructions"], strict=True):
+        row["instructions"] = instructions
+    memory = measured["memory"]
+    report.update(
+        per_core_instructions=measured["per_core_instructions"],
+        critical_path_instructions=measured["critical_path_instructions"],
+        flash_bytes=memory["flash_bytes"],
+        memory=memory,
+    )
