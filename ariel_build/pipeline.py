@@ -5,22 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ariel_build.boards import Core
 from ariel_build.codegen.rust_module import GeneratedModule, generate_module
 from ariel_build.frontends import load_model
 from ariel_build.ir import Graph
 from ariel_build.passes import optimize
 from ariel_build.plan.memory import MemoryPlan, plan_memory
+from ariel_build.schedule.multicore import MulticorePlan, plan_multicore
 
 
 @dataclass
 class CompiledModel:
     graph: Graph
     plan: MemoryPlan
+    multicore: MulticorePlan | None = None  # with more than one core
 
 
-def compile_model(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None) -> CompiledModel:
+def compile_model(
+    path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None, cores: tuple[Core, ...] = ()
+) -> CompiledModel:
+    """`cores`: when more than one, also a static schedule and plan for them (docs/multicore.md)."""
     graph = optimize(load_model(path, input_shapes))
-    return CompiledModel(graph, plan_memory(graph))
+    plan = plan_memory(graph)
+    return CompiledModel(graph, plan, plan_multicore(graph, plan, cores) if len(cores) > 1 else None)
 
 
 def emit_module(
@@ -32,4 +39,4 @@ def emit_module(
 
     mod = snake_case(module_name)
     include = weights_include or f'concat!(env!("OUT_DIR"), "/{mod}.weights.bin")'
-    return generate_module(model.graph, model.plan, module_name, include, op_marker)
+    return generate_module(model.graph, model.plan, module_name, include, op_marker, model.multicore)

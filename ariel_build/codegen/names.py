@@ -12,6 +12,8 @@ RUST_KEYWORDS = {
     "unsized", "virtual", "yield", "try", "gen",
     # locals of the generated `run` (arena, weights, kernels crate, scratch)
     "arena", "a", "w", "k", "scratch",
+    # locals of the multicore functions (shared state, this core's handle)
+    "shared", "cx", "core",
 }
 # per-op operand locals of the generated code (`x0`, `y1`, ...)
 _OPERAND_LOCAL = re.compile(r"[xy][0-9]+")

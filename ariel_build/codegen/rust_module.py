@@ -11,6 +11,8 @@ from ariel_build.codegen.names import NameTable, snake_case
 from ariel_build.ir import Graph, Node
 from ariel_build.ops.base import Operands, lookup
 from ariel_build.plan.memory import Location, MemoryPlan
+from ariel_build.schedule.emit import emit_multicore
+from ariel_build.schedule.multicore import MulticorePlan
 
 
 @dataclass
@@ -104,9 +106,15 @@ class _NodeEmitter:
 
 
 def generate_module(
-    graph: Graph, plan: MemoryPlan, module_name: str, weights_include: str, op_marker: str | None = None
+    graph: Graph,
+    plan: MemoryPlan,
+    module_name: str,
+    weights_include: str,
+    op_marker: str | None = None,
+    multicore: MulticorePlan | None = None,
 ) -> GeneratedModule:
     """`weights_include` is the Rust expression given to `include_bytes!` for the weights blob.
+    With `multicore`, the module also gets the per-core functions (schedule/emit.py).
 
     `op_marker` (a Rust function path taking `usize`) is called with `step + 1` before each op and
     with 0 after the last, so an emulator can attribute instructions to ops.
@@ -171,7 +179,10 @@ def generate_module(
         out.append(f"{output_param(name)}.copy_from_slice({src} as &[{t.dtype.rust}]);")
     if op_marker:
         out.append(f"{op_marker}(0);")
-    out.append("}\n}\n")
+    out.append("}\n")
+    if multicore is not None:
+        out.extend(emit_multicore(graph, multicore, params, output_param))
+    out.append("}\n")
     source = rustfmt("\n".join(out))
     return GeneratedModule(mod, source, plan.weights, f"{mod}.weights.bin")
 

@@ -7,6 +7,7 @@ zero-copy views (Reshape, Flatten, ...). Weights go into one aligned blob in fla
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,13 +53,15 @@ class MemoryPlan:
         return len(self.weights)
 
 
-def _place(buffers: list[Buffer]) -> int:
-    """Greedy by size: each buffer at the lowest aligned offset free for its whole lifetime."""
+def _overlap_in_time(a: Buffer, b: Buffer) -> bool:
+    return a.first <= b.last and b.first <= a.last
+
+
+def _place(buffers: list[Buffer], conflict: Callable[[Buffer, Buffer], bool] = _overlap_in_time) -> int:
+    """Greedy by size: each buffer at the lowest aligned offset no conflicting buffer uses."""
     placed: list[Buffer] = []
     for b in sorted(buffers, key=lambda b: (-b.nbytes, b.first, b.tensor)):
-        overlapping = sorted(
-            (p for p in placed if p.first <= b.last and b.first <= p.last), key=lambda p: p.offset
-        )
+        overlapping = sorted((p for p in placed if conflict(p, b)), key=lambda p: p.offset)
         offset = 0
         for p in overlapping:
             if offset + b.nbytes <= p.offset:

@@ -71,7 +71,9 @@ fn main() {{
 
 def _arm(model: CompiledModel, mod: str) -> str:
     g = model.graph
-    lines = [f'        "{mod}" => {{', f"            let mut arena = Box::new(models::{mod}::Arena::new());"]
+    lines = [f'        "{mod}" => {{']
+    if model.multicore is None:
+        lines.append(f"            let mut arena = Box::new(models::{mod}::Arena::new());")
     args = ["&mut arena"]
     for k, name in enumerate(dict.fromkeys(g.inputs)):
         t = g.tensor(name)
@@ -82,10 +84,32 @@ def _arm(model: CompiledModel, mod: str) -> str:
         t = g.tensor(name)
         lines.append(f"            let mut o{k} = zeros::<{t.dtype.rust}, {t.size}>();")
         args.append(f"&mut o{k}")
-    lines.append(f"            models::{mod}::run({', '.join(args)});")
+    if model.multicore is None:
+        lines.append(f"            models::{mod}::run({', '.join(args)});")
+    else:
+        lines += _threads(mod, args[1:], len(dict.fromkeys(g.inputs)))
     lines += [f"            write(dir, {k}, &o{k}[..]);" for k in range(len(outs))]
     lines.append("        }")
     return "\n".join(lines)
+
+
+def _threads(mod: str, args: list[str], n_inputs: int) -> list[str]:
+    """Cores 1.. on scoped threads (`run_worker`), core 0 (`run_main`) on this one."""
+    inputs = "".join(f", i{k}" for k in range(n_inputs))
+    borrows = "".join(f" let i{k} = &*i{k};" for k in range(n_inputs))
+    return [
+        f"            let shared = Box::new(models::{mod}::Shared::new());",
+        "            std::thread::scope(|scope| {",
+        f"                for core in 1..models::{mod}::CORES {{",
+        f"                    let shared = &*shared;{borrows}",
+        "                    std::thread::Builder::new()",
+        "                        .stack_size(64 << 20)",
+        f"                        .spawn_scoped(scope, move || models::{mod}::run_worker(core, shared{inputs}))",
+        "                        .unwrap();",
+        "                }",
+        f"                models::{mod}::run_main({', '.join(['&shared', *args])});",
+        "            });",
+    ]
 
 
 class HostHarness:

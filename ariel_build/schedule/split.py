@@ -1,0 +1,198 @@
+"""How a node splits into parts that run on different cores without changing any result.
+
+A part is a *sub-problem*: the same op over a sub-shape, whose output is one contiguous element
+range of the full output and whose inputs are contiguous ranges (or whole tensors). Its code is
+the op's own `emit` on a small graph holding the sub-shaped tensors, so kernels run unchanged.
+Only parallel axes are split (output channels or groups, pooling planes, Gemm columns or rows,
+elements); a reduction axis never is, so every output is summed in the same order as on one core.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from ariel_build.ir import Graph, Node, Tensor
+from ariel_build.ops.base import lookup
+from ariel_build.ops.gemm import gemm_shape
+from ariel_build.ops.unary import Unary
+
+Range = tuple[int, int]  # [start, end) in elements of the full tensor
+
+
+@dataclass(frozen=True)
+class Part:
+    node: Node  # the sub-problem's node (same name and op; attributes may differ, e.g. group)
+    graph: Graph  # holds the sub-problem's tensors, under the full tensors' names
+    input_ranges: tuple[Range | None, ...]  # per node input; None = the whole tensor
+    output_range: Range  # of output 0
+
+
+@dataclass(frozen=True)
+class SplitRule:
+    units: int  # how many slices the parallel axis has; a part is a range of them
+    part: Callable[[int, int], Part]
+
+
+def _sub(graph: Graph, name: str, shape: tuple[int, ...], rng: Range | None) -> Tensor:
+    t = graph.tensor(name)
+    data = None
+    if t.data is not None:
+        flat = t.data.reshape(-1)
+        data = (flat if rng is None else flat[rng[0] : rng[1]]).reshape(shape)
+    return Tensor(name, shape, t.dtype, data)
+
+
+def _make_part(
+    node: Node,
+    graph: Graph,
+    inputs: dict[int, tuple[tuple[int, ...], Range]],
+    output: tuple[tuple[int, ...], Range],
+    attrs: dict[str, object] | None = None,
+) -> Part:
+    """`inputs` maps the input indices that are sliced to (sub-shape, range); others stay whole."""
+    sub = Graph(graph.name, graph.source, opset=graph.opset)
+    ranges: list[Range | None] = []
+    for k, name in enumerate(node.inputs):
+        if not name:
+            ranges.append(None)
+            continue
+        shape, rng = inputs.get(k, (graph.tensor(name).shape, None))
+        sub.add_tensor(_sub(graph, name, shape, rng))
+        ranges.append(rng)
+    sub.add_tensor(_sub(graph, node.outputs[0], output[0], None))
+    sub_node = replace(
+        node, attrs={**node.attrs, **(attrs or {})}, inputs=list(node.inputs), outputs=[node.outputs[0]]
+    )
+    return Part(sub_node, sub, tuple(ranges), output[1])
+
+
+def _conv(node: Node, graph: Graph) -> SplitRule | None:
+    x, w, y = (
+        graph.tensor(node.inputs[0]).shape,
+        graph.tensor(node.inputs[1]).shape,
+        graph.tensor(node.outputs[0]).shape,
+    )
+    if x[0] != 1:
+        return None  # batch > 1: a channel range is not contiguous in NCHW
+    groups = int(node.attrs.get("group", 1))
+    in_plane, out_plane, filter_len = math.prod(x[2:]), math.prod(y[2:]), math.prod(w[1:])
+    has_bias = bool(node.input(2))
+    if groups == 1:  # output channels; every part reads the whole input
+
+        def part(lo: int, hi: int) -> Part:
+            n = hi - lo
+            ins = {1: ((n, *w[1:]), (lo * filter_len, hi * filter_len))}
+            if has_bias:
+                ins[2] = ((n,), (lo, hi))
+            return _make_part(node, graph, ins, ((1, n, *y[2:]), (lo * out_plane, hi * out_plane)))
+
+        return SplitRule(w[0], part)
+    in_per_group, out_per_group = x[1] // groups, w[0] // groups
+
+    def group_part(lo: int, hi: int) -> Part:  # whole groups: input channels are contiguous too
+        n, ci, co = hi - lo, (hi - lo) * in_per_group, (hi - lo) * out_per_group
+        ins = {
+            0: ((1, ci, *x[2:]), (lo * in_per_group * in_plane, hi * in_per_group * in_plane)),
+            1: ((co, *w[1:]), (lo * out_per_group * filter_len, hi * out_per_group * filter_len)),
+        }
+        if has_bias:
+            ins[2] = ((co,), (lo * out_per_group, hi * out_per_group))
+        out = ((1, co, *y[2:]), (lo * out_per_group * out_plane, hi * out_per_group * out_plane))
+        return _make_part(node, graph, ins, out, {"group": n})
+
+    return SplitRule(groups, group_part)
+
+
+def _pool(node: Node, graph: Graph) -> SplitRule:
+    """Planes (batch x channels) are independent and contiguous in input and output."""
+    x, y = graph.tensor(node.inputs[0]).shape, graph.tensor(node.outputs[0]).shape
+    in_plane, out_plane = math.prod(x[2:]), math.prod(y[2:])
+
+    def part(lo: int, hi: int) -> Part:
+        ins = {0: ((1, hi - lo, *x[2:]), (lo * in_plane, hi * in_plane))}
+        return _make_part(node, graph, ins, ((1, hi - lo, *y[2:]), (lo * out_plane, hi * out_plane)))
+
+    return SplitRule(x[0] * x[1], part)
+
+
+def _gemm(node: Node, graph: Graph) -> SplitRule | None:
+    s = gemm_shape(node, graph)
+    c = graph.tensor(node.inputs[2]).shape if node.input(2) else None
+    if s.trans_a:
+        return None
+    if s.m == 1 and s.trans_b:  # columns: rows of the [N, K] weight
+
+        def col_part(lo: int, hi: int) -> Part:
+            n = hi - lo
+            ins = {1: ((n, s.k), (lo * s.k, hi * s.k))}
+            if c is not None and s.bias_strides and s.bias_strides[1]:
+                ins[2] = ((*c[:-1], n), (lo, hi))
+            return _make_part(node, graph, ins, ((1, n), (lo, hi)))
+
+        return SplitRule(s.n, col_part)
+    if s.m > 1:  # rows of A and of the output
+
+        def row_part(lo: int, hi: int) -> Part:
+            m = hi - lo
+            ins = {0: ((m, s.k), (lo * s.k, hi * s.k))}
+            if c is not None and s.bias_strides and s.bias_strides[0]:
+                cols = s.bias_strides[0]
+                ins[2] = ((m, cols), (lo * cols, hi * cols))
+            return _make_part(node, graph, ins, ((m, s.n), (lo * s.n, hi * s.n)))
+
+        return SplitRule(s.m, row_part)
+    return None
+
+
+def _matmul(node: Node, graph: Graph) -> SplitRule | None:
+    a, b = graph.tensor(node.inputs[0]).shape, graph.tensor(node.inputs[1]).shape
+    if len(a) != 2 or len(b) != 2 or a[0] < 2:
+        return None
+    k, n = b
+
+    def part(lo: int, hi: int) -> Part:
+        m = hi - lo
+        return _make_part(node, graph, {0: ((m, k), (lo * k, hi * k))}, ((m, n), (lo * n, hi * n)))
+
+    return SplitRule(a[0], part)
+
+
+def _elementwise(node: Node, graph: Graph) -> SplitRule | None:
+    """Unary maps: element ranges of input 0 and the output (other inputs are scalars)."""
+    size = graph.tensor(node.outputs[0]).size
+
+    def part(lo: int, hi: int) -> Part:
+        return _make_part(node, graph, {0: ((hi - lo,), (lo, hi))}, ((hi - lo,), (lo, hi)))
+
+    return SplitRule(size, part)
+
+
+_RULES: dict[str, Callable[[Node, Graph], SplitRule | None]] = {
+    "Conv": _conv,
+    "MaxPool": _pool,
+    "AveragePool": _pool,
+    "GlobalMaxPool": _pool,
+    "GlobalAveragePool": _pool,
+    "Gemm": _gemm,
+    "MatMul": _matmul,
+}
+
+
+def split_rule(node: Node, graph: Graph) -> SplitRule | None:
+    """How `node` splits, or None when it must run whole."""
+    if len([o for o in node.outputs if o]) != 1:
+        return None
+    rule = _RULES.get(node.op)
+    if rule is not None:
+        return rule(node, graph)
+    if isinstance(lookup(node.op), Unary):
+        return _elementwise(node, graph)
+    return None
+
+
+def whole(node: Node, graph: Graph) -> Part:
+    """The node as one part (any number of outputs)."""
+    out = graph.tensor(node.outputs[0])
+    return Part(node, graph, tuple(None for _ in node.inputs), (0, out.size))
