@@ -93,6 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ariel_build.boards import load_board
     from ariel_build.pipeline import compile_model
     from ariel_build.report import add_board_measurements, summary
+    from ariel_build.schedule.multicore import board_cores
 
     board = load_board(args.board)
     if board.runner.kind not in ("host", "qemu"):
@@ -100,9 +101,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"board '{board.name}' is a real board ({board.runner.kind}); `run` drives the host and QEMU only",
             fix="use --board host or an emulated board (qemu-an386, qemu-riscv32, ...)",
         )
-    if args.cores != 1:
-        raise RunError("multicore runs are not available yet", fix="use --cores 1")
-    model = compile_model(args.model, _parse_shapes(args.input_shape))
+    if args.cores != 1 and board.emulated:
+        raise RunError("multicore runs on QEMU boards are not available yet", fix="use --cores 1")
+    model = compile_model(args.model, _parse_shapes(args.input_shape), board_cores(board, args.cores))
     g = model.graph
     if len(args.input) != len(g.inputs):
         raise RunError(
@@ -123,6 +124,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     outdir.mkdir(parents=True, exist_ok=True)
     report = summary(model)
     report.update(board=args.board, cores=args.cores, outputs=list(dict.fromkeys(g.outputs)))
+    if model.multicore is not None:
+        report["schedule"] = model.multicore.summary()
     with tempfile.TemporaryDirectory(prefix="ariel-run-") as work:
         if board.emulated:
             from ariel_build.runners.qemu import QemuHarness

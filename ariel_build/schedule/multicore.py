@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ariel_build.boards import Core
+from ariel_build.boards import Board, Core
+from ariel_build.errors import ConfigError
 from ariel_build.ir import Graph
 from ariel_build.plan.memory import MemoryPlan
+from ariel_build.schedule.cost import part_cost
 from ariel_build.schedule.list_scheduler import build_tasks, schedule
 from ariel_build.schedule.memory import plan_scheduled_memory
-from ariel_build.schedule.partition import partition
+from ariel_build.schedule.partition import partition, runs_code
 from ariel_build.schedule.program import Program, build_program
+from ariel_build.schedule.split import whole
 
 
 @dataclass
@@ -20,11 +23,12 @@ class MulticorePlan:
     program: Program
     plan: MemoryPlan
     accesses: dict[str, set[int]]  # per arena buffer: the tasks touching it
+    one_core_estimate: float  # every node whole on core 0, in cost units
 
     def summary(self) -> dict[str, Any]:
         """Estimates in the scheduler's cost units (docs/multicore.md), for report.json."""
         s = self.program.schedule
-        serial = sum(t.costs[0] for t in s.tasks)
+        serial = self.one_core_estimate
         return {
             "cores": len(self.cores),
             "shared_arena_bytes": self.plan.arena_bytes,
@@ -43,4 +47,20 @@ def plan_multicore(graph: Graph, base: MemoryPlan, cores: tuple[Core, ...]) -> M
     tasks = build_tasks(graph, partition(graph, cores), cores)
     program = build_program(schedule(tasks, len(cores)))
     plan, accesses = plan_scheduled_memory(graph, base, program)
-    return MulticorePlan(cores, program, plan, accesses)
+    serial = sum(part_cost(whole(n, graph), cores[0]) for n in graph.nodes if runs_code(n))
+    return MulticorePlan(cores, program, plan, accesses, serial)
+
+
+def board_cores(board: Board, count: int) -> tuple[Core, ...]:
+    """The first `count` cores of `board`; on the host, threads stand in for any number."""
+    if count < 1:
+        raise ConfigError(f"--cores {count}: at least one core is needed", fix="use --cores 1 or more")
+    if board.runner.kind == "host":
+        return (board.cores[0],) * count
+    if count > len(board.cores):
+        raise ConfigError(
+            f"board '{board.name}' has {len(board.cores)} core(s); --cores {count} asked for more",
+            where=str(board.path),
+            fix=f"use --cores {len(board.cores)} or fewer",
+        )
+    return board.cores[:count]
