@@ -55,3 +55,16 @@ def tflite_micro_outputs(model_path: Path, inputs: list[np.ndarray]) -> list[np.
         interpreter.set_input(x, k)
     interpreter.invoke()
     return [interpreter.get_output(k) for k in range(n_outputs)]
+
+
+def litert_outputs(model_path: Path, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    """Outputs of the TFLite (LiteRT) interpreter: the float oracle, it runs weight-only quantized
+    models that TFLite Micro cannot."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(model_path))
+    interpreter.allocate_tensors()
+    for detail, x in zip(interpreter.get_input_details(), inputs, strict=True):
+        interpreter.set_tensor(detail["index"], x)
+    interpreter.invoke()
+    return [interpreter.get_tensor(d["index"]) for d in interpreter.get_output_details()]

@@ -41,7 +41,14 @@ class _NodeEmitter:
         loc = self.plan.locations[name]
         if loc.kind == "const":
             return f"k::cast::<{t.dtype.rust}>(&w[{loc.offset}..{loc.offset + loc.nbytes}])"
-        return f"&{self.params(name)}[..]"
+        return f"&{self.param(loc)}[..]"
+
+    def param(self, loc: Location) -> str:
+        """The `run` parameter holding an input or output location (views share their source's)."""
+        if loc.kind == "input":
+            return self.params(self.graph.inputs[loc.offset])
+        name = self.graph.outputs[loc.offset]
+        return self.params(name + " out") if name in self.graph.inputs else self.params(name)
 
     def block(self, node: Node, step: int) -> str:
         g, plan = self.graph, self.plan
@@ -69,7 +76,7 @@ class _NodeEmitter:
                 arena_outs.append((var, loc))
                 bindings.append(f"let {var}: &mut [{t.dtype.rust}] = k::cast_mut({var});")
             else:
-                bindings.append(f"let {var}: &mut [{t.dtype.rust}] = &mut {self.params(t.name)}[..];")
+                bindings.append(f"let {var}: &mut [{t.dtype.rust}] = &mut {self.param(loc)}[..];")
             out_vars.append(var)
         scratch = plan.scratch.get(node.name)
         if scratch is not None:
