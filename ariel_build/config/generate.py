@@ -16,14 +16,18 @@ from ariel_build.config.crate import CrateConfig, load_crate_config
 
 INDEX_FILE = "ariel_models.rs"
 STAMP_FILE = "ariel-models.stamp"
+TOOL_DIR = Path(ariel_build.__file__).resolve().parent
+
+
+def _tool_sources() -> list[Path]:
+    return sorted(TOOL_DIR.rglob("*.py"))
 
 
 def _tool_fingerprint() -> bytes:
     """The tool's version and its source files: a changed generator regenerates."""
     digest = hashlib.sha256(ariel_build.__version__.encode())
-    package = Path(ariel_build.__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    for path in _tool_sources():
+        digest.update(str(path.relative_to(TOOL_DIR)).encode() + b"\0" + path.read_bytes())
     return digest.digest()
 
 
@@ -64,24 +68,32 @@ def generate_for_crate(manifest_dir: Path, out_dir: Path, emit: Callable[[str], 
     manifest_dir = manifest_dir.resolve()
     emit(f"cargo:rerun-if-changed={manifest_dir / 'Cargo.toml'}")
     config = load_crate_config(manifest_dir)
-    emit(f"cargo:rerun-if-changed={config.models_file}")
-    for m in config.models:
-        emit(f"cargo:rerun-if-changed={m.path}")
+    for path in (config.board.path, config.models_file, *(m.path for m in config.models)):
+        emit(f"cargo:rerun-if-changed={path}")
 
     stamp = out_dir / STAMP_FILE
     digest = inputs_hash(config)
     outputs = _outputs(config, out_dir)
-    if stamp.is_file() and stamp.read_text() == digest and all(p.is_file() for p in outputs):
-        return False
+    fresh = stamp.is_file() and stamp.read_text() == digest and all(p.is_file() for p in outputs)
+    if not fresh:
+        _write_modules(config, out_dir, digest)
+    # Last, so that a failure's output is not buried under them (a failed build script reruns anyway).
+    # Files, not the directory: writing __pycache__ must not count as a change.
+    for path in _tool_sources():
+        emit(f"cargo:rerun-if-changed={path}")
+    return not fresh
 
+
+def _write_modules(config: CrateConfig, out_dir: Path, digest: str) -> None:
     from ariel_build.pipeline import compile_model, emit_module
 
+    stamp = out_dir / STAMP_FILE
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp.unlink(missing_ok=True)
     for m in config.models:
-        generated = emit_module(compile_model(m.path, m.input_shapes), m.module)
+        cores = config.board.cores[: config.cores]
+        generated = emit_module(compile_model(m.path, m.input_shapes, cores), m.module)
         (out_dir / f"{m.module}.rs").write_text(generated.source)
         (out_dir / generated.weights_file).write_bytes(generated.weights)
     (out_dir / INDEX_FILE).write_text(_index(config))
     stamp.write_text(digest)
-    return True

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import ariel_build
 from ariel_build.config.generate import INDEX_FILE, STAMP_FILE, generate_for_crate
 from ariel_build.errors import ModelImportError
 from fixtures.ops.conv import conv_case
@@ -27,9 +28,15 @@ def test_writes_one_module_per_model_and_the_index(tmp_path: Path) -> None:
     ran, lines = generate(root, out)
     assert ran
     crate = root.resolve()
-    assert lines == [
-        f"cargo:rerun-if-changed={crate / f}" for f in ("Cargo.toml", "ariel.toml", "a.onnx", "b.onnx")
+    tool_sources = sorted(Path(ariel_build.__file__).resolve().parent.rglob("*.py"))
+    board = Path(ariel_build.__file__).resolve().parents[1] / "board-support" / "boards" / "host.toml"
+    watched = [
+        crate / "Cargo.toml",
+        board,
+        *(crate / f for f in ("ariel.toml", "a.onnx", "b.onnx")),
+        *tool_sources,
     ]
+    assert lines == [f"cargo:rerun-if-changed={path}" for path in watched]
     index = (out / INDEX_FILE).read_text()
     for module in ("edge_net", "second"):
         assert f'include!(concat!(env!("OUT_DIR"), "/{module}.rs"));' in index
@@ -40,11 +47,12 @@ def test_writes_one_module_per_model_and_the_index(tmp_path: Path) -> None:
 def test_unchanged_inputs_are_not_regenerated(tmp_path: Path) -> None:
     root = make_crate(tmp_path / "crate")
     out = tmp_path / "out"
-    assert generate(root, out)[0]
+    ran, first_lines = generate(root, out)
+    assert ran
     module = out / "tiny.rs"
     before = module.stat().st_mtime_ns
     ran, lines = generate(root, out)
-    assert not ran and len(lines) == 3  # the rerun directives are printed either way
+    assert not ran and lines == first_lines  # the rerun directives are printed either way
     (root / "tiny.onnx").touch()  # a new mtime with the same content
     assert not generate(root, out)[0]
     assert module.stat().st_mtime_ns == before
@@ -97,3 +105,10 @@ def test_cli_reports_a_config_error_without_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "unknown key 'model[0].nmae'" in result.stderr and "did you mean 'name'" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(("cores", "per_core_functions"), [("", True), ("cores = 1\n", False)])
+def test_cores_reach_the_generated_module(tmp_path: Path, cores: str, per_core_functions: bool) -> None:
+    root = make_crate(tmp_path / "crate", 'board = "host"\n' + cores)
+    generate(root, tmp_path / "out")
+    assert ("pub fn run_worker(" in (tmp_path / "out" / "tiny.rs").read_text()) == per_core_functions
