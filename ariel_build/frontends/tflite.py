@@ -5,7 +5,9 @@ therefore held as NCHW inside the graph: a 4-D graph input gets a Transpose to N
 output one back, and ops whose meaning depends on the axis order (Reshape, FullyConnected, Mean,
 Concatenation, Pad, Softmax) translate their axes or go through NHWC explicitly.
 Constant weights stored as int8/float16 in float models (weight-only quantization) are dequantized
-at import.
+at import. Ops whose runtime inputs are int8 become the quantized IR ops of
+`ariel_build/ops/quantized/` (TFLite Micro's integer semantics); every int8 tensor carries its
+`Tensor.quant` (docs/int8.md).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ariel_build.errors import ModelImportError
-from ariel_build.ir import DType, Graph, Node, Tensor
+from ariel_build.ir import DType, Graph, Node, Quant, Tensor
 from ariel_build.passes.infer_shapes import infer_shapes
 
 NHWC_TO_NCHW = (0, 3, 1, 2)
@@ -36,6 +38,10 @@ TENSOR_TYPES = {
     9: DType.I8,
 }
 FLOAT16 = 1
+FLOAT32, INT8 = 0, 9
+
+# Ops that only move data: their output has their input's quantization.
+DATA_MOVEMENT = {"Transpose", "Reshape", "Concat", "Pad"}
 
 # ActivationFunctionType enum: fused activation → (ONNX op, extra constant inputs).
 FUSED_ACTIVATIONS: dict[int, tuple[str, tuple[float, float] | None]] = {
@@ -164,19 +170,58 @@ class _Importer:
         self.names[index] = name
         return name
 
-    def const(self, data: np.ndarray, base: str) -> str:
+    def const(self, data: np.ndarray, base: str, quant: Quant | None = None) -> str:
         name = self.unique(base)
-        self.g.add_tensor(Tensor(name, tuple(data.shape), DType.from_numpy(data.dtype), data))
+        self.g.add_tensor(Tensor(name, tuple(data.shape), DType.from_numpy(data.dtype), data, quant))
         return name
 
+    def quant(self, index: int, perm: tuple[int, ...] | None = None) -> Quant | None:
+        """Quantization of TFLite tensor `index` (its axis moved by `perm`, if the data is)."""
+        t = self.sg.Tensors(index)
+        q = t.Quantization()
+        if t.Type() != INT8 or q is None or q.ScaleLength() == 0:
+            return None
+        scale = q.ScaleAsNumpy().astype(np.float32)
+        zero = (
+            q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros(scale.size, np.int64)
+        )
+        axis = None
+        if scale.size > 1:
+            axis = int(q.QuantizedDimension())
+            axis = perm.index(axis) if perm else axis
+        return Quant(scale, zero, axis)
+
+    def declare(self, name: str, quant: Quant | None) -> None:
+        """Record the quantization of a tensor shape inference will create."""
+        if quant is not None:
+            self.g.add_tensor(Tensor(name, (), DType.I8, quant=quant))
+
+    def quant_of(self, name: str) -> Quant | None:
+        t = self.g.tensors.get(name)
+        return None if t is None else t.quant
+
     def label(self, index: int) -> str:
-        return self.sg.Tensors(index).Name().decode(errors="replace").split(";")[0] or f"t{index}"
+        name = self.sg.Tensors(index).Name()
+        return (name or b"").decode(errors="replace").split(";")[0] or f"t{index}"
 
     # --- nodes -----------------------------------------------------------------------------
 
-    def node(self, op: str, inputs: list[str], name: str, output: str | None = None, **attrs: Any) -> str:
+    def node(
+        self,
+        op: str,
+        inputs: list[str],
+        name: str,
+        output: str | None = None,
+        quant: Quant | None = None,
+        **attrs: Any,
+    ) -> str:
+        """Appends a node; its output gets `quant`, or the input's quantization for data movement."""
         out = output or self.unique(f"{name}_{op.lower()}")
         self.g.nodes.append(Node(op, name, inputs, [out], attrs))
+        if quant is None and op in DATA_MOVEMENT and inputs:
+            quant = self.quant_of(inputs[0])
+        if quant is not None and self.quant_of(out) is None:
+            self.declare(out, quant)
         return out
 
     def to_nhwc(self, name: str, label: str) -> str:
@@ -191,6 +236,7 @@ class _Importer:
     def output_name(self, index: int) -> str:
         name = self.unique(self.label(index))
         self.names[index] = name
+        self.declare(name, self.quant(index))
         return name
 
     def activation(self, x: str, fused: int, label: str, output: str) -> str:
@@ -440,6 +486,189 @@ def _dequantize(imp: _Importer, op: Any, ins: list[int], outs: list[int], label:
     imp.names[outs[0]] = imp.const(data, imp.label(outs[0]))
 
 
+# --- int8 (fully quantized) models ---------------------------------------------------------------
+
+QCONVERTERS: dict[str, Converter] = {}
+
+FUSED_ACTIVATION_NAMES = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
+
+
+def qconverter(*names: str) -> Callable[[Converter], Converter]:
+    def wrap(fn: Converter) -> Converter:
+        for n in names:
+            QCONVERTERS[n] = fn
+        return fn
+
+    return wrap
+
+
+def _fused(code: int) -> str:
+    if code not in FUSED_ACTIVATION_NAMES:
+        raise _Unsupported(f"fused activation {code} is not supported for int8")
+    return FUSED_ACTIVATION_NAMES[code]
+
+
+def _qconst(imp: _Importer, index: int, label: str, perm: tuple[int, ...] | None = None) -> str:
+    """An integer constant (weights, bias) as stored, with its quantization; `perm` transposes it."""
+    data = imp.constant_data(index)
+    if data is None:
+        raise _Unsupported(f"tensor '{imp.label(index)}' must be a constant")
+    if perm is not None:
+        data = np.ascontiguousarray(data.transpose(perm))
+    return imp.const(data, label, imp.quant(index, perm))
+
+
+def _qbias(imp: _Importer, ins: list[int], label: str) -> list[str]:
+    return [_qconst(imp, ins[2], f"{label}/bias")] if len(ins) > 2 and ins[2] >= 0 else []
+
+
+def _qoperand(imp: _Importer, index: int, out_rank: int, label: str) -> str:
+    """A runtime value, or a constant operand broadcast like the (NCHW-held) output."""
+    if index in imp.names and imp.g.const(imp.names[index]) is None:
+        return imp.names[index]
+    data = imp.constant_data(index)
+    if data is None:
+        raise _Unsupported(f"tensor '{imp.label(index)}' is read before it is written")
+    if out_rank == 4:
+        data = np.ascontiguousarray(data.reshape((1,) * (4 - data.ndim) + data.shape).transpose(NHWC_TO_NCHW))
+    return imp.const(data, f"{label}/operand", imp.quant(index))
+
+
+@qconverter("CONV_2D", "DEPTHWISE_CONV_2D")
+def _qconv(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    depthwise = _op_name(imp.model, op) == "DEPTHWISE_CONV_2D"
+    o = _options(op, "DepthwiseConv2DOptions" if depthwise else "Conv2DOptions")
+    w_shape = imp.shape(ins[1])  # conv [O, H, W, I]; depthwise [1, H, W, C * multiplier]
+    weights = _qconst(imp, ins[1], f"{label}/weights", (3, 0, 1, 2) if depthwise else (0, 3, 1, 2))
+    cin = imp.shape(ins[0])[3]
+    imp.node(
+        "QConv", [imp.value(ins[0]), weights, *_qbias(imp, ins, label)], label, imp.output_name(outs[0]),
+        kernel_shape=list(w_shape[1:3]), strides=[o.StrideH(), o.StrideW()], auto_pad=_padding(o.Padding()),
+        dilations=[o.DilationHFactor(), o.DilationWFactor()], group=cin if depthwise else cin // w_shape[3],
+        activation=_fused(o.FusedActivationFunction()),
+    )  # fmt: skip
+
+
+@qconverter("FULLY_CONNECTED")
+def _qfully_connected(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    o = _options(op, "FullyConnectedOptions")
+    depth = imp.shape(ins[1])[1]
+    x = imp.value(ins[0])
+    in_shape = imp.shape(ins[0])
+    if len(in_shape) == 4:
+        x = imp.to_nhwc(x, label)
+    if len(in_shape) != 2:
+        x = imp.node(
+            "Reshape", [x, imp.const(np.array([-1, depth], np.int64), f"{label}/shape")], f"{label}/flatten"
+        )
+    inputs = [x, _qconst(imp, ins[1], f"{label}/weights"), *_qbias(imp, ins, label)]
+    activation = _fused(o.FusedActivationFunction())
+    if len(imp.shape(outs[0])) == 2:
+        imp.node("QFullyConnected", inputs, label, imp.output_name(outs[0]), activation=activation)
+        return
+    y = imp.node("QFullyConnected", inputs, label, quant=imp.quant(outs[0]), activation=activation)
+    _reshape_to(imp, y, outs[0], label)
+
+
+@qconverter("AVERAGE_POOL_2D", "MAX_POOL_2D")
+def _qpool(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    o = _options(op, "Pool2DOptions")
+    kind = "QAveragePool" if _op_name(imp.model, op) == "AVERAGE_POOL_2D" else "QMaxPool"
+    imp.node(
+        kind, [imp.value(ins[0])], label, imp.output_name(outs[0]),
+        kernel_shape=[o.FilterHeight(), o.FilterWidth()], strides=[o.StrideH(), o.StrideW()],
+        auto_pad=_padding(o.Padding()), activation=_fused(o.FusedActivationFunction()),
+    )  # fmt: skip
+
+
+@qconverter("SOFTMAX")
+def _qsoftmax(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    beta = _options(op, "SoftmaxOptions").Beta()
+    x = imp.value(ins[0])
+    if len(imp.shape(ins[0])) != 4:
+        imp.node("QSoftmax", [x], label, imp.output_name(outs[0]), beta=beta)
+        return
+    y = imp.node("QSoftmax", [imp.to_nhwc(x, label)], label, quant=imp.quant(outs[0]), beta=beta)
+    imp.to_nchw(y, label, imp.output_name(outs[0]))
+
+
+@qconverter("ADD", "SUB", "MUL")
+def _qbinary(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    name = _op_name(imp.model, op)
+    opts = _options(op, {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}[name])
+    out_rank = len(imp.shape(outs[0]))
+    operands = [_qoperand(imp, i, out_rank, label) for i in ins[:2]]
+    attrs: dict[str, Any] = {"activation": _fused(opts.FusedActivationFunction())}
+    if name != "MUL":
+        attrs["subtract"] = int(name == "SUB")
+    imp.node("QMul" if name == "MUL" else "QAdd", operands, label, imp.output_name(outs[0]), **attrs)
+
+
+@qconverter("LOGISTIC", "TANH")
+def _qfunction(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    kind = "QLogistic" if _op_name(imp.model, op) == "LOGISTIC" else "QTanh"
+    imp.node(kind, [imp.value(ins[0])], label, imp.output_name(outs[0]))
+
+
+@qconverter("QUANTIZE")
+def _quantize(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    imp.node("Quantize", [imp.value(ins[0])], label, imp.output_name(outs[0]))
+
+
+@qconverter("DEQUANTIZE")
+def _qdequantize(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    imp.node("Dequantize", [imp.value(ins[0])], label, imp.output_name(outs[0]))
+
+
+@qconverter("CONCATENATION")
+def _qconcat(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    out_q = imp.quant(outs[0])
+    for i in ins:
+        q = imp.quant(i)
+        if out_q is None or q is None or q.per_tensor != out_q.per_tensor:
+            raise _Unsupported("int8 inputs with quantization different from the output's are not supported")
+    o = _options(op, "ConcatenationOptions")
+    if o.FusedActivationFunction() != 0:
+        raise _Unsupported("a fused activation on int8 concatenation is not supported")
+    _concat(imp, op, ins, outs, label)
+
+
+@qconverter("PAD", "PADV2")
+def _qpad(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    q = imp.quant(outs[0])
+    if q is None or imp.quant(ins[0]) is None or imp.quant(ins[0]).per_tensor != q.per_tensor:  # type: ignore[union-attr]
+        raise _Unsupported("input and output quantization must be equal")
+    if len(ins) > 2 and ins[2] >= 0:
+        value = imp.constant_data(ins[2])
+        if value is None:
+            raise _Unsupported("the pad value must be a constant")
+        value = value.reshape(-1)[:1].astype(np.int8).reshape(())
+    else:
+        value = np.int8(q.per_tensor[1])
+    _pad(imp, op, ins[:2], outs, label)
+    imp.g.nodes[-1].inputs.append(imp.const(np.asarray(value, np.int8), f"{label}/value"))
+
+
+QCONVERTERS["RESHAPE"] = QCONVERTERS["SQUEEZE"] = QCONVERTERS["EXPAND_DIMS"] = CONVERTERS["RESHAPE"]
+
+
+def _converter_for(imp: _Importer, name: str, ins: list[int]) -> Converter:
+    """The float converter, or the int8 one when the op's runtime inputs are int8."""
+    runtime = {imp.sg.Tensors(i).Type() for i in ins if i in imp.names and imp.g.const(imp.names[i]) is None}
+    if runtime <= {FLOAT32} and name != "QUANTIZE":
+        convert = CONVERTERS.get(name)
+    elif runtime <= {INT8} or (name == "QUANTIZE" and runtime <= {FLOAT32, INT8}):
+        convert = QCONVERTERS.get(name)
+    else:
+        types = ", ".join(
+            sorted(TENSOR_TYPES[t].numpy_name if t in TENSOR_TYPES else str(t) for t in runtime)
+        )
+        raise _Unsupported(f"{types} execution is not supported (float32 and int8 are)")
+    if convert is None:
+        raise _Unsupported("no implementation" + (" for int8" if INT8 in runtime else ""))
+    return convert
+
+
 def load_tflite(path: Path, input_shapes: dict[str, tuple[int, ...]]) -> Graph:
     model = read_tflite(path)
     imp = _Importer(model, path)
@@ -458,7 +687,7 @@ def load_tflite(path: Path, input_shapes: dict[str, tuple[int, ...]]) -> Graph:
             )
         name = imp.output_name(int(index))
         shape = imp.shape(int(index))
-        g.add_tensor(Tensor(name, shape, TENSOR_TYPES[t.Type()]))
+        g.add_tensor(Tensor(name, shape, TENSOR_TYPES[t.Type()], quant=imp.quant(int(index))))
         g.inputs.append(name)
         if len(shape) == 4:
             imp.names[int(index)] = imp.to_nchw(name, name)
@@ -468,13 +697,8 @@ def load_tflite(path: Path, input_shapes: dict[str, tuple[int, ...]]) -> Graph:
         ins = [int(i) for i in op.InputsAsNumpy()] if op.InputsLength() else []
         outs = [int(i) for i in op.OutputsAsNumpy()]
         label = imp.label(outs[0]) if outs else f"op{k}"
-        convert = CONVERTERS.get(name)
         try:
-            if convert is None:
-                raise _Unsupported("no implementation")
-            runtime = [i for i in ins if i in imp.names and g.const(imp.names[i]) is None]
-            if name != "DEQUANTIZE" and any(sg.Tensors(i).Type() != 0 for i in runtime):
-                raise _Unsupported("quantized (integer) execution is not implemented yet")
+            convert = _converter_for(imp, name, ins)
             first = len(g.nodes)
             convert(imp, op, ins, outs, label)
             g.source_ops.update((n.name, name) for n in g.nodes[first:])
@@ -491,6 +715,7 @@ def load_tflite(path: Path, input_shapes: dict[str, tuple[int, ...]]) -> Graph:
         if len(imp.shape(index)) == 4:
             label = name
             internal = imp.unique(f"{name}_nchw")
+            imp.declare(internal, imp.quant_of(name))
             for n in g.nodes:
                 n.outputs = [internal if o == name else o for o in n.outputs]
                 n.inputs = [internal if i == name else i for i in n.inputs]

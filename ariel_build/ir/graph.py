@@ -10,12 +10,27 @@ import numpy as np
 from ariel_build.ir.dtype import DType
 
 
+@dataclass(frozen=True)
+class Quant:
+    """Affine quantization: real = scale * (q - zero_point), per tensor or per slice along `axis`."""
+
+    scale: np.ndarray  # float32, one value or one per slice
+    zero_point: np.ndarray  # int64, same length as scale
+    axis: int | None = None  # None: per tensor
+
+    @property
+    def per_tensor(self) -> tuple[float, int]:
+        """(scale, zero point) of a per-tensor quantization."""
+        return float(self.scale[0]), int(self.zero_point[0])
+
+
 @dataclass
 class Tensor:
     name: str
     shape: tuple[int, ...]
     dtype: DType
     data: np.ndarray | None = None
+    quant: Quant | None = None
 
     @property
     def is_constant(self) -> bool:
@@ -79,7 +94,9 @@ class Graph:
         return tensor
 
     def add_constant(self, name: str, data: np.ndarray) -> Tensor:
-        return self.add_tensor(Tensor(self.unique_name(name), tuple(data.shape), DType.from_numpy(data.dtype), data))
+        return self.add_tensor(
+            Tensor(self.unique_name(name), tuple(data.shape), DType.from_numpy(data.dtype), data)
+        )
 
     def unique_name(self, base: str) -> str:
         if base not in self.tensors:

@@ -39,12 +39,18 @@ def infer_shapes(graph: Graph) -> Graph:
             else:
                 for name, (shape, dtype) in zip(node.outputs, results, strict=False):
                     if name:
-                        graph.add_tensor(Tensor(name, tuple(int(d) for d in shape), dtype))
+                        # A frontend may declare an output's quantization before its shape is known.
+                        quant = graph.tensors[name].quant if name in graph.tensors else None
+                        graph.add_tensor(Tensor(name, tuple(int(d) for d in shape), dtype, quant=quant))
                 kept.append(node)
                 continue
         if len(problems) > n_problems and node.name in graph.source_ops:
             op_type, name, why = problems[-1]
-            problems[-1] = (graph.source_ops[node.name], name, f"{why} ({op_type})" if op_type != why else why)
+            problems[-1] = (
+                graph.source_ops[node.name],
+                name,
+                f"{why} ({op_type})" if op_type != why else why,
+            )
         unresolved.update(o for o in node.outputs if o)
         kept.append(node)
     if problems:

@@ -5,6 +5,7 @@ pub mod concat;
 pub mod conv;
 pub mod gather;
 pub mod gemm;
+pub mod int8;
 pub mod layernorm;
 pub mod pad;
 pub mod pool;

@@ -1,0 +1,53 @@
+"""Quantize (f32 → int8, or int8 → int8 with new parameters) and Dequantize (int8 → f32), per
+tensor, as TFLite QUANTIZE / DEQUANTIZE compute them. Kernel: kernels/src/ops/int8/quantize.rs."""
+
+from __future__ import annotations
+
+from ariel_build.ir import DType, Graph, Node
+from ariel_build.ops.base import Op, Operands, OpUnsupported, in_dtype, in_shape, register, rust_f32
+from ariel_build.ops.quantized.fixed_point import per_tensor, quantize_multiplier
+
+
+@register
+class Quantize(Op):
+    """Named `Quantize` (not ONNX QuantizeLinear): parameters come from the output's `quant`."""
+
+    name = "Quantize"
+
+    def check(self, node: Node, graph: Graph) -> None:
+        if in_dtype(node, graph) not in (DType.F32, DType.I8):
+            raise OpUnsupported(f"input is {in_dtype(node, graph).numpy_name}; float32 or int8 are supported")
+        if in_dtype(node, graph) is DType.I8:
+            per_tensor(graph, node.inputs[0], "input")
+        per_tensor(graph, node.outputs[0], "output")
+
+    def infer(self, node: Node, graph: Graph) -> list[tuple[tuple[int, ...], DType]]:
+        return [(in_shape(node, graph), DType.I8)]
+
+    def emit(self, node: Node, graph: Graph, io: Operands) -> str:
+        scale, zero = per_tensor(graph, node.outputs[0], "output")
+        x, y = io.inputs[0], io.outputs[0]
+        if in_dtype(node, graph) is DType.F32:
+            return f"k::ops::int8::quantize::quantize({x}, {y}, {rust_f32(scale)}, {zero});"
+        in_scale, in_zero = per_tensor(graph, node.inputs[0], "input")
+        multiplier, shift = quantize_multiplier(in_scale / scale)
+        return f"k::ops::int8::quantize::requantize({x}, {y}, {in_zero}, {multiplier}, {shift}, {zero});"
+
+
+@register
+class Dequantize(Op):
+    name = "Dequantize"
+
+    def check(self, node: Node, graph: Graph) -> None:
+        if in_dtype(node, graph) is not DType.I8:
+            raise OpUnsupported(f"input is {in_dtype(node, graph).numpy_name}; int8 is supported")
+        per_tensor(graph, node.inputs[0], "input")
+
+    def infer(self, node: Node, graph: Graph) -> list[tuple[tuple[int, ...], DType]]:
+        return [(in_shape(node, graph), DType.F32)]
+
+    def emit(self, node: Node, graph: Graph, io: Operands) -> str:
+        scale, zero = per_tensor(graph, node.inputs[0], "input")
+        return (
+            f"k::ops::int8::quantize::dequantize({io.inputs[0]}, {io.outputs[0]}, {rust_f32(scale)}, {zero});"
+        )

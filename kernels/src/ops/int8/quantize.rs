@@ -1,0 +1,53 @@
+//! Conversions at the edges of int8 graphs: f32 -> int8 (Quantize), int8 -> f32 (Dequantize),
+//! and int8 -> int8 with a new scale (Requantize), as TFLM computes them.
+
+use super::fixed_point::{clamp_i8, multiply_by_quantized_multiplier};
+
+/// `round(x / scale) + zero_point`, saturated (ties away from zero, single precision).
+pub fn quantize(x: &[f32], y: &mut [i8], scale: f32, zero_point: i32) {
+    for (yv, &xv) in y.iter_mut().zip(x) {
+        let q = libm::roundf(xv / scale);
+        // `as` saturates (NaN -> 0), like TFLM's clamp after the float->int conversion.
+        *yv = clamp_i8((q as i32).saturating_add(zero_point), -128, 127);
+    }
+}
+
+/// `scale * (x - zero_point)`.
+pub fn dequantize(x: &[i8], y: &mut [f32], scale: f32, zero_point: i32) {
+    for (yv, &xv) in y.iter_mut().zip(x) {
+        *yv = scale * (i32::from(xv) - zero_point) as f32;
+    }
+}
+
+/// int8 -> int8: `(x - input_zero_point) * multiplier * 2^shift + output_zero_point`.
+pub fn requantize(
+    x: &[i8],
+    y: &mut [i8],
+    input_zero_point: i32,
+    multiplier: i32,
+    shift: i32,
+    output_zero_point: i32,
+) {
+    for (yv, &xv) in y.iter_mut().zip(x) {
+        let v =
+            multiply_by_quantized_multiplier(i32::from(xv) - input_zero_point, multiplier, shift);
+        *yv = clamp_i8(v + output_zero_point, -128, 127);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantize_rounds_half_away_and_saturates() {
+        let mut y = [0_i8; 5];
+        quantize(&[0.25, -0.25, 100.0, -100.0, 0.0], &mut y, 0.5, 3);
+        assert_eq!(y, [4, 2, 127, -128, 3]);
+        let mut z = [0_f32; 2];
+        dequantize(&[4, 2], &mut z, 0.5, 3);
+        assert_eq!(z, [0.5, -0.5]);
+        requantize(&[4, 2], &mut y[..2], 3, 1 << 30, 1, 0); // x 1
+        assert_eq!(y[..2], [1, -1]);
+    }
+}
