@@ -1,11 +1,13 @@
-"""HEFT-style list scheduling of parts onto cores.
+"""List scheduling of nodes, split into parts, onto cores (HEFT with moldable nodes).
 
-Tasks (node parts) are taken by decreasing upward rank (mean cost + the longest rank of a
-successor plus one SYNC), which respects dependencies, and each goes to the core where it
-finishes earliest: after that core's previous task and after every predecessor, plus SYNC for a
-predecessor on another core. Independent branches therefore land on different cores when that
-finishes sooner. Tasks are appended (no insertion into gaps), so each core's order is its start
-order, which makes the per-core programs deadlock-free (docs/multicore.md).
+Nodes are taken by decreasing upward rank (mean whole-node cost + the largest rank of a
+successor plus one SYNC), which respects dependencies. For each node and each part count p up
+to `max_parts`, the parts go to the p cores that are ready first, sized by their speeds; a core
+is ready after its previous task and after every predecessor part (plus SYNC when that part ran
+on another core). The count whose last part finishes earliest wins (ties: fewer parts), so a
+node is split when the cores would otherwise idle and kept whole when another branch can use
+them. Tasks are appended (no insertion into gaps), so each core runs its tasks in start order,
+which keeps the per-core programs deadlock-free (docs/multicore.md).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from dataclasses import dataclass, field
 from ariel_build.boards import Core
 from ariel_build.ir import Graph, Node
 from ariel_build.ops.base import lookup
-from ariel_build.schedule.cost import SYNC, part_cost
-from ariel_build.schedule.split import Part
+from ariel_build.schedule.cost import SYNC, part_cost, speed
+from ariel_build.schedule.partition import max_parts, runs_code, split_over
+from ariel_build.schedule.split import Part, whole
 
 
 @dataclass
@@ -25,9 +28,7 @@ class Task:
     node: Node
     index: int  # which part of the node
     part: Part
-    costs: list[float]  # per core
     preds: list[int] = field(default_factory=list)
-    succs: list[int] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -36,7 +37,7 @@ class Task:
 
 @dataclass
 class Schedule:
-    tasks: list[Task]
+    tasks: list[Task]  # in a topological order
     core: list[int]  # per task
     start: list[float]
     finish: list[float]
@@ -50,50 +51,81 @@ class Schedule:
         return sum(self.finish[t] - self.start[t] for t in self.order[core])
 
 
-def build_tasks(graph: Graph, parts: dict[str, list[Part]], cores: tuple[Core, ...]) -> list[Task]:
-    """One task per part; a part depends on every part producing one of its node's inputs."""
-    producers: dict[str, list[int]] = {}  # tensor -> tasks writing it (views: their source's)
-    tasks: list[Task] = []
+def node_dependencies(graph: Graph) -> dict[str, list[str]]:
+    """For each node that runs code, the nodes (running code) producing its inputs, through views."""
+    producer: dict[str, list[str]] = {}
+    deps: dict[str, list[str]] = {}
     for node in graph.nodes:
         op = lookup(node.op)
         if op is not None and op.view:
-            producers[node.outputs[0]] = producers.get(node.inputs[0], [])
+            producer[node.outputs[0]] = producer.get(node.inputs[0], [])
             continue
-        preds = sorted({p for i in node.inputs if i for p in producers.get(i, [])})
-        ids = []
-        for index, part in enumerate(parts[node.name]):
-            task = Task(len(tasks), node, index, part, [part_cost(part, c) for c in cores], list(preds))
-            tasks.append(task)
-            ids.append(task.id)
-            for p in preds:
-                tasks[p].succs.append(task.id)
+        deps[node.name] = sorted({p for i in node.inputs if i for p in producer.get(i, [])})
         for o in node.outputs:
             if o:
-                producers[o] = ids
-    return tasks
+                producer[o] = [node.name]
+    return deps
 
 
-def upward_ranks(tasks: list[Task]) -> list[float]:
-    rank = [0.0] * len(tasks)
-    for t in reversed(tasks):  # tasks are in topological order
-        mean = sum(t.costs) / len(t.costs)
-        rank[t.id] = mean + max((SYNC + rank[s] for s in t.succs), default=0.0)
+def upward_ranks(graph: Graph, deps: dict[str, list[str]], cores: tuple[Core, ...]) -> dict[str, float]:
+    succs: dict[str, list[str]] = {n: [] for n in deps}
+    for n, ps in deps.items():
+        for p in ps:
+            succs[p].append(n)
+    rank: dict[str, float] = {}
+    for node in reversed([n for n in graph.nodes if runs_code(n)]):
+        full = whole(node, graph)
+        mean = sum(part_cost(full, c) for c in cores) / len(cores)
+        rank[node.name] = mean + max((SYNC + rank[s] for s in succs[node.name]), default=0.0)
     return rank
 
 
-def schedule(tasks: list[Task], n_cores: int) -> Schedule:
-    rank = upward_ranks(tasks)
-    core, start, finish = [0] * len(tasks), [0.0] * len(tasks), [0.0] * len(tasks)
-    free = [0.0] * n_cores
-    order: list[list[int]] = [[] for _ in range(n_cores)]
-    for t in sorted(tasks, key=lambda t: (-rank[t.id], t.id)):
+def schedule(graph: Graph, cores: tuple[Core, ...]) -> Schedule:
+    deps = node_dependencies(graph)
+    rank = upward_ranks(graph, deps, cores)
+    nodes = {n.name: n for n in graph.nodes if runs_code(n)}
+    index = {name: k for k, name in enumerate(nodes)}
+    tasks: list[Task] = []
+    core: list[int] = []
+    start: list[float] = []
+    finish: list[float] = []
+    free = [0.0] * len(cores)
+    order: list[list[int]] = [[] for _ in cores]
+    tasks_of: dict[str, list[int]] = {}
+    for name in sorted(nodes, key=lambda n: (-rank[n], index[n])):
+        node = nodes[name]
+        preds = [t for p in deps[name] for t in tasks_of[p]]
 
-        def ready(c: int, t: Task = t) -> float:
-            return max([free[c], *(finish[p] + (SYNC if core[p] != c else 0.0) for p in t.preds)])
+        def ready(c: int, preds: list[int] = preds) -> float:
+            return max([free[c], *(finish[p] + (SYNC if core[p] != c else 0.0) for p in preds)])
 
-        best = min(range(n_cores), key=lambda c: (ready(c) + t.costs[c], c))
-        core[t.id], start[t.id] = best, ready(best)
-        finish[t.id] = start[t.id] + t.costs[best]
-        free[best] = finish[t.id]
-        order[best].append(t.id)
+        dtype = graph.tensor(node.outputs[0]).dtype
+        best: tuple[float, list[tuple[int, Part, float, float]]] | None = None
+        for p in range(1, max_parts(node, graph, cores) + 1):
+            if p == 1:
+                full = whole(node, graph)
+                c = min(range(len(cores)), key=lambda c: (ready(c) + part_cost(full, cores[c]), c))
+                chosen = [c]
+            else:
+                by_ready = sorted(range(len(cores)), key=lambda c: (ready(c), -speed(cores[c], dtype), c))
+                chosen = sorted(by_ready[:p], key=lambda c: (-speed(cores[c], dtype), c))
+            parts = split_over(node, graph, [speed(cores[c], dtype) for c in chosen])
+            placed = [
+                (c, part, ready(c), ready(c) + part_cost(part, cores[c]))
+                for c, part in zip(chosen, parts, strict=True)
+            ]
+            end = max(f for _, _, _, f in placed)
+            if best is None or end < best[0]:
+                best = (end, placed)
+        assert best is not None
+        tasks_of[name] = []
+        for k, (c, part, s, f) in enumerate(best[1]):
+            task = Task(len(tasks), node, k, part, list(preds))
+            tasks.append(task)
+            core.append(c)
+            start.append(s)
+            finish.append(f)
+            free[c] = f
+            order[c].append(task.id)
+            tasks_of[name].append(task.id)
     return Schedule(tasks, core, start, finish, order)

@@ -10,9 +10,9 @@ from ariel_build.errors import ConfigError
 from ariel_build.ir import Graph
 from ariel_build.plan.memory import MemoryPlan
 from ariel_build.schedule.cost import part_cost
-from ariel_build.schedule.list_scheduler import build_tasks, schedule
+from ariel_build.schedule.list_scheduler import schedule
 from ariel_build.schedule.memory import plan_scheduled_memory
-from ariel_build.schedule.partition import partition, runs_code
+from ariel_build.schedule.partition import runs_code
 from ariel_build.schedule.program import Program, build_program
 from ariel_build.schedule.split import whole
 
@@ -44,8 +44,7 @@ class MulticorePlan:
 
 
 def plan_multicore(graph: Graph, base: MemoryPlan, cores: tuple[Core, ...]) -> MulticorePlan:
-    tasks = build_tasks(graph, partition(graph, cores), cores)
-    program = build_program(schedule(tasks, len(cores)))
+    program = build_program(schedule(graph, cores))
     plan, accesses = plan_scheduled_memory(graph, base, program)
     serial = sum(part_cost(whole(n, graph), cores[0]) for n in graph.nodes if runs_code(n))
     return MulticorePlan(cores, program, plan, accesses, serial)

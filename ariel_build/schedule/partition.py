@@ -1,10 +1,12 @@
-"""Decides how many parts each node runs in, and how big each part is.
+"""How many parts a node may run in, and how big each part is.
 
-A node is split over the p fastest cores when that lowers its own estimated finish time:
+`max_parts`: the node alone on the p fastest cores would take
   p = 1:  work / s1
   p > 1:  (work - OP) / (s1 + ... + sp) + OP / sp + SYNC x p   (sync to start and to join)
-so an op too small to pay for the synchronisation stays whole. Shares follow the cores' speeds
-(largest remainder; every part gets at least one unit of the split axis).
+and p is capped where that stops falling, so an op too small to pay for the synchronisation
+stays whole. The list scheduler picks the number of parts at or below the cap that finishes the
+node earliest given what the cores are already doing. `split_over` sizes the parts in
+proportion to the chosen cores' speeds (largest remainder; every part gets at least one unit).
 """
 
 from __future__ import annotations
@@ -44,26 +46,29 @@ def runs_code(node: Node) -> bool:
     return op is not None and not op.view
 
 
-def split_node(node: Node, graph: Graph, cores: tuple[Core, ...]) -> list[Part]:
+def max_parts(node: Node, graph: Graph, cores: tuple[Core, ...]) -> int:
     rule = split_rule(node, graph) if len(cores) > 1 else None
-    full = whole(node, graph)
     if rule is None or rule.units < 2:
-        return [full]
+        return 1
     dtype = graph.tensor(node.outputs[0]).dtype
     speeds = sorted((speed(c, dtype) for c in cores), reverse=True)
-    work = part_work(full)
-    best = min(
-        range(1, min(len(speeds), rule.units) + 1), key=lambda p: (estimated_time(work, speeds[:p]), p)
-    )
-    if best == 1:
-        return [full]
+    work = part_work(whole(node, graph))
+    best, best_time = 1, estimated_time(work, speeds[:1])
+    for p in range(2, min(len(speeds), rule.units) + 1):
+        t = estimated_time(work, speeds[:p])
+        if t >= best_time:
+            break
+        best, best_time = p, t
+    return best
+
+
+def split_over(node: Node, graph: Graph, speeds: list[float]) -> list[Part]:
+    """One part per core speed, sized by speed; one speed = the whole node."""
+    rule = split_rule(node, graph)
+    if len(speeds) == 1 or rule is None:
+        return [whole(node, graph)]
     parts, lo = [], 0
-    for n in shares(rule.units, speeds[:best]):
+    for n in shares(rule.units, speeds):
         parts.append(rule.part(lo, lo + n))
         lo += n
     return parts
-
-
-def partition(graph: Graph, cores: tuple[Core, ...]) -> dict[str, list[Part]]:
-    """Parts of every node that runs code, by node name, in graph order."""
-    return {n.name: split_node(n, graph, cores) for n in graph.nodes if runs_code(n)}
