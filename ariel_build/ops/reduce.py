@@ -1,4 +1,4 @@
-"""Reduce* (Sum, Mean, Max, Min, Prod, L1, L2, SumSquare, LogSumExp) and ArgMax / ArgMin, f32 input.
+"""Reduce* (Sum, Mean, Max, Min, Prod, L1, L2, SumSquare, LogSum, LogSumExp) and ArgMax / ArgMin, f32 input.
 Kernel: kernels/src/ops/reduce.rs; the parallel axis is the outputs.
 
 Axes come from the `axes` attribute, or from a constant second input (ReduceSum from opset 13,
@@ -116,6 +116,7 @@ for _op, _kind in {
     "ReduceL1": "L1",
     "ReduceL2": "L2",
     "ReduceSumSquare": "SumSquare",
+    "ReduceLogSum": "LogSum",
     "ReduceLogSumExp": "LogSumExp",
 }.items():
     register(type(_op, (Reduce,), {"name": _op, "kind": _kind}))

@@ -18,6 +18,7 @@ pub enum Kind {
     L1,
     L2,
     SumSquare,
+    LogSum,
     LogSumExp,
 }
 
@@ -97,6 +98,7 @@ pub fn reduce(p: &Reduce, x: &[f32], y: &mut [f32], outputs: Range<usize>) {
             Kind::L1 => p.fold(x, b, 0.0, |a, v| a + v.abs()),
             Kind::L2 => libm::sqrtf(p.fold(x, b, 0.0, |a, v| a + v * v)),
             Kind::SumSquare => p.fold(x, b, 0.0, |a, v| a + v * v),
+            Kind::LogSum => libm::logf(p.fold(x, b, 0.0, |a, v| a + v)),
             Kind::LogSumExp => {
                 let max = p.fold(x, b, f32::NEG_INFINITY, f32::max);
                 if max.is_infinite() {
@@ -191,6 +193,7 @@ mod tests {
             (Kind::L1, 5.0),
             (Kind::L2, 3.0),
             (Kind::SumSquare, 9.0),
+            (Kind::LogSum, 0.0),
             (
                 Kind::LogSumExp,
                 (1f32.exp() + (-2f32).exp() + 2f32.exp()).ln(),
