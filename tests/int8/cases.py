@@ -1,0 +1,222 @@
+"""Single-op int8 TFLite models (built with fixtures/tflite_builder.py) covering what the shared
+models do not: odd sizes, strides, dilations, paddings, depth multipliers, per-tensor and
+per-channel weights, fused activations, broadcasting, every int8 input of the nonlinear ops."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from fixtures.tflite_builder import TFLiteModel
+
+SAME, VALID = 0, 1
+NONE, RELU, RELU_N1_TO_1, RELU6 = 0, 1, 2, 3
+
+
+@dataclass
+class OpCase:
+    name: str
+    model: TFLiteModel
+    # Input arrays per run (several runs per case); default: random int8 over the full range.
+    inputs: Callable[[np.random.Generator], list[np.ndarray]] | None = None
+
+
+def _rng(name: str) -> np.random.Generator:
+    return np.random.default_rng(abs(hash(name)) % 2**32)
+
+
+def _weights(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return rng.integers(-127, 128, shape, dtype=np.int8)
+
+
+def _scales(rng: np.random.Generator, n: int, per_channel: bool) -> list[float]:
+    return list(rng.uniform(0.002, 0.02, n if per_channel else 1))
+
+
+def conv(
+    name: str, hw: tuple[int, int], cin: int, cout: int, k: tuple[int, int], stride: int = 1,
+    padding: int = SAME, dilation: int = 1, act: int = NONE, per_channel: bool = True, bias: bool = True,
+    depthwise: bool = False,
+) -> OpCase:  # fmt: skip
+    rng = _rng(name)
+    m = TFLiteModel()
+    in_scale, in_zero = float(rng.uniform(0.01, 0.1)), int(rng.integers(-20, 20))
+    x = m.tensor((1, *hw, cin), scale=in_scale, zero_point=in_zero)
+    if depthwise:
+        w_shape, axis = (1, *k, cout), 3
+    else:
+        w_shape, axis = (cout, *k, cin), 0
+    w_scales = _scales(rng, cout, per_channel)
+    w = m.const(_weights(rng, w_shape), w_scales, axis)
+    inputs = [x, w]
+    if bias:
+        b_scales = [in_scale * s for s in w_scales]
+        inputs.append(m.const(rng.integers(-3000, 3000, cout).astype(np.int32), b_scales))
+    span = [(kk - 1) * dilation + 1 for kk in k]
+    out_hw = [
+        -(-d // stride) if padding == SAME else (d - s) // stride + 1 for d, s in zip(hw, span, strict=True)
+    ]
+    taps = (1 if depthwise else cin) * k[0] * k[1]
+    out_scale = in_scale * float(np.mean(w_scales)) * 127 * np.sqrt(taps) / 2
+    y = m.tensor((1, *out_hw, cout), scale=out_scale, zero_point=int(rng.integers(-30, 30)))
+    if depthwise:
+        m.op("DEPTHWISE_CONV_2D", inputs, [y], "DepthwiseConv2DOptions", Padding=padding, StrideH=stride,
+             StrideW=stride, DepthMultiplier=cout // cin, DilationHFactor=dilation, DilationWFactor=dilation,
+             FusedActivationFunction=act)  # fmt: skip
+    else:
+        m.op("CONV_2D", inputs, [y], "Conv2DOptions", Padding=padding, StrideH=stride, StrideW=stride,
+             DilationHFactor=dilation, DilationWFactor=dilation, FusedActivationFunction=act)  # fmt: skip
+    m.inputs, m.outputs = [x], [y]
+    return OpCase(name, m)
+
+
+def fully_connected(
+    name: str, batch: int, depth: int, units: int, act: int = NONE, bias: bool = True
+) -> OpCase:
+    rng = _rng(name)
+    m = TFLiteModel()
+    in_scale = float(rng.uniform(0.01, 0.1))
+    x = m.tensor((batch, depth), scale=in_scale, zero_point=int(rng.integers(-50, 50)))
+    w_scale = float(rng.uniform(0.002, 0.02))
+    inputs = [x, m.const(_weights(rng, (units, depth)), w_scale)]
+    if bias:
+        inputs.append(m.const(rng.integers(-5000, 5000, units).astype(np.int32), in_scale * w_scale))
+    y = m.tensor((batch, units), scale=in_scale * w_scale * 127 * np.sqrt(depth) / 4, zero_point=7)
+    m.op("FULLY_CONNECTED", inputs, [y], "FullyConnectedOptions", FusedActivationFunction=act)
+    m.inputs, m.outputs = [x], [y]
+    return OpCase(name, m)
+
+
+def pool(name: str, kind: str, hw: tuple[int, int], c: int, k: tuple[int, int], stride: int, padding: int,
+         act: int = NONE) -> OpCase:  # fmt: skip
+    m = TFLiteModel()
+    x = m.tensor((1, *hw, c), scale=0.05, zero_point=-7)
+    out_hw = [
+        -(-d // stride) if padding == SAME else (d - kk) // stride + 1 for d, kk in zip(hw, k, strict=True)
+    ]
+    y = m.tensor((1, *out_hw, c), scale=0.05, zero_point=-7)
+    m.op(kind, [x], [y], "Pool2DOptions", Padding=padding, StrideH=stride, StrideW=stride, FilterHeight=k[0],
+         FilterWidth=k[1], FusedActivationFunction=act)  # fmt: skip
+    m.inputs, m.outputs = [x], [y]
+    return OpCase(name, m)
+
+
+def binary(name: str, kind: str, a_shape: tuple[int, ...], b_shape: tuple[int, ...], act: int = NONE,
+           b_const: bool = False) -> OpCase:  # fmt: skip
+    rng = _rng(name)
+    m = TFLiteModel()
+    a = m.tensor(a_shape, scale=float(rng.uniform(0.01, 0.1)), zero_point=int(rng.integers(-40, 40)))
+    b_scale, b_zero = float(rng.uniform(0.01, 0.1)), int(rng.integers(-40, 40))
+    if b_const:
+        b = m.tensor(b_shape, "int8", b_scale, b_zero, data=rng.integers(-128, 128, b_shape, dtype=np.int8))
+    else:
+        b = m.tensor(b_shape, scale=b_scale, zero_point=b_zero)
+    out_shape = tuple(np.broadcast_shapes(a_shape, b_shape))
+    out_scale = 0.02 if kind == "MUL" else 0.12
+    y = m.tensor(out_shape, scale=out_scale, zero_point=int(rng.integers(-10, 10)))
+    options = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions"}[kind]
+    m.op(kind, [a, b], [y], options, FusedActivationFunction=act)
+    m.inputs, m.outputs = ([a] if b_const else [a, b]), [y]
+    return OpCase(name, m)
+
+
+def every_int8(shape: tuple[int, ...]) -> Callable[[np.random.Generator], list[np.ndarray]]:
+    """All 256 int8 values (shuffled), repeated to fill `shape`."""
+
+    def make(rng: np.random.Generator) -> list[np.ndarray]:
+        values = np.resize(rng.permutation(np.arange(-128, 128)), int(np.prod(shape)))
+        return [values.astype(np.int8).reshape(shape)]
+
+    return make
+
+
+def unary(name: str, kind: str, in_scale: float, in_zero: int, out: tuple[float, int]) -> OpCase:
+    m = TFLiteModel()
+    shape = (2, 128)
+    x = m.tensor(shape, scale=in_scale, zero_point=in_zero)
+    y = m.tensor(shape, scale=out[0], zero_point=out[1])
+    m.op(kind, [x], [y])
+    m.inputs, m.outputs = [x], [y]
+    return OpCase(name, m, every_int8(shape))
+
+
+def softmax(name: str, shape: tuple[int, ...], in_scale: float, in_zero: int, beta: float = 1.0) -> OpCase:
+    m = TFLiteModel()
+    x = m.tensor(shape, scale=in_scale, zero_point=in_zero)
+    y = m.tensor(shape, scale=1 / 256, zero_point=-128)
+    m.op("SOFTMAX", [x], [y], "SoftmaxOptions", Beta=beta)
+    m.inputs, m.outputs = [x], [y]
+    return OpCase(name, m)
+
+
+def quantize_float(name: str, scale: float, zero: int) -> OpCase:
+    m = TFLiteModel()
+    x = m.tensor((3, 50), "float32")
+    y = m.tensor((3, 50), scale=scale, zero_point=zero)
+    m.op("QUANTIZE", [x], [y])
+    m.inputs, m.outputs = [x], [y]
+    return OpCase(name, m, lambda rng: [(rng.standard_normal((3, 50)) * 3).astype(np.float32)])
+
+
+def requantize(name: str) -> OpCase:
+    m = TFLiteModel()
+    x = m.tensor((1, 6, 6, 4), scale=0.07, zero_point=5)
+    q = m.tensor((1, 6, 6, 4), scale=0.031, zero_point=-9)
+    y = m.tensor((1, 6, 6, 4), "float32")
+    m.op("QUANTIZE", [x], [q])
+    m.op("DEQUANTIZE", [q], [y])
+    m.inputs, m.outputs = [x], [y]
+    return OpCase(name, m)
+
+
+def pad_concat(name: str) -> OpCase:
+    """PAD (zero point fill) feeding CONCATENATION on the channel axis, and a MAX_POOL."""
+    m = TFLiteModel()
+    a = m.tensor((1, 5, 6, 3), scale=0.04, zero_point=11)
+    b = m.tensor((1, 7, 9, 2), scale=0.04, zero_point=11)
+    pads = m.const(np.array([[0, 0], [1, 1], [2, 1], [0, 0]], np.int32))
+    padded = m.tensor((1, 7, 9, 3), scale=0.04, zero_point=11)
+    y = m.tensor((1, 7, 9, 5), scale=0.04, zero_point=11)
+    m.op("PAD", [a, pads], [padded], "PadOptions")
+    m.op("CONCATENATION", [padded, b], [y], "ConcatenationOptions", Axis=3)
+    m.inputs, m.outputs = [a, b], [y]
+    return OpCase(name, m)
+
+
+def cases() -> list[OpCase]:
+    return [
+        conv("conv_3x3_same", (7, 9), 3, 5, (3, 3)),
+        conv("conv_5x3_stride2_valid_relu", (11, 8), 4, 6, (5, 3), stride=2, padding=VALID, act=RELU),
+        conv("conv_3x3_dilation2_relu6", (9, 10), 2, 4, (3, 3), dilation=2, act=RELU6),
+        conv("conv_1x1_pointwise_no_bias", (6, 7), 9, 3, (1, 1), bias=False),
+        conv("conv_2x2_stride2_same_per_tensor", (7, 7), 3, 4, (2, 2), stride=2, per_channel=False),
+        conv("conv_relu_n1_to_1", (5, 5), 2, 3, (3, 3), act=RELU_N1_TO_1),
+        conv("depthwise_3x3_same", (8, 9), 4, 4, (3, 3), depthwise=True),
+        conv("depthwise_multiplier3_stride2", (9, 7), 2, 6, (3, 3), stride=2, depthwise=True, act=RELU6),
+        conv(
+            "depthwise_5x5_valid_dilation2", (13, 12), 3, 3, (5, 5), padding=VALID, dilation=2, depthwise=True
+        ),
+        fully_connected("fc_batch3_relu", 3, 37, 11, act=RELU),
+        fully_connected("fc_no_bias", 1, 64, 5, bias=False),
+        pool("average_3x3_stride2_same", "AVERAGE_POOL_2D", (9, 8), 3, (3, 3), 2, SAME),
+        pool("average_2x3_valid_relu6", "AVERAGE_POOL_2D", (7, 9), 2, (2, 3), 1, VALID, act=RELU6),
+        pool("max_3x3_stride2_same", "MAX_POOL_2D", (9, 8), 3, (3, 3), 2, SAME),
+        pool("max_2x2_valid_relu", "MAX_POOL_2D", (6, 6), 4, (2, 2), 2, VALID, act=RELU),
+        binary("add_same_shape", "ADD", (1, 5, 6, 3), (1, 5, 6, 3)),
+        binary("add_channel_constant_relu", "ADD", (1, 4, 5, 3), (3,), act=RELU, b_const=True),
+        binary("sub_broadcast_rows", "SUB", (4, 7), (1, 7)),
+        binary("mul_same_shape", "MUL", (2, 33), (2, 33)),
+        binary("mul_scalar_constant_relu6", "MUL", (1, 3, 3, 4), (1,), act=RELU6, b_const=True),
+        unary("logistic_scale_0p1", "LOGISTIC", 0.1, -3, (1 / 256, -128)),
+        unary("logistic_scale_0p02", "LOGISTIC", 0.02, 40, (1 / 256, -128)),
+        unary("tanh_scale_0p05", "TANH", 0.05, 7, (1 / 128, 0)),
+        unary("tanh_scale_0p01", "TANH", 0.01, -20, (1 / 128, 0)),
+        softmax("softmax_10_scale_0p15", (1, 10), 0.15, 14),
+        softmax("softmax_rows_beta_0p5", (3, 17), 0.06, -5, beta=0.5),
+        softmax("softmax_4d_channels", (1, 2, 3, 6), 0.1, 0),
+        quantize_float("quantize_float", 0.05, -3),
+        requantize("requantize_dequantize"),
+        pad_concat("pad_concat"),
+    ]
