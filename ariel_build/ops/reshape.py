@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ariel_build.ir import DType, Graph, Node
+from ariel_build.ir import DType, Graph, Node, Tensor
 from ariel_build.ops.base import (
     Op,
     OpUnsupported,
@@ -112,7 +112,7 @@ class Unsqueeze(View):
 
 @register
 class Dropout(View):
-    """Inference: the identity. The mask output is only allowed when nothing reads it."""
+    """Inference: the identity; the mask output, when read, is the constant all-true tensor."""
 
     name = "Dropout"
 
@@ -121,9 +121,10 @@ class Dropout(View):
             training = graph.const(node.input(2))
             if training is None or bool(training.reshape(-1)[0]):
                 raise OpUnsupported("training_mode must be a constant false (inference only)")
+        shape = in_shape(node, graph)
         mask = node.outputs[1] if len(node.outputs) > 1 else ""
         if mask:
-            if mask in graph.outputs or any(mask in n.inputs for n in graph.nodes):
-                raise OpUnsupported("the mask output is not supported (it is read by the model)")
-            node.outputs = node.outputs[:1]  # unread: drop it so no buffer is planned for it
-        return [(in_shape(node, graph), in_dtype(node, graph))]
+            mask_dtype = DType.BOOL if graph.opset >= 10 else in_dtype(node, graph)
+            graph.add_tensor(Tensor(mask, shape, mask_dtype, np.ones(shape, mask_dtype.numpy)))
+            node.outputs = node.outputs[:1]  # the mask is now a constant, not this node's output
+        return [(shape, in_dtype(node, graph))]

@@ -7,7 +7,7 @@ from ariel_build.errors import UnsupportedOpsError
 from ariel_build.ops.base import lookup
 from ariel_build.pipeline import compile_model
 from fixtures.model_case import single_node_case
-from fixtures.ops.reshape import cases, dropout_with_mask
+from fixtures.ops.reshape import cases
 from tests.oracle import CaseBatch
 
 CASES = cases()
@@ -23,9 +23,15 @@ def test_matches_onnxruntime(batch: CaseBatch, name: str) -> None:
     batch.check(name)
 
 
-def test_dropout_whose_mask_is_read_is_rejected(tmp_path: Path) -> None:
-    case = dropout_with_mask("dropout_read_mask", np.zeros((2, 3), np.float32), mask_is_output=True)
-    with pytest.raises(UnsupportedOpsError, match="mask output"):
+def test_dropout_in_training_mode_is_rejected(tmp_path: Path) -> None:
+    x = np.zeros((2, 3), np.float32)
+    case = single_node_case(
+        "training",
+        "Dropout",
+        {"x": x},
+        constants={"ratio": np.array(0.5, np.float32), "training_mode": np.array(True)},
+    )
+    with pytest.raises(UnsupportedOpsError, match="training_mode"):
         compile_model(case.save(tmp_path))
 
 
