@@ -72,7 +72,8 @@ def build_program(s: Schedule) -> Program:
     for t in sorted(range(len(s.tasks)), key=lambda t: (s.start[t], s.core[t], position[t])):
         c = s.core[t]
         vc = clock[c]
-        remote = sorted((p for p in s.tasks[t].preds if s.core[p] != c), key=lambda p: -position[p])
+        # Latest first: its clock is the likeliest to cover the others.
+        remote = sorted((p for p in s.tasks[t].preds if s.core[p] != c), key=lambda p: (-s.finish[p], p))
         for p in remote:
             if vc[s.core[p]] >= position[p]:
                 continue
