@@ -1,5 +1,7 @@
 """Every int8 TFLite model in ../shared/models runs on the host bit-exactly like TFLite Micro."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -66,3 +68,21 @@ def test_unsupported_int8_ops_are_named(path: Path, op: str) -> None:
     with pytest.raises(UnsupportedOpsError) as e:
         load_model(path)
     assert op in {p[0] for p in e.value.problems}
+
+
+def _check(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ariel_build", "check", str(path)], capture_output=True, text=True
+    )
+
+
+def test_check_accepts_every_supported_int8_model() -> None:
+    for path in INT8_MODELS.values():
+        result = _check(path)
+        assert result.returncode == 0, f"{path}: {result.stdout}{result.stderr}"
+
+
+def test_check_names_unsupported_int8_ops_by_their_tflite_names() -> None:
+    result = _check(SHARED_MODELS / "tflite_micro" / "keyword_scrambled.tflite")
+    assert result.returncode == 1
+    assert "SVDF" in result.stdout and "int16" in result.stdout  # its QUANTIZE reads int16
