@@ -152,15 +152,26 @@ fn gemm_rows(
     }
 }
 
-/// Dot products of `a_row` with B rows `j..j + N` of a `[_, K]` B.
+/// Dot products of `a_row` with B rows `j..j + N` of a `[_, K]` B (N is 1 or 4).
 #[inline(always)]
 fn dots_nk<const N: usize>(a_row: &[f32], b: &[f32], j: usize, k: usize) -> [f32; N] {
     let a_row = &a_row[..k];
-    let rows: [&[f32]; N] = core::array::from_fn(|c| &b[(j + c) * k..][..k]);
+    let row = |c: usize| &b[(j + c) * k..][..k];
     let mut acc = [0.0; N];
-    for (p, &av) in a_row.iter().enumerate() {
-        for c in 0..N {
-            acc[c] += av * rows[c][p];
+    if N == 4 {
+        let rows = a_row.iter().zip(row(0)).zip(row(1)).zip(row(2)).zip(row(3));
+        for ((((&av, &w0), &w1), &w2), &w3) in rows {
+            acc[0] += av * w0;
+            acc[1] += av * w1;
+            acc[2] += av * w2;
+            acc[3] += av * w3;
+        }
+    } else {
+        for (c, sum) in acc.iter_mut().enumerate() {
+            *sum = a_row
+                .iter()
+                .zip(row(c))
+                .fold(0.0, |s, (&av, &w)| s + av * w);
         }
     }
     acc
