@@ -90,7 +90,7 @@ class _StepEmitter:
             return f"k::cast({var})"
         if loc.kind == "const":
             return f"k::cast::<{t.dtype.rust}>(&w[{loc.offset + lo * size}..{loc.offset + hi * size}])"
-        return f"&{self.params(name)}[{lo}..{hi}]"
+        return f"&{self.params(self.graph.inputs[loc.offset])}[{lo}..{hi}]"  # also views of an input
 
 
 def emit_multicore(
@@ -147,7 +147,7 @@ def emit_multicore(
                 f"{dst}.copy_from_slice(k::cast::<{t.dtype.rust}>(&w[{loc.offset}..{loc.offset + loc.nbytes}]));"
             )
         else:
-            out.append(f"{dst}.copy_from_slice(&{params(name)}[..]);")
+            out.append(f"{dst}.copy_from_slice(&{params(graph.inputs[loc.offset])}[..]);")
     out.append("cx.finish();\n}\n")
     args = ", ".join(["shared", *in_names])
     out.append("/// Core `core`'s part (1 <= core < CORES) of the run `run_main` starts on core 0.")
