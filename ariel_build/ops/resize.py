@@ -163,6 +163,12 @@ def linear_sources(spec: ResizeSpec, axis: int, in_len: int) -> tuple[np.ndarray
     return low, high, (x - low.astype(F32)).astype(F32)
 
 
+def _column_repeat(columns: np.ndarray, in_len: int) -> int:
+    """k when the table reads every input column k times in order (integer upscale), else 0."""
+    k = columns.size // in_len
+    return k if k > 1 and np.array_equal(columns, np.arange(columns.size) // k) else 0
+
+
 def _f32_array(values: np.ndarray) -> str:
     return "[" + ", ".join(f"{float(v)!r}_f32" for v in values.astype(F32)) + "]"
 
@@ -187,10 +193,11 @@ class ResizeOp(Op):
         shape = in_shape(node, graph)
         x, y = io.inputs[0], io.outputs[0]
         if not spec.linear:
-            source = np.concatenate([nearest_sources(spec, a, d) for a, d in enumerate(shape)])
+            tables = [nearest_sources(spec, a, d) for a, d in enumerate(shape)]
             params = (
                 f"k::ops::resize::Nearest {{ in_shape: {rust_array(shape)}, "
-                f"out_shape: {rust_array(spec.out_shape)}, source: &{rust_array(source)} }}"
+                f"out_shape: {rust_array(spec.out_shape)}, source: &{rust_array(np.concatenate(tables))}, "
+                f"repeat: {_column_repeat(tables[-1], shape[-1])} }}"
             )
             return f"k::ops::resize::nearest(&{params}, {x}, {y});"
         rank = len(shape)

@@ -9,6 +9,8 @@ pub struct Nearest<'a, const R: usize> {
     pub out_shape: [usize; R],
     /// Source coordinate of every output coordinate: axis 0's table, then axis 1's, ...
     pub source: &'a [usize],
+    /// Non-zero when the last axis' table repeats every input column this many times.
+    pub repeat: usize,
 }
 
 pub fn nearest<T: Copy, const R: usize>(p: &Nearest<R>, x: &[T], y: &mut [T]) {
@@ -41,6 +43,15 @@ pub fn nearest<T: Copy, const R: usize>(p: &Nearest<R>, x: &[T], y: &mut [T]) {
             let xrow = &x[offset * in_row..(offset + 1) * in_row];
             if copies_row {
                 yrow.copy_from_slice(xrow);
+            } else if p.repeat == 2 {
+                for (pair, &v) in yrow.chunks_exact_mut(2).zip(xrow) {
+                    pair[0] = v;
+                    pair[1] = v;
+                }
+            } else if p.repeat > 0 {
+                for (run, &v) in yrow.chunks_exact_mut(p.repeat).zip(xrow) {
+                    run.fill(v);
+                }
             } else {
                 for (v, &c) in yrow.iter_mut().zip(columns) {
                     *v = xrow[c];
@@ -112,6 +123,7 @@ mod tests {
             in_shape: [2, 2],
             out_shape: [4, 3],
             source: &[0, 0, 1, 1, 0, 1, 1],
+            repeat: 0,
         };
         let mut y = [0u8; 12];
         nearest(&p, &[1, 2, 3, 4], &mut y);
@@ -121,10 +133,26 @@ mod tests {
             in_shape: [1, 2, 2],
             out_shape: [1, 3, 2],
             source: &[0, 1, 1, 0, 0, 1],
+            repeat: 0,
         };
         let mut z = [0u8; 6];
         nearest(&rows, &[1, 2, 3, 4], &mut z);
         assert_eq!(z, [3, 4, 3, 4, 1, 2]);
+        // Columns repeated 2 and 3 times.
+        for repeat in [2, 3] {
+            let wide = Nearest {
+                in_shape: [1, 2],
+                out_shape: [1, 2 * repeat],
+                source: &[0, 0, 0, 0, 1, 1, 1],
+                repeat,
+            };
+            let mut w = [0u8; 6];
+            nearest(&wide, &[5, 6], &mut w[..2 * repeat]);
+            assert_eq!(
+                w[..2 * repeat],
+                [[5, 5, 6, 6].as_slice(), &[5, 5, 5, 6, 6, 6]][repeat - 2][..]
+            );
+        }
     }
 
     #[test]
