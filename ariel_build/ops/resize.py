@@ -188,6 +188,11 @@ class ResizeOp(Op):
         """Linear: three blends per output; nearest: none (a copy)."""
         return 3 * graph.tensor(node.outputs[0]).size if resize_spec(node, graph).linear else 0
 
+    def scratch_bytes(self, node: Node, graph: Graph) -> int:
+        """Linear: two rows of the output width (the horizontally resized source rows)."""
+        spec = resize_spec(node, graph)
+        return 2 * spec.out_shape[-1] * DType.F32.size if spec.linear else 0
+
     def emit(self, node: Node, graph: Graph, io: Operands) -> str:
         spec = resize_spec(node, graph)
         shape = in_shape(node, graph)
@@ -212,7 +217,7 @@ class ResizeOp(Op):
             f"k::ops::resize::Bilinear {{ planes: {int(np.prod(shape[:-2]))}, in_h: {shape[-2]}, "
             f"in_w: {shape[-1]}, rows: {axes[0]}, cols: {axes[1]} }}"
         )
-        return f"k::ops::resize::bilinear(&{params}, {x}, {y});"
+        return f"k::ops::resize::bilinear(&{params}, {x}, {y}, k::cast_mut({io.scratch}));"
 
 
 @register

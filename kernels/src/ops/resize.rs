@@ -88,26 +88,48 @@ pub struct Bilinear<'a> {
     pub cols: LinearAxis<'a>,
 }
 
-pub fn bilinear(p: &Bilinear, x: &[f32], y: &mut [f32]) {
+/// Input row `xrow` resized along its length into `out`.
+#[inline(always)]
+fn resize_row(cols: &LinearAxis, xrow: &[f32], out: &mut [f32]) {
+    let taps = cols.low.iter().zip(cols.high).zip(cols.frac);
+    for (((&c0, &c1), &f), v) in taps.zip(out.iter_mut()) {
+        *v = xrow[c0] + (xrow[c1] - xrow[c0]) * f;
+    }
+}
+
+/// Separable: each input row is resized horizontally once into `scratch` (two rows of the
+/// output width: the upper and lower source rows), then output rows blend the two.
+pub fn bilinear(p: &Bilinear, x: &[f32], y: &mut [f32], scratch: &mut [f32]) {
     let (in_plane, out_w) = (p.in_h * p.in_w, p.cols.low.len());
     let out_plane = p.rows.low.len() * out_w;
     if in_plane == 0 || out_plane == 0 {
         return;
     }
-    let cols = p.cols.low.iter().zip(p.cols.high).zip(p.cols.frac);
+    let (mut upper, rest) = scratch.split_at_mut(out_w);
+    let mut lower = &mut rest[..out_w];
     for (xp, yp) in x
         .chunks_exact(in_plane)
         .zip(y.chunks_exact_mut(out_plane))
         .take(p.planes)
     {
+        let mut held = (usize::MAX, usize::MAX); // input rows resized in `upper`, `lower`
         let rows = p.rows.low.iter().zip(p.rows.high).zip(p.rows.frac);
-        for (((&r0, &r1), &fr), yrow) in rows.zip(yp.chunks_exact_mut(out_w)) {
-            let top = &xp[r0 * p.in_w..(r0 + 1) * p.in_w];
-            let bottom = &xp[r1 * p.in_w..(r1 + 1) * p.in_w];
-            for (((&c0, &c1), &fc), v) in cols.clone().zip(yrow.iter_mut()) {
-                let upper = top[c0] + (top[c1] - top[c0]) * fc;
-                let lower = bottom[c0] + (bottom[c1] - bottom[c0]) * fc;
-                *v = upper + (lower - upper) * fr;
+        for (((&r0, &r1), &f), yrow) in rows.zip(yp.chunks_exact_mut(out_w)) {
+            if held.0 != r0 {
+                if held.1 == r0 {
+                    core::mem::swap(&mut upper, &mut lower);
+                    held = (held.1, held.0);
+                } else {
+                    resize_row(&p.cols, &xp[r0 * p.in_w..(r0 + 1) * p.in_w], upper);
+                    held.0 = r0;
+                }
+            }
+            if held.1 != r1 {
+                resize_row(&p.cols, &xp[r1 * p.in_w..(r1 + 1) * p.in_w], lower);
+                held.1 = r1;
+            }
+            for (v, (&a, &b)) in yrow.iter_mut().zip(upper.iter().zip(lower.iter())) {
+                *v = a + (b - a) * f;
             }
         }
     }
@@ -170,7 +192,18 @@ mod tests {
             cols: axis,
         };
         let mut y = [0f32; 9];
-        bilinear(&p, &[0.0, 2.0, 4.0, 6.0], &mut y);
+        bilinear(&p, &[0.0, 2.0, 4.0, 6.0], &mut y, &mut [0.0; 6]);
         assert_eq!(y, [0.0, 1.0, 2.0, 2.0, 3.0, 4.0, 4.0, 5.0, 6.0]);
+        // Rows 1, 0, 1: the held rows swap and reload.
+        let swapping = Bilinear {
+            rows: LinearAxis {
+                low: &[1, 0, 1],
+                high: &[1, 1, 0],
+                frac: &[0.0, 0.5, 0.25],
+            },
+            ..p
+        };
+        bilinear(&swapping, &[0.0, 2.0, 4.0, 6.0], &mut y, &mut [0.0; 6]);
+        assert_eq!(y, [4.0, 5.0, 6.0, 2.0, 3.0, 4.0, 3.0, 4.0, 5.0]);
     }
 }
