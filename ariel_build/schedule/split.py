@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from ariel_build.ir import Graph, Node, Tensor
 from ariel_build.ops.base import lookup
+from ariel_build.ops.binary import Elementwise
 from ariel_build.ops.gemm import gemm_shape
 from ariel_build.ops.unary import Unary
 
@@ -160,13 +161,29 @@ def _matmul(node: Node, graph: Graph) -> SplitRule | None:
 
 
 def _elementwise(node: Node, graph: Graph) -> SplitRule | None:
-    """Unary maps: element ranges of input 0 and the output (other inputs are scalars)."""
+    """Unary maps: element ranges of input 0 and the output (other inputs are scalar bounds)."""
     size = graph.tensor(node.outputs[0]).size
 
     def part(lo: int, hi: int) -> Part:
         return _make_part(node, graph, {0: ((hi - lo,), (lo, hi))}, ((hi - lo,), (lo, hi)))
 
     return SplitRule(size, part)
+
+
+def _elementwise_nary(node: Node, graph: Graph) -> SplitRule | None:
+    """Binary and variadic elementwise ops without broadcasting, except of single elements."""
+    out = graph.tensor(node.outputs[0])
+    if "broadcast" in node.attrs:  # opset < 7 broadcast with an axis
+        return None
+    whole_size = [graph.tensor(i).shape == out.shape for i in node.inputs]
+    if not all(same or graph.tensor(i).size == 1 for i, same in zip(node.inputs, whole_size, strict=True)):
+        return None
+
+    def part(lo: int, hi: int) -> Part:
+        ins = {k: ((hi - lo,), (lo, hi)) if same else ((1,), (0, 1)) for k, same in enumerate(whole_size)}
+        return _make_part(node, graph, ins, ((hi - lo,), (lo, hi)))
+
+    return SplitRule(out.size, part)
 
 
 _RULES: dict[str, Callable[[Node, Graph], SplitRule | None]] = {
@@ -187,8 +204,11 @@ def split_rule(node: Node, graph: Graph) -> SplitRule | None:
     rule = _RULES.get(node.op)
     if rule is not None:
         return rule(node, graph)
-    if isinstance(lookup(node.op), Unary):
+    op = lookup(node.op)
+    if isinstance(op, Unary):
         return _elementwise(node, graph)
+    if isinstance(op, Elementwise) and all(node.inputs):
+        return _elementwise_nary(node, graph)
     return None
 
 

@@ -23,12 +23,12 @@ CORE = Core("test", 100, 1.0, 1.0)
 
 def test_independent_branches_run_on_different_cores(tmp_path: Path) -> None:
     # Batch 2: the convolutions cannot be split, so the second goes to the idle core (it would
-    # finish at 2c on core 0 and at c on core 1); the Add joining them waits for the other core.
+    # finish at 2c on core 0 and at c on core 1); the Concat (never split) joining them waits once.
     consts: dict[str, np.ndarray] = {}
     nodes = [
         conv_node("x", "a", 8, 8, 3, consts),
         conv_node("x", "b", 8, 8, 3, consts),
-        helper.make_node("Add", ["a", "b"], ["y"], name="y"),
+        helper.make_node("Concat", ["a", "b"], ["y"], name="y", axis=1),
     ]
     g = ir_graph(tmp_path, nodes, (2, 8, 8, 8), consts, ["y"])
     s = schedule(g, (CORE, CORE))
