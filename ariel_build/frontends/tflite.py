@@ -610,6 +610,13 @@ def _qfunction(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: 
     imp.node(kind, [imp.value(ins[0])], label, imp.output_name(outs[0]))
 
 
+@qconverter("RELU", "RELU6")
+def _qrelu(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    imp.node(
+        "QRelu", [imp.value(ins[0])], label, imp.output_name(outs[0]), activation=_op_name(imp.model, op)
+    )
+
+
 @qconverter("QUANTIZE")
 def _quantize(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
     imp.node("Quantize", [imp.value(ins[0])], label, imp.output_name(outs[0]))
@@ -647,6 +654,26 @@ def _qpad(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) 
         value = np.int8(q.per_tensor[1])
     _pad(imp, op, ins[:2], outs, label)
     imp.g.nodes[-1].inputs.append(imp.const(np.asarray(value, np.int8), f"{label}/value"))
+
+
+@qconverter("MEAN")
+def _qmean(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    axes = imp.constant_data(ins[1])
+    if axes is None:
+        raise _Unsupported("axes must be a constant")
+    rank = len(imp.shape(ins[0]))
+    axes = sorted({int(a) % rank for a in axes.reshape(-1)})
+    keep = bool(_options(op, "ReducerOptions").KeepDims())
+    x = imp.value(ins[0])
+    if rank != 4:
+        imp.node("QMean", [x], label, imp.output_name(outs[0]), axes=axes, keepdims=int(keep))
+        return
+    nchw_axes = sorted(NHWC_AXIS_IN_NCHW[a] for a in axes)
+    if keep:
+        imp.node("QMean", [x], label, imp.output_name(outs[0]), axes=nchw_axes, keepdims=1)
+        return
+    y = imp.node("QMean", [x], label, quant=imp.quant(outs[0]), axes=nchw_axes, keepdims=1)
+    _reshape_to(imp, imp.to_nhwc(y, label), outs[0], label)
 
 
 QCONVERTERS["RESHAPE"] = QCONVERTERS["SQUEEZE"] = QCONVERTERS["EXPAND_DIMS"] = CONVERTERS["RESHAPE"]

@@ -185,6 +185,27 @@ def pad_concat(name: str) -> OpCase:
     return OpCase(name, m)
 
 
+def mean(name: str, shape: tuple[int, ...], axes: list[int], keep: bool, in_q: tuple[float, int],
+         out_q: tuple[float, int]) -> OpCase:  # fmt: skip
+    m = TFLiteModel()
+    x = m.tensor(shape, scale=in_q[0], zero_point=in_q[1])
+    out_shape = tuple(1 if k in axes else d for k, d in enumerate(shape) if keep or k not in axes)
+    y = m.tensor(out_shape, scale=out_q[0], zero_point=out_q[1])
+    m.op("MEAN", [x, m.const(np.array(axes, np.int32))], [y], "ReducerOptions", KeepDims=keep)
+    m.inputs, m.outputs = [x], [y]
+    return OpCase(name, m)
+
+
+def relu(name: str, kind: str, in_q: tuple[float, int], out_q: tuple[float, int]) -> OpCase:
+    m = TFLiteModel()
+    shape = (2, 128)
+    x = m.tensor(shape, scale=in_q[0], zero_point=in_q[1])
+    y = m.tensor(shape, scale=out_q[0], zero_point=out_q[1])
+    m.op(kind, [x], [y])
+    m.inputs, m.outputs = [x], [y]
+    return OpCase(name, m, every_int8(shape))
+
+
 def cases() -> list[OpCase]:
     return [
         conv("conv_3x3_same", (7, 9), 3, 5, (3, 3)),
@@ -219,4 +240,12 @@ def cases() -> list[OpCase]:
         quantize_float("quantize_float", 0.05, -3),
         requantize("requantize_dequantize"),
         pad_concat("pad_concat"),
+        mean("mean_spatial_keepdims", (1, 5, 7, 3), [1, 2], True, (0.05, 3), (0.05, 3)),
+        mean("mean_spatial_rescaled", (1, 9, 9, 4), [2, 1], False, (0.02, -3), (0.011, 9)),
+        mean("mean_last_axis_double_rounding", (2, 6, 4), [2], False, (0.1, 0), (0.1, 0)),
+        mean("mean_channels_4d", (3, 5, 7, 2), [3], False, (0.1, 5), (0.1, 5)),
+        mean("mean_two_axes_3d", (2, 3, 40), [1, 2], False, (0.3, -100), (0.05, 20)),
+        relu("relu_rescaled", "RELU", (0.05, -10), (0.03, -128)),
+        relu("relu6", "RELU6", (0.06, 4), (0.06, 4)),
+        relu("relu6_small_scale", "RELU6", (0.01, -100), (0.01, -100)),
     ]

@@ -8,6 +8,18 @@ from ariel_build.ops.base import Op, Operands, OpUnsupported, in_dtype, in_shape
 from ariel_build.ops.quantized.fixed_point import per_tensor, quantize_multiplier
 
 
+def emit_requantize(node: Node, graph: Graph, io: Operands, bounds: tuple[int, int]) -> str:
+    """int8 input 0 → int8 output 0 with the output's parameters, clamped to `bounds`."""
+    in_scale, in_zero = per_tensor(graph, node.inputs[0], "input")
+    scale, zero = per_tensor(graph, node.outputs[0], "output")
+    multiplier, shift = quantize_multiplier(in_scale / scale)
+    params = (
+        f"k::ops::int8::quantize::Requantize {{ input_zero_point: {in_zero}, multiplier: {multiplier}, "
+        f"shift: {shift}, output_zero_point: {zero}, min: {bounds[0]}, max: {bounds[1]} }}"
+    )
+    return f"k::ops::int8::quantize::requantize(&{params}, {io.inputs[0]}, {io.outputs[0]});"
+
+
 @register
 class Quantize(Op):
     """Named `Quantize` (not ONNX QuantizeLinear): parameters come from the output's `quant`."""
@@ -29,9 +41,7 @@ class Quantize(Op):
         x, y = io.inputs[0], io.outputs[0]
         if in_dtype(node, graph) is DType.F32:
             return f"k::ops::int8::quantize::quantize({x}, {y}, {rust_f32(scale)}, {zero});"
-        in_scale, in_zero = per_tensor(graph, node.inputs[0], "input")
-        multiplier, shift = quantize_multiplier(in_scale / scale)
-        return f"k::ops::int8::quantize::requantize({x}, {y}, {in_zero}, {multiplier}, {shift}, {zero});"
+        return emit_requantize(node, graph, io, (-128, 127))
 
 
 @register

@@ -5,6 +5,7 @@ pub mod conv;
 pub mod elementwise;
 pub mod fixed_point;
 pub mod fully_connected;
+pub mod mean;
 pub mod pool;
 pub mod quantize;
 pub mod softmax;

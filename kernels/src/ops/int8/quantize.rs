@@ -19,19 +19,23 @@ pub fn dequantize(x: &[i8], y: &mut [f32], scale: f32, zero_point: i32) {
     }
 }
 
-/// int8 -> int8: `(x - input_zero_point) * multiplier * 2^shift + output_zero_point`.
-pub fn requantize(
-    x: &[i8],
-    y: &mut [i8],
-    input_zero_point: i32,
-    multiplier: i32,
-    shift: i32,
-    output_zero_point: i32,
-) {
+/// int8 -> int8 with new parameters, clamped (Quantize; Relu and Relu6 with their bounds).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Requantize {
+    pub input_zero_point: i32,
+    pub multiplier: i32,
+    pub shift: i32,
+    pub output_zero_point: i32,
+    pub min: i32,
+    pub max: i32,
+}
+
+/// `(x - input_zero_point) * multiplier * 2^shift + output_zero_point`, clamped to [min, max].
+pub fn requantize(p: &Requantize, x: &[i8], y: &mut [i8]) {
     for (yv, &xv) in y.iter_mut().zip(x) {
-        let v =
-            multiply_by_quantized_multiplier(i32::from(xv) - input_zero_point, multiplier, shift);
-        *yv = clamp_i8(v + output_zero_point, -128, 127);
+        let v = i32::from(xv) - p.input_zero_point;
+        let v = multiply_by_quantized_multiplier(v, p.multiplier, p.shift);
+        *yv = clamp_i8(v + p.output_zero_point, p.min, p.max);
     }
 }
 
@@ -47,7 +51,17 @@ mod tests {
         let mut z = [0_f32; 2];
         dequantize(&[4, 2], &mut z, 0.5, 3);
         assert_eq!(z, [0.5, -0.5]);
-        requantize(&[4, 2], &mut y[..2], 3, 1 << 30, 1, 0); // x 1
+        let p = Requantize {
+            input_zero_point: 3,
+            multiplier: 1 << 30,
+            shift: 1, // x 1
+            output_zero_point: 0,
+            min: -128,
+            max: 127,
+        };
+        requantize(&p, &[4, 2], &mut y[..2]);
         assert_eq!(y[..2], [1, -1]);
+        requantize(&Requantize { min: 0, ..p }, &[4, 2], &mut y[..2]);
+        assert_eq!(y[..2], [1, 0]);
     }
 }
