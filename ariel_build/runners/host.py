@@ -137,7 +137,7 @@ class HostHarness:
         package = "ariel-harness-" + hashlib.sha1(str(self.workdir.resolve()).encode()).hexdigest()[:12]
         (self.workdir / "Cargo.toml").write_text(
             f'[package]\nname = "{package}"\nversion = "0.0.0"\nedition = "2021"\n\n'
-            f'[dependencies]\nariel-kernels = {{ path = "{KERNELS}" }}\nbytemuck = "1.16"\n\n'
+            f'[dependencies]\nariel-kernels = {{ path = "{KERNELS}", features = ["std"] }}\nbytemuck = "1.16"\n\n'
             "[profile.release]\ndebug = false\nopt-level = 3\n\n[workspace]\n"
         )
         target = cache_dir() / "host-target"

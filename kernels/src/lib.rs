@@ -6,6 +6,10 @@
 #![no_std]
 #![deny(unsafe_code)]
 
+// Only for `sync` on a host, where threads stand in for cores.
+#[cfg(feature = "std")]
+extern crate std;
+
 pub mod arena;
 pub mod ops;
 #[allow(unsafe_code)]

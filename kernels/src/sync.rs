@@ -168,12 +168,30 @@ impl<const N: usize, const C: usize, const F: usize> Core<'_, N, C, F> {
 }
 
 fn spin_until(flag: &AtomicU32, epoch: u32) {
+    let mut spins: u32 = 0;
     while flag.load(Ordering::Acquire) != epoch {
-        #[cfg(loom)]
-        loom::thread::yield_now();
-        #[cfg(not(loom))]
-        core::hint::spin_loop();
+        spins = spins.wrapping_add(1);
+        pause(spins);
     }
+}
+
+#[cfg(loom)]
+fn pause(_spins: u32) {
+    loom::thread::yield_now();
+}
+
+/// On a core of its own a waiter just spins. With the `std` feature (threads standing in for
+/// cores on a host that may have fewer CPUs than threads) it also yields its time slice now
+/// and then, so the thread it waits for can run.
+#[cfg(not(loom))]
+fn pause(spins: u32) {
+    core::hint::spin_loop();
+    #[cfg(feature = "std")]
+    if spins & 63 == 0 {
+        std::thread::yield_now();
+    }
+    #[cfg(not(feature = "std"))]
+    let _ = spins;
 }
 
 #[cfg(all(test, not(loom)))]
