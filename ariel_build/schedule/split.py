@@ -148,16 +148,19 @@ def _gemm(node: Node, graph: Graph) -> SplitRule | None:
 
 
 def _matmul(node: Node, graph: Graph) -> SplitRule | None:
+    """Rows of A and of the output, when B is one matrix and A has no batch beyond 1s."""
     a, b = graph.tensor(node.inputs[0]).shape, graph.tensor(node.inputs[1]).shape
-    if len(a) != 2 or len(b) != 2 or a[0] < 2:
+    if len(a) < 2 or len(b) != 2 or math.prod(a[:-2]) != 1 or a[-2] < 2:
         return None
-    k, n = b
+    lead, k, n = a[:-2], b[0], b[1]
 
     def part(lo: int, hi: int) -> Part:
         m = hi - lo
-        return _make_part(node, graph, {0: ((m, k), (lo * k, hi * k))}, ((m, n), (lo * n, hi * n)))
+        return _make_part(
+            node, graph, {0: ((*lead, m, k), (lo * k, hi * k))}, ((*lead, m, n), (lo * n, hi * n))
+        )
 
-    return SplitRule(a[0], part)
+    return SplitRule(a[-2], part)
 
 
 def _elementwise(node: Node, graph: Graph) -> SplitRule | None:

@@ -13,17 +13,19 @@ from ariel_build.pipeline import CompiledModel, compile_model
 from ariel_build.runners.host import HostHarness
 from ariel_build.schedule.multicore import board_cores
 from fixtures.model_case import ModelCase
-from fixtures.models import inception
+from fixtures.models import inception, transformer
 from fixtures.ops import conv, pool
 from tests.oracle import onnxruntime_outputs
 
 CORES = (1, 2, 3, 4)
 # Batch-1 convolutions (split by output channel or group) and every pool case (split by plane,
-# batch 2 included); ConvTranspose cases run whole.
+# batch 2 included); ConvTranspose cases run whole; the branchy CNNs; a transformer block (MatMul
+# rows, elementwise ops split; attention and LayerNorm whole).
 CASES = [
     *(c for c in conv.cases() if c.inputs[0].shape[0] == 1),
     *pool.cases(),
     *inception.cases(),
+    *transformer.cases(),
 ]
 
 
