@@ -120,7 +120,9 @@ class QemuHarness:
             )
         built = cache_dir() / "firmware-target" / str(self.board.target) / "release" / self.crate.package
         own = self.workdir / "firmware.elf"
-        shutil.copyfile(built, own)
+        partial = own.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(built, partial)
+        partial.replace(own)  # atomic: a QEMU started from another process reads a whole file
         self.elf = own
         self.info = read_elf(own)
         return own

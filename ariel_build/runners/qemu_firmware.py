@@ -100,6 +100,12 @@ def io_bytes(model: CompiledModel) -> int:
     return sum(g.tensor(n).nbytes for n in names)
 
 
+def _write_if_changed(path: Path, data: bytes) -> None:
+    """Leaves an unchanged file alone, so cargo sees the crate fresh and skips the rebuild."""
+    if not path.exists() or path.read_bytes() != data:
+        path.write_bytes(data)
+
+
 def _biggest(items: list[tuple[str, int]], count: int = 3) -> str:
     top = sorted(items, key=lambda item: -item[1])[:count]
     return ", ".join(f"'{name}' {size:,} B" for name, size in top)
@@ -243,8 +249,8 @@ class FirmwareCrate:
             gen = emit_module(
                 model, mod, weights_include=f'"{mod}.weights.bin"', op_marker=f"crate::{MARK_FN}"
             )
-            (src / f"{mod}.rs").write_text(gen.source)
-            (src / gen.weights_file).write_bytes(gen.weights)
+            _write_if_changed(src / f"{mod}.rs", gen.source.encode())
+            _write_if_changed(src / gen.weights_file, gen.weights)
             includes.append(f'    include!("{mod}.rs");')
             runners.append(_runner_fn(model, gen.module_name))
             arms.append(f'        Ok(b"{mod}") => run_{gen.module_name}(),')
@@ -257,12 +263,13 @@ class FirmwareCrate:
         (self.workdir / "build.rs").write_text(_BUILD_RS)
         (self.workdir / "memory.x").write_text(memory_x(self.board))
         features = ", ".join(f'"{f}"' for f in runtime_features(self.board))
-        (self.workdir / "Cargo.toml").write_text(
+        _write_if_changed(
+            self.workdir / "Cargo.toml",
             f'[package]\nname = "{self.package}"\nversion = "0.0.0"\nedition = "2021"\n\n'
             f'[dependencies]\nariel-kernels = {{ path = "{KERNELS}" }}\n'
             f'ariel-board = {{ path = "{BOARD_RUNTIME}", features = [{features}] }}\n\n'
             '[profile.release]\nopt-level = 3\ndebug = false\ncodegen-units = 1\npanic = "abort"\n\n'
-            '[profile.dev]\npanic = "abort"\n\n[workspace]\n'
+            '[profile.dev]\npanic = "abort"\n\n[workspace]\n'.encode(),
         )
 
 

@@ -1,0 +1,54 @@
+"""Builds many test models into one firmware per board and compares runs with onnxruntime."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from ariel_build.boards import load_board
+from ariel_build.pipeline import CompiledModel, compile_model
+from ariel_build.runners.host import cache_dir
+from ariel_build.runners.qemu import QemuHarness, RunResult
+from fixtures.model_case import ModelCase
+from tests.oracle import onnxruntime_outputs
+
+
+class QemuBatch:
+    """One firmware for `cases` + `models` (name -> ONNX path) on `board`.
+
+    The work directory is keyed by board and model names and built under a file lock, so pytest
+    workers asking for the same batch share one build (cargo finds it fresh the second time).
+    """
+
+    def __init__(self, board: str, cases: list[ModelCase], models: dict[str, Path], tmp: Path) -> None:
+        self.cases = {c.name: c for c in cases}
+        self.paths = {c.name: c.save(tmp / "models") for c in cases} | dict(models)
+        self.compiled: dict[str, CompiledModel] = {n: compile_model(p) for n, p in self.paths.items()}
+        key = hashlib.sha1("\n".join([board, *sorted(self.paths)]).encode()).hexdigest()[:12]
+        workdir = cache_dir() / "test-firmware" / f"{board}-{key}"
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.harness = QemuHarness(self.compiled, workdir, load_board(board))
+        with (workdir / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self.harness.build()
+
+    def run(self, name: str, inputs: list[np.ndarray]) -> RunResult:
+        return self.harness.run(name, inputs, timeout=300)
+
+    def check(self, name: str, inputs: list[np.ndarray] | None = None) -> RunResult:
+        case = self.cases.get(name)
+        inputs = inputs if inputs is not None else case.inputs if case else []
+        rtol, atol = (case.rtol, case.atol) if case else (1e-4, 1e-5)
+        result = self.run(name, inputs)
+        want = onnxruntime_outputs(self.paths[name], inputs)
+        assert len(result.outputs) == len(want)
+        for k, (got, ref) in enumerate(zip(result.outputs, want, strict=True)):
+            assert got.shape == ref.shape, f"{name} output {k}: shape {got.shape} != onnxruntime {ref.shape}"
+            if np.issubdtype(ref.dtype, np.floating):
+                np.testing.assert_allclose(got, ref, rtol=rtol, atol=atol, err_msg=f"{name} output {k}")
+            else:
+                np.testing.assert_array_equal(got, ref, err_msg=f"{name} output {k}")
+        return result

@@ -1,0 +1,164 @@
+"""Generated models on emulated boards (QEMU) vs onnxruntime; instruction counts; report.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ariel_build.cli import main as cli_main
+from ariel_build.errors import ArielError
+from ariel_build.pipeline import compile_model
+from fixtures.model_case import ModelCase, single_node_case
+from fixtures.ops import conv, pad, pool, unary
+from tests.boards.qemu_batch import QemuBatch
+from tests.conftest import SHARED_MODELS
+
+pytestmark = pytest.mark.cargo
+
+BOARDS = ["qemu-an386", "qemu-riscv32"]
+SAMPLE = {
+    "conv": [
+        "conv2d_pad1",
+        "depthwise_s2_tf_pads",
+        "pointwise",
+        "grouped2_stride",
+        "conv_relu",
+        "mobilenet_block",
+    ],
+    "pool": ["max_k3_s2_pad1", "avg_k3_s2_pad_excl", "global_avg"],
+    "pad": ["constant_spatial_value", "reflect_spatial", "edge_3d"],
+    "unary": ["unary_relu", "unary_sigmoid", "unary_tanh", "unary_exp", "unary_erf", "unary_gelu"],
+}
+FAMILIES = {"conv": conv, "pool": pool, "pad": pad, "unary": unary}
+
+
+def _compiles(case: ModelCase, tmp: Path) -> bool:
+    """Other op families are still being added: sample only what compiles today."""
+    try:
+        compile_model(case.save(tmp))
+    except ArielError:
+        return False
+    return True
+
+
+def scaling_cases() -> list[ModelCase]:
+    rng = np.random.default_rng(5)
+    return [
+        single_node_case(f"relu_{k}k", "Relu", {"x": rng.uniform(-1, 1, (k, 1024)).astype(np.float32)})
+        for k in (1, 4)
+    ]
+
+
+def sample_cases(tmp: Path) -> list[ModelCase]:
+    cases = scaling_cases()
+    for family, names in SAMPLE.items():
+        by_name = {c.name: c for c in FAMILIES[family].cases()}
+        cases += [by_name[n] for n in names if n in by_name and _compiles(by_name[n], tmp)]
+    return cases
+
+
+def real_models() -> dict[str, Path]:
+    """The MNIST-like f32 ONNX models in shared/models whose ops are all supported."""
+    found = {}
+    for path in sorted((SHARED_MODELS / "onnx").glob("mnist*.onnx")):
+        try:
+            compile_model(path)
+        except ArielError:
+            continue
+        found[path.stem] = path
+    return found
+
+
+def model_inputs(batch: QemuBatch, name: str) -> list[np.ndarray]:
+    g = batch.compiled[name].graph
+    rng = np.random.default_rng(7)
+    return [rng.random(g.tensor(i).shape, dtype=np.float32) for i in dict.fromkeys(g.inputs)]
+
+
+SAMPLE_NAMES = [n for names in SAMPLE.values() for n in names]
+REAL_NAMES = sorted(p.stem for p in (SHARED_MODELS / "onnx").glob("mnist*.onnx"))
+
+
+@pytest.fixture(scope="module", params=BOARDS)
+def batch(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> QemuBatch:
+    tmp = tmp_path_factory.mktemp("qemu")
+    return QemuBatch(request.param, sample_cases(tmp / "probe"), real_models(), tmp)
+
+
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_op_sample_matches_onnxruntime(batch: QemuBatch, name: str) -> None:
+    if name not in batch.cases:
+        pytest.skip(f"{name} does not compile yet")
+    batch.check(name)
+
+
+@pytest.mark.parametrize("name", REAL_NAMES)
+def test_real_model_matches_onnxruntime(batch: QemuBatch, name: str) -> None:
+    if name not in batch.compiled:
+        pytest.skip(f"{name} has ops that are not supported yet")
+    batch.check(name, model_inputs(batch, name))
+
+
+def test_instruction_counts_cover_the_ops(batch: QemuBatch) -> None:
+    name = "mnist" if "mnist" in batch.compiled else next(iter(batch.cases))
+    result = batch.run(
+        name, model_inputs(batch, name) if name not in batch.cases else batch.cases[name].inputs
+    )
+    counts = result.counts
+    graph = batch.compiled[name].graph
+    per_op = [counts.op_instructions(k) for k in range(len(graph.nodes))]
+    assert counts.totals[0] > 0
+    # Every op that computes runs instructions; a view (a block of its own) only the marker call.
+    for node, n in zip(graph.nodes, per_op, strict=True):
+        assert n > 0, node.name
+    assert sum(per_op) <= counts.totals[0]
+    assert counts.critical_path == sum(per_op)  # one core does all the work
+    # The other harts/cores idle: a few dozen start-up instructions, then sleep.
+    assert all(total < 1000 for total in counts.totals[1:])
+
+
+def test_op_counts_follow_the_work(batch: QemuBatch) -> None:
+    """Relu over 4x the elements costs 4x the instructions (+-15 %), run after run the same."""
+    small = batch.run("relu_1k", batch.cases["relu_1k"].inputs).counts.op_instructions(0)
+    big = batch.run("relu_4k", batch.cases["relu_4k"].inputs).counts.op_instructions(0)
+    assert batch.run("relu_1k", batch.cases["relu_1k"].inputs).counts.op_instructions(0) == small
+    assert 3.4 < big / small < 4.6, (small, big)
+
+
+def test_cli_run_on_qemu_writes_outputs_and_report(tmp_path: Path) -> None:
+    model = SHARED_MODELS / "onnx" / "mnist_simplified.onnx"
+    x = np.random.default_rng(3).random((1, 1, 14, 14), dtype=np.float32)
+    np.save(tmp_path / "x.npy", x)
+    out = tmp_path / "out"
+    assert (
+        cli_main(
+            [
+                "run",
+                str(model),
+                "--board",
+                "qemu-an386",
+                "--input",
+                str(tmp_path / "x.npy"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    report = json.loads((out / "report.json").read_text())
+    from tests.oracle import onnxruntime_outputs
+
+    want = onnxruntime_outputs(model, [x])[0]
+    got = np.load(next(p for p in out.glob("*.npy")))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    assert report["board"] == "qemu-an386"
+    assert report["per_core_instructions"][0] >= report["critical_path_instructions"] > 0
+    assert sum(row["instructions"] for row in report["ops"]) == report["critical_path_instructions"]
+    memory = report["memory"]
+    assert report["weight_bytes"] <= memory["weights_bytes"] < report["weight_bytes"] + 16  # 16-byte aligned
+    assert (
+        memory["code_bytes"] > 0 and report["flash_bytes"] >= memory["code_bytes"] + memory["weights_bytes"]
+    )
