@@ -13,6 +13,7 @@ from ariel_build.ops.quantized.fixed_point import (
     per_tensor,
     quantize_multiplier,
     require_int8,
+    require_int32_accumulator,
     rust_requant,
     symmetric_weight_scales,
 )
@@ -30,6 +31,7 @@ class QConv(Op):
         if len(s.win.axes) != 2:
             raise OpUnsupported(f"{len(s.win.axes)}-D int8 convolution is not supported (2-D is)")
         optional_bias(node, graph, s.c_out)
+        require_int32_accumulator(node, graph, s.c_in // s.groups * s.win.taps)
         symmetric_weight_scales(node, graph, 1, s.c_out)
         per_tensor(graph, node.inputs[0], "input")
         activation_bounds(node, graph)

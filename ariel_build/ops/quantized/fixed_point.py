@@ -107,3 +107,12 @@ def optional_bias(node: Node, graph: Graph, channels: int) -> None:
         t = graph.tensor(node.inputs[2])
         if t.dtype is not DType.I32 or t.shape != (channels,):
             raise OpUnsupported(f"bias must be int32 [{channels}], not {t.dtype.numpy_name} {list(t.shape)}")
+
+
+def require_int32_accumulator(node: Node, graph: Graph, taps: int) -> None:
+    """The bias (constant input 2, if any) plus `taps` products of offset int8 values fits in int32
+    (the kernels' accumulators must not overflow: that would panic in debug builds)."""
+    bias = graph.const(node.input(2))
+    largest_bias = int(np.abs(bias.astype(np.int64)).max()) if bias is not None and bias.size else 0
+    if largest_bias + taps * 255 * 128 >= 2**31:
+        raise OpUnsupported(f"bias plus {taps} products per output could overflow the int32 accumulator")

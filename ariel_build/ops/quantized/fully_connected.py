@@ -14,6 +14,7 @@ from ariel_build.ops.quantized.fixed_point import (
     per_tensor,
     quantize_multiplier,
     require_int8,
+    require_int32_accumulator,
     rust_requant,
     symmetric_weight_scales,
 )
@@ -36,8 +37,9 @@ class QFullyConnected(Op):
 
     def check(self, node: Node, graph: Graph) -> None:
         require_int8(node, graph, 0, 1)
-        _, _, units = _dims(node, graph)
+        _, depth, units = _dims(node, graph)
         optional_bias(node, graph, units)
+        require_int32_accumulator(node, graph, depth)
         symmetric_weight_scales(node, graph, 1, units)
         per_tensor(graph, node.inputs[0], "input")
         activation_bounds(node, graph)

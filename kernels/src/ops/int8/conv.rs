@@ -5,7 +5,7 @@
 use core::ops::Range;
 
 use super::Requant;
-use crate::ops::window::Window;
+use crate::ops::window::{Taps, Window};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Conv {
@@ -65,8 +65,9 @@ pub fn conv(
     }
 }
 
-/// Output pixels accumulated together in the pointwise path.
-const BLOCK: usize = 16;
+/// Output pixels accumulated together (independent sums sharing each weight load).
+const BLOCK: usize = 8;
+const POINTWISE_BLOCK: usize = 16;
 
 fn pointwise(
     p: &Conv,
@@ -86,8 +87,11 @@ fn pointwise(
             let wsum: i32 = ws.iter().map(|&v| i32::from(v)).sum();
             let b = bias.map_or(0, |b| b[co]) + p.input_offset * wsum;
             let ys = &mut y[(n * p.c_out + co) * plane..(n * p.c_out + co + 1) * plane];
-            for (start, out) in (0..plane).step_by(BLOCK).zip(ys.chunks_mut(BLOCK)) {
-                let mut acc = [b; BLOCK];
+            for (start, out) in (0..plane)
+                .step_by(POINTWISE_BLOCK)
+                .zip(ys.chunks_mut(POINTWISE_BLOCK))
+            {
+                let mut acc = [b; POINTWISE_BLOCK];
                 for (xc, &wv) in xs.chunks_exact(plane).zip(ws) {
                     let wv = i32::from(wv);
                     for (a, &xv) in acc.iter_mut().zip(&xc[start..start + out.len()]) {
@@ -113,7 +117,7 @@ fn windowed(
 ) {
     let win = &p.win;
     let (rows, cols) = (win.rows(), win.cols());
-    let taps = win.k_h * win.k_w;
+    let inner = cols.interior();
     let out_plane = win.out_plane();
     for n in 0..p.batch {
         for co in channels.clone() {
@@ -123,25 +127,92 @@ fn windowed(
             let ys = &mut y[(n * p.c_out + co) * out_plane..(n * p.c_out + co + 1) * out_plane];
             for (oh, yrow) in ys.chunks_exact_mut(win.out_w).enumerate() {
                 let rt = rows.taps(oh);
-                for (ow, yv) in yrow.iter_mut().enumerate() {
-                    let ct = cols.taps(ow);
-                    let mut acc = b;
-                    for (xc, wc) in xs.chunks_exact(win.in_plane()).zip(ws.chunks_exact(taps)) {
-                        for r in 0..rt.count {
-                            let xrow = &xc[(rt.start + r * win.dil_h) * win.in_w..];
-                            let wrow =
-                                &wc[(rt.first + r) * win.k_w..][ct.first..ct.first + ct.count];
-                            for (c, &wv) in wrow.iter().enumerate() {
-                                let xv = i32::from(xrow[ct.start + c * win.dil_w]);
-                                acc += (xv + p.input_offset) * i32::from(wv);
-                            }
-                        }
+                for ow in (0..inner.start).chain(inner.end..win.out_w) {
+                    yrow[ow] = rq.apply(b + window_acc(p, xs, ws, rt, cols.taps(ow)), co);
+                }
+                // Interior columns see every kernel column: the input offset adds
+                // offset * (sum of the weights of the rows in view) to each of them.
+                let b = b + p.input_offset * visible_weight_sum(p, ws, rt);
+                let (blocks, rest) = yrow[inner.clone()].as_chunks_mut::<BLOCK>();
+                for (k, out) in blocks.iter_mut().enumerate() {
+                    let sums = interior_dots::<BLOCK>(p, xs, ws, rt, inner.start + k * BLOCK);
+                    for (yv, s) in out.iter_mut().zip(sums) {
+                        *yv = rq.apply(b + s, co);
                     }
-                    *yv = rq.apply(acc, co);
+                }
+                let first = inner.end - rest.len();
+                for (k, yv) in rest.iter_mut().enumerate() {
+                    *yv = rq.apply(b + interior_dots::<1>(p, xs, ws, rt, first + k)[0], co);
                 }
             }
         }
     }
+}
+
+/// `sum((x + offset) * w)` over the taps `rt` x `ct` of every input channel of the group.
+#[inline(always)]
+fn window_acc(p: &Conv, xs: &[i8], ws: &[i8], rt: Taps, ct: Taps) -> i32 {
+    let win = &p.win;
+    let mut acc = 0;
+    for (xc, wc) in xs
+        .chunks_exact(win.in_plane())
+        .zip(ws.chunks_exact(win.k_h * win.k_w))
+    {
+        for r in 0..rt.count {
+            let xrow = &xc[(rt.start + r * win.dil_h) * win.in_w..];
+            let wrow = &wc[(rt.first + r) * win.k_w..][ct.first..ct.first + ct.count];
+            for (c, &wv) in wrow.iter().enumerate() {
+                let xv = i32::from(xrow[ct.start + c * win.dil_w]);
+                acc += (xv + p.input_offset) * i32::from(wv);
+            }
+        }
+    }
+    acc
+}
+
+/// Sum of the filter weights in kernel rows `rt` (all columns, all input channels).
+#[inline(always)]
+fn visible_weight_sum(p: &Conv, ws: &[i8], rt: Taps) -> i32 {
+    let (k_h, k_w) = (p.win.k_h, p.win.k_w);
+    ws.chunks_exact(k_h * k_w)
+        .map(|wc| {
+            wc[rt.first * k_w..(rt.first + rt.count) * k_w]
+                .iter()
+                .map(|&v| i32::from(v))
+                .sum::<i32>()
+        })
+        .sum()
+}
+
+/// `sum(x * w)` of the `N` interior columns from `ow` on (all their column taps are inside).
+#[inline(always)]
+fn interior_dots<const N: usize>(p: &Conv, xs: &[i8], ws: &[i8], rt: Taps, ow: usize) -> [i32; N] {
+    let win = &p.win;
+    let start = ow * win.stride_w - win.pad_left;
+    let mut acc = [0; N];
+    for (xc, wc) in xs
+        .chunks_exact(win.in_plane())
+        .zip(ws.chunks_exact(win.k_h * win.k_w))
+    {
+        for r in 0..rt.count {
+            let xrow = &xc[(rt.start + r * win.dil_h) * win.in_w + start..];
+            let wrow = &wc[(rt.first + r) * win.k_w..][..win.k_w];
+            for (c, &wv) in wrow.iter().enumerate() {
+                let wv = i32::from(wv);
+                let xs = &xrow[c * win.dil_w..][..(N - 1) * win.stride_w + 1];
+                if win.stride_w == 1 {
+                    for (a, &xv) in acc.iter_mut().zip(xs) {
+                        *a += i32::from(xv) * wv;
+                    }
+                } else {
+                    for (j, a) in acc.iter_mut().enumerate() {
+                        *a += i32::from(xs[j * win.stride_w]) * wv;
+                    }
+                }
+            }
+        }
+    }
+    acc
 }
 
 #[cfg(test)]
@@ -224,6 +295,112 @@ mod tests {
                 let half = (acc + 1).div_euclid(2); // x 1/2, ties up
                 assert_eq!(y[co * 20 + i] as i32, (half + 3).clamp(-128, 127));
             }
+        }
+    }
+
+    /// The definition, tap by tap, padding as the zero point.
+    fn reference(p: &Conv, x: &[i8], w: &[i8], bias: &[i32], rq: &Requant, y: &mut [i8]) {
+        let win = &p.win;
+        let cpg = p.c_in / p.groups;
+        for co in 0..p.c_out {
+            let g = co / (p.c_out / p.groups);
+            for oh in 0..win.out_h {
+                for ow in 0..win.out_w {
+                    let mut acc = bias[co];
+                    for ci in 0..cpg {
+                        for kh in 0..win.k_h {
+                            for kw in 0..win.k_w {
+                                let ih = (oh * win.stride_h + kh * win.dil_h) as isize
+                                    - win.pad_top as isize;
+                                let iw = (ow * win.stride_w + kw * win.dil_w) as isize
+                                    - win.pad_left as isize;
+                                if ih < 0
+                                    || iw < 0
+                                    || ih >= win.in_h as isize
+                                    || iw >= win.in_w as isize
+                                {
+                                    continue;
+                                }
+                                let xv = x[((g * cpg + ci) * win.in_h + ih as usize) * win.in_w
+                                    + iw as usize] as i32;
+                                let wv = w[((co * cpg + ci) * win.k_h + kh) * win.k_w + kw] as i32;
+                                acc += (xv + p.input_offset) * wv;
+                            }
+                        }
+                    }
+                    y[(co * win.out_h + oh) * win.out_w + ow] = rq.apply(acc, co);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn windowed_matches_the_definition() {
+        let mut seed = 12345_u32;
+        let mut next = move || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (seed >> 16) as i8
+        };
+        // (size, kernel, stride, dilation, pad, groups)
+        for &(size, k, stride, dil, pad, groups) in &[
+            (11, 3, 1, 1, 1, 1),
+            (13, 5, 2, 1, 2, 2),
+            (12, 3, 1, 2, 2, 4),
+            (9, 2, 3, 1, 0, 1),
+            (20, 3, 2, 1, 1, 4),
+        ] {
+            let (c_in, c_out) = (4, 8);
+            let span = (k - 1) * dil + 1;
+            let out = (size + 2 * pad - span) / stride + 1;
+            let win = Window {
+                out_h: out,
+                out_w: out,
+                stride_h: stride,
+                stride_w: stride,
+                dil_h: dil,
+                dil_w: dil,
+                ..win(size, k, 1, pad)
+            };
+            let p = Conv {
+                batch: 1,
+                c_in,
+                c_out,
+                groups,
+                win,
+                input_offset: 7,
+            };
+            let x: [i8; 4 * 400] = core::array::from_fn(|_| next());
+            let w: [i8; 8 * 4 * 25] = core::array::from_fn(|_| next());
+            let bias: [i32; 8] = core::array::from_fn(|i| i as i32 * 100 - 300);
+            let rq = Requant {
+                multiplier: &[
+                    1 << 30,
+                    1 << 29,
+                    1 << 30,
+                    1 << 29,
+                    1 << 30,
+                    1 << 29,
+                    1 << 30,
+                    1 << 29,
+                ],
+                shift: &[-4, -3, -4, -3, -4, -3, -4, -3],
+                output_offset: -3,
+                act_min: -100,
+                act_max: 120,
+            };
+            let len = c_out * out * out;
+            let (x, w) = (
+                &x[..c_in * size * size],
+                &w[..c_out * c_in / groups * k * k],
+            );
+            let (mut got, mut want) = ([0_i8; 8 * 400], [0_i8; 8 * 400]);
+            conv(&p, x, w, Some(&bias), &rq, &mut got[..len], 0..c_out);
+            reference(&p, x, w, &bias, &rq, &mut want[..len]);
+            assert_eq!(
+                got[..len],
+                want[..len],
+                "size {size} kernel {k} stride {stride}"
+            );
         }
     }
 }
