@@ -28,7 +28,7 @@ MARK_FN = "ariel_op_mark"
 MARKS = "ARIEL_OP_MARKS"
 # Stack left for kernels, start-up and semihosting on top of each model's arena and I/O arrays.
 STACK_MARGIN = 8 * 1024
-# RAM kept below the RISC-V hart stacks for .data/.bss (the firmware's statics are a few bytes).
+# RAM kept for .data/.bss below the stack(s) (the firmware's own statics are a few bytes).
 STATIC_RESERVE = 4 * 1024
 # Code of the runtime, kernels and harness (measured: 10-40 KiB at opt-level 3); checked before
 # building so a model that cannot fit fails in seconds, not after a cargo build.
@@ -59,6 +59,7 @@ def memory_x(board: Board) -> str:
             "SECTIONS {",
             "  .start_block : ALIGN(4) { KEEP(*(.start_block)); } > FLASH",
             "} INSERT AFTER .vector_table;",
+            "_stext = ADDR(.start_block) + SIZEOF(.start_block);  /* .text follows the block */",
         ]
     if _is_riscv(board):
         # riscv-rt gives every hart a stack of _hart_stack_size below the top of RAM (hart 0
@@ -82,11 +83,11 @@ def _is_riscv(board: Board) -> bool:
 
 
 def model_ram(board: Board) -> int:
-    """RAM one model can use for its arena, I/O and stack (a per-hart share on RISC-V)."""
+    """RAM one model can use for its arena, I/O and stack: RAM less the statics' reserve (on
+    RISC-V, one hart's share of it)."""
     assert board.ram is not None
-    if not _is_riscv(board):
-        return board.ram.size
-    return (board.ram.size - STATIC_RESERVE) // len(board.cores) // 16 * 16
+    harts = len(board.cores) if _is_riscv(board) else 1
+    return (board.ram.size - STATIC_RESERVE) // harts // 16 * 16
 
 
 def runtime_features(board: Board) -> list[str]:
@@ -137,7 +138,8 @@ def check_budget(models: dict[str, CompiledModel], board: Board) -> None:
             ]
             raise PlanError(
                 f"model '{name}' needs {need:,} B of RAM (arena {m.plan.arena_bytes:,} + inputs/outputs "
-                f"{io_bytes(m):,} + stack {STACK_MARGIN:,}) but board '{board.name}' has {model_ram(board):,} B; "
+                f"{io_bytes(m):,} + stack {STACK_MARGIN:,}) but board '{board.name}' has {model_ram(board):,} B for it "
+                f"(RAM {board.ram.size:,} B less {STATIC_RESERVE:,} B for statics, per core on RISC-V); "
                 f"biggest tensors: {_biggest(tensors)}",
                 where=g.source,
                 fix="choose a board with more RAM or a smaller model (smaller input, fewer channels)",
