@@ -37,3 +37,22 @@ def test_core_count_expands(tmp_path: Path) -> None:
         'f32_speed = 0.4\n[runner]\nkind = "host"\n'
     )
     assert [c.arch for c in parse_board(path).cores] == ["m7", "m4"]
+
+
+def test_memory_x_follows_the_board_definition() -> None:
+    from ariel_build.runners.qemu_firmware import STATIC_RESERVE, memory_x
+
+    an386 = memory_x(load_board("qemu-an386"))
+    assert "FLASH : ORIGIN = 0x0, LENGTH = 0x400000" in an386
+    assert "RAM : ORIGIN = 0x20000000, LENGTH = 0x400000" in an386
+    assert "REGION_ALIAS" not in an386  # cortex-m-rt takes FLASH and RAM as they are
+    riscv = memory_x(load_board("qemu-riscv32"))
+    assert 'REGION_ALIAS("REGION_TEXT", FLASH);' in riscv and 'REGION_ALIAS("REGION_STACK", RAM);' in riscv
+    # Two harts share 16 MiB less the statics' reserve.
+    assert (
+        "_max_hart_id = 1;" in riscv
+        and f"_hart_stack_size = {(0x1000000 - STATIC_RESERVE) // 2:#x};" in riscv
+    )
+    rp2040 = memory_x(load_board("rp2040"))
+    assert "BOOT2 : ORIGIN = 0x10000000, LENGTH = 0x100" in rp2040
+    assert "FLASH : ORIGIN = 0x10000100, LENGTH = 0x1fff00" in rp2040

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +129,19 @@ def test_op_counts_follow_the_work(batch: QemuBatch) -> None:
     assert 3.4 < big / small < 4.6, (small, big)
 
 
+def test_firmware_reports_a_bad_request_and_exits_nonzero(batch: QemuBatch, tmp_path: Path) -> None:
+    def run_firmware() -> subprocess.CompletedProcess[str]:
+        command = batch.harness.qemu_command(tmp_path / "counts.txt")
+        return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    (tmp_path / "model").write_bytes(b"no_such_model")
+    r = run_firmware()
+    assert r.returncode == 2 and "unknown model" in r.stderr
+    (tmp_path / "model").write_bytes(batch.harness.names["relu_1k"].encode())  # but no input file
+    r = run_firmware()
+    assert r.returncode == 3 and "host I/O failed" in r.stderr
+
+
 def test_cli_run_on_qemu_writes_outputs_and_report(tmp_path: Path) -> None:
     model = SHARED_MODELS / "onnx" / "mnist_simplified.onnx"
     x = np.random.default_rng(3).random((1, 1, 14, 14), dtype=np.float32)
@@ -162,3 +176,18 @@ def test_cli_run_on_qemu_writes_outputs_and_report(tmp_path: Path) -> None:
     assert (
         memory["code_bytes"] > 0 and report["flash_bytes"] >= memory["code_bytes"] + memory["weights_bytes"]
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", BOARDS)
+def test_every_case_of_the_sampled_families(board: str, tmp_path: Path) -> None:
+    """All cases of the conv, pool, pad and unary fixtures in one firmware per board."""
+    cases = [c for module in FAMILIES.values() for c in module.cases() if _compiles(c, tmp_path / "probe")]
+    sweep = QemuBatch(board, cases, {}, tmp_path)
+    failures = []
+    for case in cases:
+        try:
+            sweep.check(case.name)
+        except AssertionError as e:
+            failures.append(f"{case.name}: {str(e).splitlines()[0]}")
+    assert not failures, "\n".join(failures)
