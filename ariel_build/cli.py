@@ -128,9 +128,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         report["schedule"] = model.multicore.summary()
     with tempfile.TemporaryDirectory(prefix="ariel-run-") as work:
         if board.emulated:
-            from ariel_build.runners.qemu import QemuHarness
+            from ariel_build.runners.qemu import QemuHarness, run_workdir
 
-            qemu = QemuHarness({"model": model}, Path(work), board)
+            qemu = QemuHarness({"model": model}, run_workdir(args.model, board), board)
             with console.status(f"building the firmware for {board.name} (cargo)…"):
                 qemu.build()
             with console.status(f"running on {board.name} (QEMU)…"):

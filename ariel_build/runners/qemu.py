@@ -8,6 +8,8 @@ per-op counts; see docs/boards.md.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
@@ -82,6 +84,12 @@ class RunResult:
     stdout: str
 
 
+def run_workdir(model_path: str | Path, board: Board) -> Path:
+    """A work directory per (model file, board) in the cache: running a model again reuses its build."""
+    key = hashlib.sha1(f"{Path(model_path).resolve()}\n{board.name}".encode()).hexdigest()[:12]
+    return cache_dir() / "run-firmware" / f"{board.name}-{key}"
+
+
 class QemuHarness:
     """Builds one firmware for a set of compiled models; `run` executes one of them in QEMU."""
 
@@ -98,7 +106,15 @@ class QemuHarness:
         self.info: ElfInfo | None = None
 
     def build(self) -> Path:
+        """Checks the budget, writes the crate and builds it; processes sharing the work directory
+        take turns (a file lock), and an unchanged crate is fresh for cargo."""
         check_budget(self.models, self.board)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with (self.workdir / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._build()
+
+    def _build(self) -> Path:
         self.crate.write()
         cmd = [
             cargo(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 from pathlib import Path
 
@@ -19,8 +18,8 @@ from tests.oracle import onnxruntime_outputs
 class QemuBatch:
     """One firmware for `cases` + `models` (name -> ONNX path) on `board`.
 
-    The work directory is keyed by board and model names and built under a file lock, so pytest
-    workers asking for the same batch share one build (cargo finds it fresh the second time).
+    The work directory is keyed by board and model names, so pytest workers asking for the same
+    batch share one build (the harness builds under a lock; cargo finds it fresh the second time).
     """
 
     def __init__(self, board: str, cases: list[ModelCase], models: dict[str, Path], tmp: Path) -> None:
@@ -29,11 +28,8 @@ class QemuBatch:
         self.compiled: dict[str, CompiledModel] = {n: compile_model(p) for n, p in self.paths.items()}
         key = hashlib.sha1("\n".join([board, *sorted(self.paths)]).encode()).hexdigest()[:12]
         workdir = cache_dir() / "test-firmware" / f"{board}-{key}"
-        workdir.mkdir(parents=True, exist_ok=True)
         self.harness = QemuHarness(self.compiled, workdir, load_board(board))
-        with (workdir / ".lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            self.harness.build()
+        self.harness.build()
 
     def run(self, name: str, inputs: list[np.ndarray]) -> RunResult:
         return self.harness.run(name, inputs, timeout=300)
