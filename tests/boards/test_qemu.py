@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ariel_build.boards import board_names, load_board
 from ariel_build.cli import main as cli_main
 from ariel_build.errors import ArielError
 from ariel_build.pipeline import compile_model
@@ -191,3 +192,13 @@ def test_every_case_of_the_sampled_families(board: str, tmp_path: Path) -> None:
         except AssertionError as e:
             failures.append(f"{case.name}: {str(e).splitlines()[0]}")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", [n for n in board_names() if load_board(n).emulated and n not in BOARDS])
+def test_other_emulated_boards_run_mnist(board: str, tmp_path: Path) -> None:
+    """Each remaining QEMU board definition boots, runs a real model right and counts it."""
+    models = real_models()
+    one = QemuBatch(board, [], {"mnist": models["mnist"]}, tmp_path)
+    result = one.check("mnist", model_inputs(one, "mnist"))
+    assert result.counts.critical_path > 0
