@@ -13,8 +13,10 @@ from ariel_build.passes.fold_batchnorm import fold_batchnorm
 from ariel_build.passes.fold_constants import fold_constants
 from ariel_build.passes.fuse_activation import fuse_activation
 from ariel_build.passes.fuse_gelu import fuse_gelu
+from ariel_build.passes.fuse_qdq import fuse_qdq
 
 PIPELINE: list[tuple[str, Callable[[Graph], Graph]]] = [
+    ("fuse_qdq", fuse_qdq),
     ("eliminate_identity", eliminate_identity),
     ("fold_constants", fold_constants),
     ("fuse_gelu", fuse_gelu),

@@ -22,7 +22,8 @@ def emit_requantize(node: Node, graph: Graph, io: Operands, bounds: tuple[int, i
 
 @register
 class Quantize(Op):
-    """Named `Quantize` (not ONNX QuantizeLinear): parameters come from the output's `quant`."""
+    """Named `Quantize` (not ONNX QuantizeLinear): parameters come from the output's `quant`.
+    Float inputs round ties away from zero (TFLM) or, with attribute `ties_to_even`, to even (ONNX)."""
 
     name = "Quantize"
 
@@ -40,7 +41,8 @@ class Quantize(Op):
         scale, zero = per_tensor(graph, node.outputs[0], "output")
         x, y = io.inputs[0], io.outputs[0]
         if in_dtype(node, graph) is DType.F32:
-            return f"k::ops::int8::quantize::quantize({x}, {y}, {rust_f32(scale)}, {zero});"
+            even = "true" if node.attrs.get("ties_to_even") else "false"
+            return f"k::ops::int8::quantize::quantize({x}, {y}, {rust_f32(scale)}, {zero}, {even});"
         return emit_requantize(node, graph, io, (-128, 127))
 
 

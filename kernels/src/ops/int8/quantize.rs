@@ -3,10 +3,15 @@
 
 use super::fixed_point::{clamp_i8, multiply_by_quantized_multiplier};
 
-/// `round(x / scale) + zero_point`, saturated (ties away from zero, single precision).
-pub fn quantize(x: &[f32], y: &mut [i8], scale: f32, zero_point: i32) {
+/// `round(x / scale) + zero_point`, saturated, in single precision; ties away from zero (TFLM)
+/// or, with `ties_to_even`, to even (ONNX QuantizeLinear).
+pub fn quantize(x: &[f32], y: &mut [i8], scale: f32, zero_point: i32, ties_to_even: bool) {
     for (yv, &xv) in y.iter_mut().zip(x) {
-        let q = libm::roundf(xv / scale);
+        let q = if ties_to_even {
+            libm::rintf(xv / scale)
+        } else {
+            libm::roundf(xv / scale)
+        };
         // `as` saturates (NaN -> 0), like TFLM's clamp after the float->int conversion.
         *yv = clamp_i8((q as i32).saturating_add(zero_point), -128, 127);
     }
@@ -46,8 +51,10 @@ mod tests {
     #[test]
     fn quantize_rounds_half_away_and_saturates() {
         let mut y = [0_i8; 5];
-        quantize(&[0.25, -0.25, 100.0, -100.0, 0.0], &mut y, 0.5, 3);
+        quantize(&[0.25, -0.25, 100.0, -100.0, 0.0], &mut y, 0.5, 3, false);
         assert_eq!(y, [4, 2, 127, -128, 3]);
+        quantize(&[0.25, -0.25, 0.75, -0.75, 1.0], &mut y, 0.5, 3, true);
+        assert_eq!(y, [3, 3, 5, 1, 5]);
         let mut z = [0_f32; 2];
         dequantize(&[4, 2], &mut z, 0.5, 3);
         assert_eq!(z, [0.5, -0.5]);
