@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -90,71 +89,23 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ariel_build.boards import load_board
-    from ariel_build.pipeline import compile_model
-    from ariel_build.report import add_board_measurements, summary
-    from ariel_build.schedule.multicore import board_cores
+    from ariel_build.codegen.names import snake_case
+    from ariel_build.run import run_model
 
-    board = load_board(args.board)
-    if board.runner.kind not in ("host", "qemu"):
-        raise RunError(
-            f"board '{board.name}' is a real board ({board.runner.kind}); `run` drives the host and QEMU only",
-            fix="use --board host or an emulated board (qemu-an386, qemu-riscv32, ...)",
-        )
-    if args.cores != 1 and board.emulated:
-        raise RunError("multicore runs on QEMU boards are not available yet", fix="use --cores 1")
-    model = compile_model(args.model, _parse_shapes(args.input_shape), board_cores(board, args.cores))
-    g = model.graph
-    if len(args.input) != len(g.inputs):
-        raise RunError(
-            f"the model has {len(g.inputs)} input(s) {g.inputs}; {len(args.input)} --input file(s) given",
-            fix="pass one .npy per graph input, in graph-input order",
-        )
     inputs = []
-    for path, name in zip(args.input, g.inputs, strict=True):
+    for path in args.input:
         try:
-            arr = np.load(path)
+            inputs.append(np.load(path))
         except (OSError, ValueError) as e:
             raise RunError(f"cannot read {path}: {e}", fix="give a .npy file (numpy.save)") from e
-        t = g.tensor(name)
-        if arr.size != t.size:
-            raise RunError(f"{path} has shape {arr.shape}; input '{name}' needs {t.shape}")
-        inputs.append(arr.astype(t.dtype.numpy).reshape(t.shape))
+    result = run_model(args.model, args.board, args.cores, inputs, _parse_shapes(args.input_shape), console)
     outdir = Path(args.out)
     outdir.mkdir(parents=True, exist_ok=True)
-    report = summary(model)
-    report.update(board=args.board, cores=args.cores, outputs=list(dict.fromkeys(g.outputs)))
-    if model.multicore is not None:
-        report["schedule"] = model.multicore.summary()
-    with tempfile.TemporaryDirectory(prefix="ariel-run-") as work:
-        if board.emulated:
-            from ariel_build.runners.qemu import QemuHarness, run_workdir
-
-            qemu = QemuHarness({"model": model}, run_workdir(args.model, board), board)
-            with console.status(f"building the firmware for {board.name} (cargo)…"):
-                qemu.build()
-            with console.status(f"running on {board.name} (QEMU)…"):
-                result = qemu.run("model", inputs)
-            outputs = result.outputs
-            add_board_measurements(report, qemu.report("model", result.counts))
-        else:
-            from ariel_build.runners.host import HostHarness
-
-            with console.status("building the host harness (cargo)…"):
-                harness = HostHarness({"model": model}, Path(work))
-                harness.build()
-            outputs = harness.run("model", inputs)
-            report.update(
-                flash_bytes=model.plan.weight_bytes,
-                per_core_instructions=None,
-                critical_path_instructions=None,
-            )
-    from ariel_build.codegen.names import snake_case
-
-    for name, arr in zip(dict.fromkeys(g.outputs), outputs, strict=True):
+    for name, arr in result.outputs.items():
         np.save(outdir / f"{snake_case(name) if '/' in name else name}.npy", arr)
+    report = result.report
     (outdir / "report.json").write_text(json.dumps(report, indent=2))
-    for name, arr in zip(dict.fromkeys(g.outputs), outputs, strict=True):
+    for name, arr in result.outputs.items():
         flat = arr.reshape(-1)
         shown = np.array2string(flat[:10], precision=4)
         out.print(f"{name} {tuple(arr.shape)}: {shown}{' …' if flat.size > 10 else ''}")

@@ -1,0 +1,84 @@
+"""Compile, build and run one model on a board: what `ariel-build run` and the demo do."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+
+from ariel_build.errors import RunError
+
+
+@dataclass
+class RunResult:
+    outputs: dict[str, np.ndarray]  # graph output name → value
+    report: dict[str, Any]
+
+
+def run_model(
+    model_path: str | Path,
+    board_name: str,
+    cores: int,
+    inputs: list[np.ndarray],
+    input_shapes: dict[str, tuple[int, ...]] | None = None,
+    console: Console | None = None,
+) -> RunResult:
+    from ariel_build.boards import load_board
+    from ariel_build.pipeline import compile_model
+    from ariel_build.report import add_board_measurements, summary
+    from ariel_build.schedule.multicore import board_cores
+
+    console = console or Console(stderr=True)
+    board = load_board(board_name)
+    if board.runner.kind not in ("host", "qemu"):
+        raise RunError(
+            f"board '{board.name}' is a real board ({board.runner.kind}); `run` drives the host and QEMU only",
+            fix="use --board host or an emulated board (qemu-an386, qemu-riscv32, ...)",
+        )
+    if cores != 1 and board.emulated:
+        raise RunError("multicore runs on QEMU boards are not available yet", fix="use --cores 1")
+    model = compile_model(model_path, input_shapes or {}, board_cores(board, cores))
+    g = model.graph
+    if len(inputs) != len(g.inputs):
+        raise RunError(
+            f"the model has {len(g.inputs)} input(s) {g.inputs}; {len(inputs)} given",
+            fix="pass one .npy per graph input, in graph-input order",
+        )
+    arrays = []
+    for arr, name in zip(inputs, g.inputs, strict=True):
+        t = g.tensor(name)
+        if arr.size != t.size:
+            raise RunError(f"an input of shape {arr.shape} was given for '{name}', which needs {t.shape}")
+        arrays.append(arr.astype(t.dtype.numpy).reshape(t.shape))
+    report = summary(model)
+    report.update(board=board.name, cores=cores, outputs=list(dict.fromkeys(g.outputs)))
+    if model.multicore is not None:
+        report["schedule"] = model.multicore.summary()
+    with tempfile.TemporaryDirectory(prefix="ariel-run-") as work:
+        if board.emulated:
+            from ariel_build.runners.qemu import QemuHarness
+
+            qemu = QemuHarness({"model": model}, Path(work), board)
+            with console.status(f"building the firmware for {board.name} (cargo)…"):
+                qemu.build()
+            with console.status(f"running on {board.name} (QEMU)…"):
+                result = qemu.run("model", arrays)
+            outputs = result.outputs
+            add_board_measurements(report, qemu.report("model", result.counts))
+        else:
+            from ariel_build.runners.host import HostHarness
+
+            with console.status("building the host harness (cargo)…"):
+                harness = HostHarness({"model": model}, Path(work))
+                harness.build()
+            outputs = harness.run("model", arrays)
+            report.update(
+                flash_bytes=model.plan.weight_bytes,
+                per_core_instructions=None,
+                critical_path_instructions=None,
+            )
+    return RunResult(dict(zip(dict.fromkeys(g.outputs), outputs, strict=True)), report)
