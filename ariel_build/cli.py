@@ -98,7 +98,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             inputs.append(np.load(path))
         except (OSError, ValueError) as e:
             raise RunError(f"cannot read {path}: {e}", fix="give a .npy file (numpy.save)") from e
-    result = run_model(args.model, args.board, args.cores, inputs, _parse_shapes(args.input_shape), console)
+    result = run_model(
+        args.model, args.board, args.cores, inputs, _parse_shapes(args.input_shape), console, args.input
+    )
     outdir = Path(args.out)
     outdir.mkdir(parents=True, exist_ok=True)
     for name, arr in result.outputs.items():

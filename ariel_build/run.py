@@ -26,7 +26,9 @@ def run_model(
     inputs: list[np.ndarray],
     input_shapes: dict[str, tuple[int, ...]] | None = None,
     console: Console | None = None,
+    input_files: list[str] | None = None,
 ) -> RunResult:
+    """`input_files` names where the inputs came from, for the error messages."""
     from ariel_build.boards import load_board
     from ariel_build.pipeline import compile_model
     from ariel_build.report import add_board_measurements, summary
@@ -46,13 +48,14 @@ def run_model(
     if len(inputs) != len(g.inputs):
         raise RunError(
             f"the model has {len(g.inputs)} input(s) {g.inputs}; {len(inputs)} given",
-            fix="pass one .npy per graph input, in graph-input order",
+            fix="pass one --input FILE.npy per graph input, in graph-input order",
         )
     arrays = []
-    for arr, name in zip(inputs, g.inputs, strict=True):
+    for k, (arr, name) in enumerate(zip(inputs, g.inputs, strict=True)):
         t = g.tensor(name)
         if arr.size != t.size:
-            raise RunError(f"an input of shape {arr.shape} was given for '{name}', which needs {t.shape}")
+            given = input_files[k] if input_files else f"input {k}"
+            raise RunError(f"{given} has shape {arr.shape}; input '{name}' needs {t.shape}")
         arrays.append(arr.astype(t.dtype.numpy).reshape(t.shape))
     report = summary(model)
     report.update(board=board.name, cores=cores, outputs=list(dict.fromkeys(g.outputs)))
