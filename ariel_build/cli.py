@@ -1,4 +1,4 @@
-"""`ariel-build` command line: check, inspect, run, setup, generate."""
+"""`ariel-build` command line: check, inspect, run, setup, demo, generate."""
 
 from __future__ import annotations
 
@@ -134,6 +134,13 @@ def cmd_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ariel_build.demo import demo
+
+    demo(args.board, args.cores, out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ariel-build", description=__doc__)
     p.add_argument("--version", action="version", version=f"ariel-build {__version__}")
@@ -160,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "setup", help="install the cross toolchain and QEMU (Debian apt; idempotent)"
     ).set_defaults(func=cmd_setup)
+    dem = sub.add_parser(
+        "demo", help="build the example crate, run a real model on 1 and on all cores of a board"
+    )
+    dem.add_argument("--board", default="qemu-an524")
+    dem.add_argument("--cores", type=int, default=None, help="default: all cores of the board")
+    dem.set_defaults(func=cmd_demo)
     gen = sub.add_parser("generate", help="(used by build.rs) generate the modules of a firmware crate")
     gen.add_argument("--manifest-dir", required=True)
     gen.add_argument("--out-dir", required=True)

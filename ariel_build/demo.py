@@ -1,0 +1,114 @@
+"""`ariel-build demo`: the example firmware crate through plain `cargo build`, then a real model on
+an emulated board, on one core and on all of them, with the work per core and the speed-up."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from ariel_build.boards import load_board
+from ariel_build.errors import RunError
+from ariel_build.run import RunResult, run_model
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "mnist-bare"
+MODEL = ROOT.parent / "shared" / "models" / "onnx" / "mnist.onnx"
+INK_LEVELS = ".,:-=+*#%@"  # examples/mnist-bare/digits/*.txt: background … ink
+
+
+def digit_image(digit: int) -> np.ndarray:
+    """A drawn digit from the example crate as the model's input: 1×1×28×28 floats in 0…1."""
+    art = (EXAMPLE / "digits" / f"{digit}.txt").read_text()
+    levels = [INK_LEVELS.index(c) if c in INK_LEVELS else 0 for c in art if not c.isspace()]
+    return (np.array(levels, np.float32) / (len(INK_LEVELS) - 1)).reshape(1, 1, 28, 28)
+
+
+def build_example(console: Console) -> None:
+    from ariel_build.runners.host import cache_dir
+
+    env = {**os.environ, "CARGO_TARGET_DIR": str(cache_dir() / "demo-target")}
+    console.print(
+        f"[bold]1. cargo build[/] of {EXAMPLE.relative_to(ROOT)} (build.rs runs ariel-build on ariel.toml)"
+    )
+    start = time.monotonic()
+    with console.status("cargo build --release …"):
+        build = subprocess.run(
+            ["cargo", "build", "--release", "--quiet"], cwd=EXAMPLE, env=env, capture_output=True, text=True
+        )
+    if build.returncode != 0:
+        raise RunError(f"cargo build of {EXAMPLE} failed:\n{build.stderr.strip()[-3000:]}")
+    console.print(f"   built in {time.monotonic() - start:.1f} s")
+    run = subprocess.run(
+        ["cargo", "run", "--release", "--quiet"], cwd=EXAMPLE, env=env, capture_output=True, text=True
+    )
+    if run.returncode != 0:
+        raise RunError(f"the example binary failed:\n{run.stderr.strip()[-3000:]}")
+    console.print("   " + run.stdout.strip().splitlines()[0] + " (the built-in drawing of a 7)")
+
+
+def _prediction(result: RunResult) -> int:
+    return int(np.argmax(next(iter(result.outputs.values()))))
+
+
+def _work(results: dict[int, RunResult], counted: bool) -> dict[int, tuple[list[float], float]]:
+    """Per core count: (work per core, critical path): measured instructions, or else the
+    scheduler's estimate (the N-core schedule also estimates the 1-core time)."""
+    if counted:
+        return {
+            k: (r.report["per_core_instructions"], r.report["critical_path_instructions"])
+            for k, r in results.items()
+        }
+    work = {}
+    for k, r in results.items():
+        schedule = r.report.get("schedule")
+        if schedule is not None:
+            work[k] = (schedule["per_core_busy_estimate"], schedule["critical_path_estimate"])
+            work[1] = ([schedule["one_core_estimate"]], schedule["one_core_estimate"])
+    return work
+
+
+def demo(board_name: str, cores: int | None, console: Console) -> None:
+    board = load_board(board_name)
+    n = cores or len(board.cores)
+    build_example(console)
+    if not MODEL.exists():
+        raise RunError(
+            f"the demo model {MODEL} is missing", fix="check out the shared models beside this repository"
+        )
+    image = digit_image(7)
+    console.print(f"\n[bold]2. {MODEL.name}[/] on [bold]{board.name}[/] ({board.description})")
+    results = {}
+    for k in dict.fromkeys((1, n)):
+        with console.status(f"compiling, building and running on {k} core(s)…"):
+            results[k] = run_model(MODEL, board.name, k, [image], console=console)
+    counted = results[1].report.get("per_core_instructions") is not None
+    unit = "instructions" if counted else "cost estimate (scheduler units; the host counts no instructions)"
+    table = Table(caption=f"work per core and critical path: {unit}")
+    for col in ("cores", "prediction", "work per core", "critical path", "speed-up"):
+        table.add_column(col, justify="right")
+    work = _work(results, counted)
+    for k, r in results.items():
+        per_core, critical = work.get(k, ([], 0.0))
+        table.add_row(
+            str(k),
+            str(_prediction(r)),
+            " + ".join(f"{c:,.0f}" for c in per_core) or "-",
+            f"{critical:,.0f}" if critical else "-",
+            f"{work[1][1] / critical:.2f}×" if critical else "-",
+        )
+    console.print(table)
+    if len(results) > 1 and any(
+        not np.array_equal(a, b) for a, b in zip(*(r.outputs.values() for r in results.values()), strict=True)
+    ):
+        raise RunError("outputs on 1 core and on all cores differ; please report this bug")
+    r = results[n]
+    console.print(
+        f"MACs {r.report['macs']:,} · weights {r.report['weight_bytes']:,} B · arena {r.report['arena_bytes']:,} B"
+        + (f" · firmware flash {r.report['flash_bytes']:,} B" if board.emulated else "")
+    )
