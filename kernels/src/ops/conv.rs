@@ -71,6 +71,11 @@ impl Conv {
     }
 }
 
+/// Output channels computed together: they share every input load.
+const CHANNELS: usize = 4;
+/// Output columns computed together: they share every weight load.
+const COLUMNS: usize = 4;
+
 /// Computes output channels `channels` (of every batch item) and applies `act`.
 #[inline]
 pub fn conv(
@@ -82,132 +87,187 @@ pub fn conv(
     channels: Range<usize>,
     act: Act,
 ) {
-    if p.is_pointwise() {
-        pointwise(p, x, w, bias, y, channels, act);
-    } else {
-        windowed(p, x, w, bias, y, channels, act);
-    }
-}
-
-/// 1x1 kernel, stride 1, no padding: each output plane is bias + sum of weighted input planes.
-fn pointwise(
-    p: &Conv,
-    x: &[f32],
-    w: &[f32],
-    bias: Option<&[f32]>,
-    y: &mut [f32],
-    channels: Range<usize>,
-    act: Act,
-) {
-    let plane = p.win.in_plane();
+    let per_group = p.out_per_group();
     for n in 0..p.batch {
-        for co in channels.clone() {
-            let xs = p.group_input(x, n, co);
-            let ws = p.filter(w, co);
-            let ys = p.output_plane(y, n, co);
-            ys.fill(bias.map_or(0.0, |b| b[co]));
-            for (xc, &wv) in xs.chunks_exact(plane).zip(ws) {
-                for (yv, &xv) in ys.iter_mut().zip(xc) {
-                    *yv += wv * xv;
-                }
-            }
-            for yv in ys.iter_mut() {
-                *yv = act.apply(*yv);
+        let mut co = channels.start;
+        while co < channels.end {
+            let group_end = (co / per_group + 1) * per_group;
+            if co + CHANNELS <= channels.end.min(group_end) {
+                channel_block::<CHANNELS>(p, x, w, bias, y, n, co, act);
+                co += CHANNELS;
+            } else {
+                channel_block::<1>(p, x, w, bias, y, n, co, act);
+                co += 1;
             }
         }
     }
 }
 
-fn windowed(
+/// Output channels `co..co + NC` (one group) of batch item `n`.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn channel_block<const NC: usize>(
     p: &Conv,
     x: &[f32],
     w: &[f32],
     bias: Option<&[f32]>,
     y: &mut [f32],
-    channels: Range<usize>,
+    n: usize,
+    co: usize,
     act: Act,
 ) {
-    let win = &p.win;
+    let b: Block<'_, NC> = Block {
+        xs: p.group_input(x, n, co),
+        filters: core::array::from_fn(|c| p.filter(w, co + c)),
+        bias: core::array::from_fn(|c| bias.map_or(0.0, |b| b[co + c])),
+        act,
+    };
+    let plane = p.win.out_plane();
+    let ys = &mut y[(n * p.c_out + co) * plane..][..NC * plane];
+    let win = p.win;
+    if p.is_pointwise() {
+        pointwise(&b, ys, p.in_per_group(), plane);
+        return;
+    }
+    // Common column geometries get their own copy, with the tap loop unrolled.
+    let fixed = |k_w, stride_w, dil_w| Window {
+        k_w,
+        stride_w,
+        dil_w,
+        ..win
+    };
+    let ipg = p.in_per_group();
+    match (win.k_w, win.stride_w, win.dil_w) {
+        (3, 1, 1) => windowed(&b, ys, ipg, &fixed(3, 1, 1)),
+        (3, 2, 1) => windowed(&b, ys, ipg, &fixed(3, 2, 1)),
+        (5, 1, 1) => windowed(&b, ys, ipg, &fixed(5, 1, 1)),
+        _ => windowed(&b, ys, ipg, &win),
+    }
+}
+
+/// What a block of `NC` output channels reads: its group's input planes and its filters.
+struct Block<'a, const NC: usize> {
+    xs: &'a [f32],
+    filters: [&'a [f32]; NC],
+    bias: [f32; NC],
+    act: Act,
+}
+
+impl<const NC: usize> Block<'_, NC> {
+    /// Writes `sums[c][j]` (+ bias, activated) to column `first + j` of output plane `c`.
+    #[inline(always)]
+    fn store<const NP: usize>(
+        &self,
+        ys: &mut [f32],
+        plane: usize,
+        first: usize,
+        sums: [[f32; NP]; NC],
+    ) {
+        for (c, row) in sums.iter().enumerate() {
+            for (yv, &s) in ys[c * plane + first..][..NP].iter_mut().zip(row) {
+                *yv = self.act.apply(self.bias[c] + s);
+            }
+        }
+    }
+}
+
+/// 1x1 kernel, stride 1, no padding: the planes are one long row, `COLUMNS` outputs at a time.
+#[inline(always)]
+fn pointwise<const NC: usize>(b: &Block<'_, NC>, ys: &mut [f32], ipg: usize, plane: usize) {
+    let xs = &b.xs[..ipg * plane];
+    let filters: [&[f32]; NC] = core::array::from_fn(|c| &b.filters[c][..ipg]);
+    let sums = |first: usize| -> [[f32; COLUMNS]; NC] {
+        let mut acc = [[0.0; COLUMNS]; NC];
+        for (ci, xc) in xs.chunks_exact(plane).enumerate() {
+            let Some(xv) = xc[first..].first_chunk::<COLUMNS>() else {
+                break;
+            };
+            for (a, f) in acc.iter_mut().zip(&filters) {
+                let wv = f[ci];
+                for (s, &v) in a.iter_mut().zip(xv) {
+                    *s += wv * v;
+                }
+            }
+        }
+        acc
+    };
+    let blocks = plane / COLUMNS;
+    for k in 0..blocks {
+        b.store(ys, plane, k * COLUMNS, sums(k * COLUMNS));
+    }
+    for first in blocks * COLUMNS..plane {
+        let mut acc = [[0.0; 1]; NC];
+        for (ci, xc) in xs.chunks_exact(plane).enumerate() {
+            for (a, f) in acc.iter_mut().zip(&filters) {
+                a[0] += f[ci] * xc[first];
+            }
+        }
+        b.store(ys, plane, first, acc);
+    }
+}
+
+/// Any window. Each output row splits into its interior columns, whose taps are all inside the
+/// input (`COLUMNS` at a time, then singly), and the border columns, which visit only their
+/// `Axis::taps`.
+#[inline(always)]
+fn windowed<const NC: usize>(b: &Block<'_, NC>, ys: &mut [f32], ipg: usize, win: &Window) {
     let (rows, cols) = (win.rows(), win.cols());
     let inner = cols.interior();
-    for n in 0..p.batch {
-        for co in channels.clone() {
-            let xs = p.group_input(x, n, co);
-            let ws = p.filter(w, co);
-            let b = bias.map_or(0.0, |b| b[co]);
-            let ys = p.output_plane(y, n, co);
-            for (oh, yrow) in ys.chunks_exact_mut(win.out_w).enumerate() {
-                let rt = rows.taps(oh);
-                for ow in (0..inner.start).chain(inner.end..win.out_w) {
-                    yrow[ow] = act.apply(b + window_dot(p, xs, ws, rt, cols.taps(ow)));
-                }
-                let (blocks, rest) = yrow[inner.clone()].as_chunks_mut::<BLOCK>();
-                for (k, out) in blocks.iter_mut().enumerate() {
-                    let sums = interior_dots::<BLOCK>(p, xs, ws, rt, inner.start + k * BLOCK);
-                    for (yv, s) in out.iter_mut().zip(sums) {
-                        *yv = act.apply(b + s);
-                    }
-                }
-                let first = inner.end - rest.len();
-                for (k, yv) in rest.iter_mut().enumerate() {
-                    *yv = act.apply(b + interior_dots::<1>(p, xs, ws, rt, first + k)[0]);
-                }
-            }
+    let plane = win.out_plane();
+    for oh in 0..win.out_h {
+        let rt = rows.taps(oh);
+        let row = oh * win.out_w;
+        for ow in (0..inner.start).chain(inner.end..win.out_w) {
+            let sums = window_sums::<NC, 1>(b, ipg, win, rt, cols.taps(ow));
+            b.store(ys, plane, row + ow, sums);
+        }
+        let full = |ow: usize| Taps {
+            first: 0,
+            count: win.k_w,
+            start: ow * win.stride_w - win.pad_left,
+        };
+        let mut ow = inner.start;
+        while ow + COLUMNS <= inner.end {
+            let sums = window_sums::<NC, COLUMNS>(b, ipg, win, rt, full(ow));
+            b.store(ys, plane, row + ow, sums);
+            ow += COLUMNS;
+        }
+        for ow in ow..inner.end {
+            let sums = window_sums::<NC, 1>(b, ipg, win, rt, full(ow));
+            b.store(ys, plane, row + ow, sums);
         }
     }
 }
 
-/// Interior output columns computed together: independent sums that share each weight load.
-const BLOCK: usize = 4;
-
-/// Sum over the group's input channels of the taps `rt` x `ct` times the filter.
+/// Sums of the `NC` filters over the taps `rt` x `ct` for `NP` output columns, `stride_w` apart
+/// (`ct` are the taps of the first of them, which all share).
 #[inline(always)]
-fn window_dot(p: &Conv, xs: &[f32], ws: &[f32], rt: Taps, ct: Taps) -> f32 {
-    let win = &p.win;
-    let mut acc = 0.0;
-    for (xc, wc) in xs
-        .chunks_exact(win.in_plane())
-        .zip(ws.chunks_exact(win.k_h * win.k_w))
-    {
-        for r in 0..rt.count {
-            let xrow = &xc[(rt.start + r * win.dil_h) * win.in_w..];
-            let wrow = &wc[(rt.first + r) * win.k_w..][ct.first..ct.first + ct.count];
-            for (c, &wv) in wrow.iter().enumerate() {
-                acc += xrow[ct.start + c * win.dil_w] * wv;
-            }
-        }
-    }
-    acc
-}
-
-/// `window_dot` of the `N` interior columns from `ow` on (all their column taps are inside).
-#[inline(always)]
-fn interior_dots<const N: usize>(
-    p: &Conv,
-    xs: &[f32],
-    ws: &[f32],
+fn window_sums<const NC: usize, const NP: usize>(
+    b: &Block<'_, NC>,
+    ipg: usize,
+    win: &Window,
     rt: Taps,
-    ow: usize,
-) -> [f32; N] {
-    let win = &p.win;
-    let start = ow * win.stride_w - win.pad_left;
-    let mut acc = [0.0; N];
-    for (xc, wc) in xs
-        .chunks_exact(win.in_plane())
-        .zip(ws.chunks_exact(win.k_h * win.k_w))
-    {
+    ct: Taps,
+) -> [[f32; NP]; NC] {
+    let mut acc = [[0.0; NP]; NC];
+    if ct.count == 0 {
+        return acc;
+    }
+    let (taps, in_plane) = (win.k_h * win.k_w, win.in_plane());
+    let span = (NP - 1) * win.stride_w + (ct.count - 1) * win.dil_w + 1;
+    for ci in 0..ipg {
+        let xc = &b.xs[ci * in_plane..][..in_plane];
         for r in 0..rt.count {
-            let xrow = &xc[(rt.start + r * win.dil_h) * win.in_w + start..];
-            let wrow = &wc[(rt.first + r) * win.k_w..][..win.k_w];
-            for (c, &wv) in wrow.iter().enumerate() {
-                let xs = &xrow[c * win.dil_w..][..(N - 1) * win.stride_w + 1];
-                if win.stride_w == 1 {
-                    for (a, &xv) in acc.iter_mut().zip(xs) {
-                        *a += xv * wv;
-                    }
-                } else {
-                    for (j, a) in acc.iter_mut().enumerate() {
-                        *a += xs[j * win.stride_w] * wv;
+            let xrow = &xc[(rt.start + r * win.dil_h) * win.in_w + ct.start..][..span];
+            let tap0 = ci * taps + (rt.first + r) * win.k_w + ct.first;
+            let wrows: [&[f32]; NC] =
+                core::array::from_fn(|c| &b.filters[c][tap0..tap0 + ct.count]);
+            for t in 0..ct.count {
+                let wv: [f32; NC] = core::array::from_fn(|c| wrows[c][t]);
+                for j in 0..NP {
+                    let xv = xrow[t * win.dil_w + j * win.stride_w];
+                    for (a, &wc) in acc.iter_mut().zip(&wv) {
+                        a[j] += wc * xv;
                     }
                 }
             }
@@ -489,6 +549,30 @@ mod tests {
             },
             true,
         );
+    }
+
+    #[test]
+    fn channel_blocks_and_remainders_agree_with_reference() {
+        // 9 channels from 1: two blocks of 4 then one; two groups of 4 outputs each; rows of
+        // 13 columns: interior blocks of 4, single interior columns and borders, for every
+        // column geometry with its own copy (3/1/1, 3/2/1, 5/1/1) and a general one (2/3/2).
+        for (kernel, stride, dil) in [
+            ((3, 3), (1, 1), (1, 1)),
+            ((3, 3), (2, 2), (1, 1)),
+            ((5, 5), (1, 1), (1, 1)),
+            ((3, 2), (1, 3), (1, 2)),
+        ] {
+            let p = params(1, 3, 10, 1, (7, 13), kernel, stride, dil, [1, 2, 2, 1]);
+            agree(&p, 1..10, Act::Relu, true);
+            let grouped = params(2, 4, 8, 2, (6, 13), kernel, stride, dil, [2, 1, 0, 2]);
+            agree(&grouped, 0..8, Act::None, true);
+            agree(&grouped, 3..8, Act::None, false);
+        }
+        // Pointwise: planes of 5 x 9 = 45 (11 blocks of 4 and one column), 9 channels.
+        let p = params(1, 7, 9, 1, (5, 9), (1, 1), (1, 1), (1, 1), [0; 4]);
+        assert!(p.is_pointwise());
+        agree(&p, 0..9, Act::None, true);
+        agree(&p, 2..7, Act::Relu, false);
     }
 
     #[test]
