@@ -48,7 +48,9 @@ impl Conv {
     }
 }
 
-/// Computes output channels `channels` of every batch item.
+/// Computes output channels `channels` of every batch item. Inlined, so the generated code's
+/// constant geometry specialises the loops.
+#[inline]
 pub fn conv(
     p: &Conv,
     x: &[i8],
@@ -60,6 +62,14 @@ pub fn conv(
 ) {
     if p.is_pointwise() {
         pointwise(p, x, w, bias, rq, y, channels);
+    } else if p.in_per_group() == 1 {
+        // Monomorphised for the common kernel widths: `conv` is not always inlined into the
+        // generated code, so the kernel's own copy must be fast without constant geometry.
+        match (p.win.k_w, p.win.dil_w) {
+            (3, 1) => single_plane::<3>(p, x, w, bias, rq, y, channels),
+            (5, 1) => single_plane::<5>(p, x, w, bias, rq, y, channels),
+            _ => single_plane::<0>(p, x, w, bias, rq, y, channels),
+        }
     } else {
         windowed(p, x, w, bias, rq, y, channels);
     }
@@ -67,8 +77,10 @@ pub fn conv(
 
 /// Output pixels accumulated together (independent sums sharing each weight load).
 const BLOCK: usize = 8;
-const POINTWISE_BLOCK: usize = 16;
+/// Output pixels of one pointwise block (their accumulators stay in registers).
+const PIXEL_BLOCK: usize = 8;
 
+#[inline(always)]
 fn pointwise(
     p: &Conv,
     x: &[i8],
@@ -79,33 +91,116 @@ fn pointwise(
     channels: Range<usize>,
 ) {
     let plane = p.win.in_plane();
+    let depth = p.in_per_group();
     for n in 0..p.batch {
         for co in channels.clone() {
             let xs = p.group_input(x, n, co);
-            let ws = &w[co * p.filter_len()..(co + 1) * p.filter_len()];
+            let ws = &w[co * depth..][..depth];
             // sum((x + offset) * w) = sum(x * w) + offset * sum(w)
             let wsum: i32 = ws.iter().map(|&v| i32::from(v)).sum();
             let b = bias.map_or(0, |b| b[co]) + p.input_offset * wsum;
-            let ys = &mut y[(n * p.c_out + co) * plane..(n * p.c_out + co + 1) * plane];
-            for (start, out) in (0..plane)
-                .step_by(POINTWISE_BLOCK)
-                .zip(ys.chunks_mut(POINTWISE_BLOCK))
-            {
-                let mut acc = [b; POINTWISE_BLOCK];
-                for (xc, &wv) in xs.chunks_exact(plane).zip(ws) {
-                    let wv = i32::from(wv);
-                    for (a, &xv) in acc.iter_mut().zip(&xc[start..start + out.len()]) {
-                        *a += i32::from(xv) * wv;
-                    }
-                }
+            let ys = &mut y[(n * p.c_out + co) * plane..][..plane];
+            let (blocks, rest) = ys.as_chunks_mut::<PIXEL_BLOCK>();
+            for (k, out) in blocks.iter_mut().enumerate() {
+                let acc = pointwise_dots::<PIXEL_BLOCK>(xs, ws, b, plane, k * PIXEL_BLOCK);
                 for (yv, &a) in out.iter_mut().zip(&acc) {
                     *yv = rq.apply(a, co);
+                }
+            }
+            let first = plane - rest.len();
+            for (k, yv) in rest.iter_mut().enumerate() {
+                *yv = rq.apply(pointwise_dots::<1>(xs, ws, b, plane, first + k)[0], co);
+            }
+        }
+    }
+}
+
+/// `b + sum_ci x[ci, px + k] * w[ci]` for the P pixels from `px` on.
+#[inline(always)]
+fn pointwise_dots<const P: usize>(
+    xs: &[i8],
+    ws: &[i8],
+    b: i32,
+    plane: usize,
+    px: usize,
+) -> [i32; P] {
+    let mut acc = [b; P];
+    for (xc, &wv) in xs.chunks_exact(plane).zip(ws) {
+        let wv = i32::from(wv);
+        for (a, &xv) in acc.iter_mut().zip(&xc[px..px + P]) {
+            *a += wv * i32::from(xv);
+        }
+    }
+    acc
+}
+
+/// Convolutions whose output channels each read one input plane (depthwise, with any channel
+/// multiplier): one output at a time, the taps of a kernel row as one contiguous run.
+/// `KW` is the kernel width (dilation 1) when known at compile time, else 0.
+#[inline(always)]
+fn single_plane<const KW: usize>(
+    p: &Conv,
+    x: &[i8],
+    w: &[i8],
+    bias: Option<&[i32]>,
+    rq: &Requant,
+    y: &mut [i8],
+    channels: Range<usize>,
+) {
+    let win = &p.win;
+    let (rows, cols) = (win.rows(), win.cols());
+    let inner = cols.interior();
+    let taps = win.k_h * win.k_w;
+    let (in_plane, out_plane) = (win.in_plane(), win.out_plane());
+    let out_per_group = p.c_out / p.groups;
+    for n in 0..p.batch {
+        for co in channels.clone() {
+            let xs = &x[(n * p.c_in + co / out_per_group) * in_plane..][..in_plane];
+            let ws = &w[co * taps..][..taps];
+            let b = bias.map_or(0, |b| b[co]);
+            let ys = &mut y[(n * p.c_out + co) * out_plane..][..out_plane];
+            for (oh, yrow) in ys.chunks_exact_mut(win.out_w).enumerate() {
+                let rt = rows.taps(oh);
+                for ow in (0..inner.start).chain(inner.end..win.out_w) {
+                    yrow[ow] = rq.apply(b + window_acc(p, xs, ws, rt, cols.taps(ow)), co);
+                }
+                // Interior columns see whole kernel rows: fold the input offset into the bias.
+                let wrows = &ws[rt.first * win.k_w..(rt.first + rt.count) * win.k_w];
+                let wsum: i32 = wrows.iter().map(|&v| i32::from(v)).sum();
+                let b = b + p.input_offset * wsum;
+                for ow in inner.clone() {
+                    let start = ow * win.stride_w - win.pad_left;
+                    let mut acc = b;
+                    if KW > 0 {
+                        for (r, wrow) in wrows.chunks_exact(KW).enumerate() {
+                            let xrow = &xs[(rt.start + r * win.dil_h) * win.in_w + start..][..KW];
+                            for (&xv, &wv) in xrow.iter().zip(wrow) {
+                                acc += i32::from(xv) * i32::from(wv);
+                            }
+                        }
+                        yrow[ow] = rq.apply(acc, co);
+                        continue;
+                    }
+                    for (r, wrow) in wrows.chunks_exact(win.k_w).enumerate() {
+                        let xrow = &xs[(rt.start + r * win.dil_h) * win.in_w + start..];
+                        if win.dil_w == 1 {
+                            for (&xv, &wv) in xrow[..win.k_w].iter().zip(wrow) {
+                                acc += i32::from(xv) * i32::from(wv);
+                            }
+                        } else {
+                            for (&xv, &wv) in xrow.iter().step_by(win.dil_w).zip(wrow) {
+                                acc += i32::from(xv) * i32::from(wv);
+                            }
+                        }
+                    }
+                    yrow[ow] = rq.apply(acc, co);
                 }
             }
         }
     }
 }
 
+#[inline(always)]
 fn windowed(
     p: &Conv,
     x: &[i8],
@@ -153,11 +248,11 @@ fn windowed(
 #[inline(always)]
 fn window_acc(p: &Conv, xs: &[i8], ws: &[i8], rt: Taps, ct: Taps) -> i32 {
     let win = &p.win;
+    let (plane, taps) = (win.in_plane(), win.k_h * win.k_w);
     let mut acc = 0;
-    for (xc, wc) in xs
-        .chunks_exact(win.in_plane())
-        .zip(ws.chunks_exact(win.k_h * win.k_w))
-    {
+    // Index loops, not zipped chunk iterators: `Zip::new` is not always inlined.
+    for ci in 0..p.in_per_group() {
+        let (xc, wc) = (&xs[ci * plane..][..plane], &ws[ci * taps..][..taps]);
         for r in 0..rt.count {
             let xrow = &xc[(rt.start + r * win.dil_h) * win.in_w..];
             let wrow = &wc[(rt.first + r) * win.k_w..][ct.first..ct.first + ct.count];
@@ -189,11 +284,10 @@ fn visible_weight_sum(p: &Conv, ws: &[i8], rt: Taps) -> i32 {
 fn interior_dots<const N: usize>(p: &Conv, xs: &[i8], ws: &[i8], rt: Taps, ow: usize) -> [i32; N] {
     let win = &p.win;
     let start = ow * win.stride_w - win.pad_left;
+    let (plane, taps) = (win.in_plane(), win.k_h * win.k_w);
     let mut acc = [0; N];
-    for (xc, wc) in xs
-        .chunks_exact(win.in_plane())
-        .zip(ws.chunks_exact(win.k_h * win.k_w))
-    {
+    for ci in 0..p.in_per_group() {
+        let (xc, wc) = (&xs[ci * plane..][..plane], &ws[ci * taps..][..taps]);
         for r in 0..rt.count {
             let xrow = &xc[(rt.start + r * win.dil_h) * win.in_w + start..];
             let wrow = &wc[(rt.first + r) * win.k_w..][..win.k_w];
@@ -348,8 +442,10 @@ mod tests {
             (12, 3, 1, 2, 2, 4),
             (9, 2, 3, 1, 0, 1),
             (20, 3, 2, 1, 1, 4),
+            (10, 3, 1, 1, 1, 8),
+            (11, 5, 2, 2, 2, 8),
         ] {
-            let (c_in, c_out) = (4, 8);
+            let (c_in, c_out) = if groups == 8 { (8, 8) } else { (4, 8) };
             let span = (k - 1) * dil + 1;
             let out = (size + 2 * pad - span) / stride + 1;
             let win = Window {
@@ -369,8 +465,8 @@ mod tests {
                 win,
                 input_offset: 7,
             };
-            let x: [i8; 4 * 400] = core::array::from_fn(|_| next());
-            let w: [i8; 8 * 4 * 25] = core::array::from_fn(|_| next());
+            let x: [i8; 8 * 400] = core::array::from_fn(|_| next());
+            let w: [i8; 8 * 8 * 25] = core::array::from_fn(|_| next());
             let bias: [i32; 8] = core::array::from_fn(|i| i as i32 * 100 - 300);
             let rq = Requant {
                 multiplier: &[

@@ -10,18 +10,17 @@ pub fn rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     if a == i32::MIN && b == i32::MIN {
         return i32::MAX;
     }
-    let product = a as i64 * b as i64;
-    let nudge = if product >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    ((product + nudge) / (1_i64 << 31)) as i32
+    // TFLM adds 2^30 (or 1 - 2^30 when negative) and truncates toward zero; for negative
+    // products that equals flooring after adding 2^30, so one arithmetic shift does both.
+    ((a as i64 * b as i64 + (1 << 30)) >> 31) as i32
 }
 
 /// `round(x / 2^exponent)`, ties away from zero (`exponent` in 0..=31).
 #[inline(always)]
 pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
-    let mask = ((1_i64 << exponent) - 1) as i32;
-    let remainder = x & mask;
-    let threshold = (mask >> 1) + i32::from(x < 0);
-    (x >> exponent) + i32::from(remainder > threshold)
+    // floor((x + 2^(e-1) - [x < 0]) / 2^e), in 64 bits so that the addition cannot overflow.
+    let half = (1_i64 << exponent) >> 1;
+    ((x as i64 + half - i64::from(x < 0 && exponent > 0)) >> exponent) as i32
 }
 
 /// `x * multiplier * 2^shift / 2^31`, rounded: the requantization of an int32 accumulator.
@@ -218,6 +217,66 @@ mod tests {
         assert_eq!(rounding_divide_by_pot(-6, 2), -2); // -1.5
         assert_eq!(rounding_divide_by_pot(-5, 2), -1); // -1.25
         assert_eq!(rounding_divide_by_pot(7, 0), 7);
+    }
+
+    /// The definitions as TFLM states them, for the equivalence tests.
+    fn high_mul_definition(a: i32, b: i32) -> i32 {
+        if a == i32::MIN && b == i32::MIN {
+            return i32::MAX;
+        }
+        let product = a as i64 * b as i64;
+        let nudge = if product >= 0 { 1 << 30 } else { 1 - (1 << 30) };
+        ((product + nudge) / (1_i64 << 31)) as i32
+    }
+
+    fn divide_definition(x: i32, exponent: i32) -> i32 {
+        let mask = ((1_i64 << exponent) - 1) as i32;
+        let threshold = (mask >> 1) + i32::from(x < 0);
+        (x >> exponent) + i32::from((x & mask) > threshold)
+    }
+
+    #[test]
+    fn shortcuts_equal_the_definitions() {
+        let mut seed = 0x1234_5678_u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 32) as i32
+        };
+        let edges = [
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            3,
+            -3,
+            i32::MAX,
+            i32::MIN,
+            i32::MAX - 1,
+            i32::MIN + 1,
+            1 << 30,
+            -(1 << 30),
+        ];
+        for k in 0..200_000 {
+            let (a, b) = if k < edges.len() * edges.len() {
+                (edges[k / edges.len()], edges[k % edges.len()])
+            } else {
+                (next() >> (k % 24), next())
+            };
+            assert_eq!(
+                rounding_doubling_high_mul(a, b),
+                high_mul_definition(a, b),
+                "{a} * {b}"
+            );
+            let e = (k % 32) as i32;
+            assert_eq!(
+                rounding_divide_by_pot(a, e),
+                divide_definition(a, e),
+                "{a} / 2^{e}"
+            );
+        }
     }
 
     #[test]
