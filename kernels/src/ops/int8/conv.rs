@@ -70,8 +70,10 @@ pub fn conv(
             (5, 1) => single_plane::<5>(p, x, w, bias, rq, y, channels),
             _ => single_plane::<0>(p, x, w, bias, rq, y, channels),
         }
+    } else if p.win.k_w == 3 {
+        windowed::<3>(p, x, w, bias, rq, y, channels);
     } else {
-        windowed(p, x, w, bias, rq, y, channels);
+        windowed::<0>(p, x, w, bias, rq, y, channels);
     }
 }
 
@@ -200,8 +202,9 @@ fn single_plane<const KW: usize>(
     }
 }
 
+/// Any grouped convolution; `KW` is the kernel width when known at compile time, else 0.
 #[inline(always)]
-fn windowed(
+fn windowed<const KW: usize>(
     p: &Conv,
     x: &[i8],
     w: &[i8],
@@ -230,14 +233,14 @@ fn windowed(
                 let b = b + p.input_offset * visible_weight_sum(p, ws, rt);
                 let (blocks, rest) = yrow[inner.clone()].as_chunks_mut::<BLOCK>();
                 for (k, out) in blocks.iter_mut().enumerate() {
-                    let sums = interior_dots::<BLOCK>(p, xs, ws, rt, inner.start + k * BLOCK);
+                    let sums = interior_dots::<BLOCK, KW>(p, xs, ws, rt, inner.start + k * BLOCK);
                     for (yv, s) in out.iter_mut().zip(sums) {
                         *yv = rq.apply(b + s, co);
                     }
                 }
                 let first = inner.end - rest.len();
                 for (k, yv) in rest.iter_mut().enumerate() {
-                    *yv = rq.apply(b + interior_dots::<1>(p, xs, ws, rt, first + k)[0], co);
+                    *yv = rq.apply(b + interior_dots::<1, KW>(p, xs, ws, rt, first + k)[0], co);
                 }
             }
         }
@@ -281,7 +284,13 @@ fn visible_weight_sum(p: &Conv, ws: &[i8], rt: Taps) -> i32 {
 
 /// `sum(x * w)` of the `N` interior columns from `ow` on (all their column taps are inside).
 #[inline(always)]
-fn interior_dots<const N: usize>(p: &Conv, xs: &[i8], ws: &[i8], rt: Taps, ow: usize) -> [i32; N] {
+fn interior_dots<const N: usize, const KW: usize>(
+    p: &Conv,
+    xs: &[i8],
+    ws: &[i8],
+    rt: Taps,
+    ow: usize,
+) -> [i32; N] {
     let win = &p.win;
     let start = ow * win.stride_w - win.pad_left;
     let (plane, taps) = (win.in_plane(), win.k_h * win.k_w);
@@ -290,7 +299,8 @@ fn interior_dots<const N: usize>(p: &Conv, xs: &[i8], ws: &[i8], rt: Taps, ow: u
         let (xc, wc) = (&xs[ci * plane..][..plane], &ws[ci * taps..][..taps]);
         for r in 0..rt.count {
             let xrow = &xc[(rt.start + r * win.dil_h) * win.in_w + start..];
-            let wrow = &wc[(rt.first + r) * win.k_w..][..win.k_w];
+            let k_w = if KW > 0 { KW } else { win.k_w };
+            let wrow = &wc[(rt.first + r) * k_w..][..k_w];
             for (c, &wv) in wrow.iter().enumerate() {
                 let wv = i32::from(wv);
                 let xs = &xrow[c * win.dil_w..][..(N - 1) * win.stride_w + 1];
