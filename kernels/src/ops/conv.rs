@@ -207,8 +207,7 @@ fn pointwise<const NC: usize>(b: &Block<'_, NC>, ys: &mut [f32], ipg: usize, pla
 }
 
 /// Any window. Each output row splits into its interior columns, whose taps are all inside the
-/// input (`COLUMNS` at a time, then singly), and the border columns, which visit only their
-/// `Axis::taps`.
+/// input (`COLUMNS` at a time), and the border columns, which visit only their `Axis::taps`.
 #[inline(always)]
 fn windowed<const NC: usize>(b: &Block<'_, NC>, ys: &mut [f32], ipg: usize, win: &Window) {
     let (rows, cols) = (win.rows(), win.cols());
@@ -226,15 +225,21 @@ fn windowed<const NC: usize>(b: &Block<'_, NC>, ys: &mut [f32], ipg: usize, win:
             count: win.k_w,
             start: ow * win.stride_w - win.pad_left,
         };
+        if inner.len() < COLUMNS {
+            for ow in inner.clone() {
+                let sums = window_sums::<NC, 1>(b, ipg, win, rt, full(ow));
+                b.store(ys, plane, row + ow, sums);
+            }
+            continue;
+        }
+        // The last block ends at the interior's end and may overlap the one before it; the
+        // columns both compute get the same value twice.
         let mut ow = inner.start;
-        while ow + COLUMNS <= inner.end {
+        while ow < inner.end {
+            ow = ow.min(inner.end - COLUMNS);
             let sums = window_sums::<NC, COLUMNS>(b, ipg, win, rt, full(ow));
             b.store(ys, plane, row + ow, sums);
             ow += COLUMNS;
-        }
-        for ow in ow..inner.end {
-            let sums = window_sums::<NC, 1>(b, ipg, win, rt, full(ow));
-            b.store(ys, plane, row + ow, sums);
         }
     }
 }
@@ -568,6 +573,11 @@ mod tests {
             agree(&grouped, 0..8, Act::None, true);
             agree(&grouped, 3..8, Act::None, false);
         }
+        // One input channel per group: a first layer, and depthwise with multiplier 2.
+        let first_layer = params(1, 1, 6, 1, (9, 7), (4, 3), (2, 2), (1, 1), [2, 1, 1, 1]);
+        agree(&first_layer, 0..6, Act::Relu, true);
+        let multiplier = params(2, 3, 6, 3, (6, 9), (3, 2), (1, 3), (2, 2), [2, 3, 1, 0]);
+        agree(&multiplier, 1..6, Act::None, true);
         // Pointwise: planes of 5 x 9 = 45 (11 blocks of 4 and one column), 9 channels.
         let p = params(1, 7, 9, 1, (5, 9), (1, 1), (1, 1), (1, 1), [0; 4]);
         assert!(p.is_pointwise());
