@@ -52,10 +52,8 @@ def add_board_measurements(report: dict[str, Any], measured: dict[str, Any]) -> 
     """Adds what a run on a board measured: instructions per core and per op, flash/RAM of the ELF."""
     for row, instructions in zip(report["ops"], measured["op_instructions"], strict=True):
         row["instructions"] = instructions
+    for row, per_core in zip(report["ops"], measured.get("op_instructions_per_core", []), strict=False):
+        row["instructions_per_core"] = per_core
     memory = measured["memory"]
-    report.update(
-        per_core_instructions=measured["per_core_instructions"],
-        critical_path_instructions=measured["critical_path_instructions"],
-        flash_bytes=memory["flash_bytes"],
-        memory=memory,
-    )
+    report.update({k: v for k, v in measured.items() if k.startswith(("per_core", "per_vcpu", "critical"))})
+    report.update(flash_bytes=memory["flash_bytes"], memory=memory)

@@ -41,8 +41,6 @@ def run_model(
             f"board '{board.name}' is a real board ({board.runner.kind}); `run` drives the host and QEMU only",
             fix="use --board host or an emulated board (qemu-an386, qemu-riscv32, ...)",
         )
-    if cores != 1 and board.emulated:
-        raise RunError("multicore runs on QEMU boards are not available yet", fix="use --cores 1")
     model = compile_model(model_path, input_shapes or {}, board_cores(board, cores))
     g = model.graph
     if len(inputs) != len(g.inputs):

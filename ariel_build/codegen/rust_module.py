@@ -123,8 +123,9 @@ def generate_module(
     """`weights_include` is the Rust expression given to `include_bytes!` for the weights blob.
     With `multicore`, the module also gets the per-core functions (schedule/emit.py).
 
-    `op_marker` (a Rust function path taking `usize`) is called with `step + 1` before each op and
-    with 0 after the last, so an emulator can attribute instructions to ops.
+    `op_marker` (a Rust function path taking the core and a mark, both `usize`) is called with
+    (0, `step + 1`) before each op and (0, 0) after the last, so an emulator can attribute
+    instructions to ops (multicore marks: schedule/emit.py).
     """
     params = NameTable()
     for name in graph.inputs + graph.outputs:
@@ -174,7 +175,7 @@ def generate_module(
     out.append("let w = &WEIGHTS.0[..];")
     for step, node in enumerate(graph.nodes):
         if op_marker:
-            out.append(f"{op_marker}({step + 1});")
+            out.append(f"{op_marker}(0, {step + 1});")
         out.append(emitter.block(node, step))
     # Outputs that no op wrote in place: constants, graph inputs, views of intermediates.
     for k, name in enumerate(graph.outputs):
@@ -185,10 +186,10 @@ def generate_module(
         t = graph.tensor(name)
         out.append(f"{output_param(name)}.copy_from_slice({src} as &[{t.dtype.rust}]);")
     if op_marker:
-        out.append(f"{op_marker}(0);")
+        out.append(f"{op_marker}(0, 0);")
     out.append("}\n")
     if multicore is not None:
-        out.extend(emit_multicore(graph, multicore, params, output_param))
+        out.extend(emit_multicore(graph, multicore, params, output_param, op_marker))
     out.append("}\n")
     source = rustfmt("\n".join(out))
     return GeneratedModule(mod, source, plan.weights, f"{mod}.weights.bin")

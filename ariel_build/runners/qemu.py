@@ -3,7 +3,8 @@
 Inputs and outputs travel as raw little-endian files through semihosting (QEMU runs in a
 temporary directory holding `model`, `input<k>.bin`, `output<k>.bin`), so one build serves any
 number of runs. The counting plugin (board-support/qemu-plugin) writes per-vCPU totals and
-per-op counts; see docs/boards.md.
+counts per (vCPU, mark); see docs/boards.md. A multicore run's critical path is replayed from
+the measured instructions of each task (docs/multicore.md, "On QEMU boards").
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from ariel_build.boards import Board
 from ariel_build.errors import BuildError, RunError
 from ariel_build.pipeline import CompiledModel
 from ariel_build.runners.host import cache_dir
-from ariel_build.runners.qemu_firmware import ElfInfo, FirmwareCrate, check_budget, read_elf
+from ariel_build.runners.qemu_firmware import ElfInfo, FirmwareCrate, check_budget, mark_layout, read_elf
+from ariel_build.schedule.program import Program, Run, Signal, Wait
 from ariel_build.toolchain import DEBIAN_CARGO, DEBIAN_LLD, DEBIAN_RUSTC, build_plugin
 
 DEFAULT_TIMEOUT = 600.0
@@ -68,6 +70,10 @@ class Counts:
     def op_instructions(self, step: int) -> int:
         return sum(n for (_, s), n in self.per_op.items() if s == step)
 
+    def at(self, core: int, mark: int) -> int:
+        """Instructions `core` executed while its last mark was `mark` (> 0)."""
+        return self.per_op.get((core, mark - 1), 0)
+
     @property
     def critical_path(self) -> int:
         """Instructions inside the model's ops on the busiest core."""
@@ -75,6 +81,32 @@ class Counts:
         for (vcpu, _), n in self.per_op.items():
             per_core[vcpu] = per_core.get(vcpu, 0) + n
         return max(per_core.values(), default=0)
+
+
+def replay(program: Program, busy: list[int]) -> list[int]:
+    """Per core, when it finishes if every core executes one instruction per tick: task `t`
+    takes `busy[t]` ticks, a wait lasts until its flag's signal (all cores start at 0)."""
+    time = [0] * program.cores
+    pos = [0] * program.cores
+    signalled: dict[int, int] = {}
+    progress = True
+    while progress:
+        progress = False
+        for c, steps in enumerate(program.steps):
+            while pos[c] < len(steps):
+                step = steps[pos[c]]
+                if isinstance(step, Wait):
+                    if step.flag not in signalled:
+                        break
+                    time[c] = max(time[c], signalled[step.flag])
+                elif isinstance(step, Run):
+                    time[c] += busy[step.task]
+                elif isinstance(step, Signal):
+                    signalled[step.flag] = time[c]
+                pos[c] += 1
+                progress = True
+    assert all(p == len(steps) for p, steps in zip(pos, program.steps, strict=True)), "program deadlocks"
+    return time
 
 
 @dataclass
@@ -148,9 +180,13 @@ class QemuHarness:
         program, *args = self.board.runner.command
         if shutil.which(program) is None:
             raise RunError(f"{program} is not installed", fix="run `ariel-build setup`")
-        marks, n_marks = self.info.marks
+        marks, _ = self.info.marks
+        n_marks, n_cores = mark_layout(self.crate.models)
         lo, hi = self.info.mark_fn
-        plugin = f"{build_plugin()},out={counts_file},marks={marks:#x},nmarks={n_marks},mark_fn={lo:#x},mark_fn_end={hi:#x}"
+        plugin = (
+            f"{build_plugin()},out={counts_file},marks={marks:#x},nmarks={n_marks},ncores={n_cores},"
+            f"mark_fn={lo:#x},mark_fn_end={hi:#x}"
+        )
         return [program, "-plugin", plugin, *args, str(self.elf)]
 
     def run(self, name: str, inputs: list[np.ndarray], timeout: float = DEFAULT_TIMEOUT) -> RunResult:
@@ -189,12 +225,44 @@ class QemuHarness:
             return RunResult(outputs, counts, result.stdout)
 
     def report(self, name: str, counts: Counts) -> dict[str, Any]:
-        """report.json fields measured on the board: instructions and flash/RAM use of the ELF."""
+        """report.json fields measured on the board: instructions and flash/RAM use of the ELF.
+
+        `per_core_instructions`: what each core executed in its steps (ops or parts, signals,
+        the outputs copy), waits excluded. `per_core_wait_instructions`: instructions spent
+        spinning in waits (they depend on how QEMU's threads interleave). The critical path:
+        one core's op instructions, or the replay of a multicore run (`replay`).
+        """
         assert self.info is not None
         model = self.models[name]
+        nodes = model.graph.nodes
+        waiting = mark_layout(self.crate.models)[0] - 1
+        mc = model.multicore
+        if mc is None:
+            busy_per_core = [sum(counts.at(0, k + 1) for k in range(len(nodes)))]
+            per_op = [[counts.at(0, k + 1)] for k in range(len(nodes))]
+            critical = busy_per_core[0]
+        else:
+            tasks = mc.program.schedule.tasks
+            core_of = mc.program.schedule.core
+            busy = [counts.at(core_of[t], t + 1) for t in range(len(tasks))]
+            end = counts.at(0, len(tasks) + 1)
+            finish = replay(mc.program, busy)
+            critical = max(finish) + end
+            busy_per_core = [
+                sum(b for t, b in enumerate(busy) if core_of[t] == c) for c in range(mc.program.cores)
+            ]
+            busy_per_core[0] += end
+            index = {n.name: k for k, n in enumerate(nodes)}
+            per_op = [[0] * mc.program.cores for _ in nodes]
+            for t, task in enumerate(tasks):
+                per_op[index[task.node.name]][core_of[t]] += busy[t]
+        cores = len(busy_per_core)
         return {
-            "per_core_instructions": counts.totals,
-            "critical_path_instructions": counts.critical_path,
-            "op_instructions": [counts.op_instructions(k) for k in range(len(model.graph.nodes))],
+            "per_core_instructions": busy_per_core,
+            "per_core_wait_instructions": [counts.at(c, waiting) for c in range(cores)],
+            "per_vcpu_total_instructions": counts.totals,
+            "critical_path_instructions": critical,
+            "op_instructions": [sum(row) for row in per_op],
+            "op_instructions_per_core": per_op,
             "memory": {**self.info.memory, "arena_bytes": model.plan.arena_bytes},
         }

@@ -2,8 +2,12 @@
 
 One firmware holds many generated models. At start it reads the host file `model` (the module
 name to run), reads `input<k>.bin`, runs, writes `output<k>.bin`, all through semihosting, and
-exits 0. Before each op the model calls `ariel_op_mark(step + 1)` (0 after the last op), which
-stores to one byte of `ARIEL_OP_MARKS`; the QEMU counting plugin watches those stores.
+exits 0. A model compiled for several cores runs `run_main` on core 0 and `run_worker` on the
+others (`ariel_board::cores::run_on_cores`), in a shared arena that is a static.
+
+Before each op (task, on several cores) the model calls `ariel_op_mark(core, mark)`, which stores
+to one byte of the core's row of `ARIEL_OP_MARKS` (`usize::MAX`, waiting, is the row's last
+byte); the QEMU counting plugin watches those stores (docs/boards.md).
 """
 
 from __future__ import annotations
@@ -30,13 +34,16 @@ MARKS = "ARIEL_OP_MARKS"
 STACK_MARGIN = 8 * 1024
 # RAM kept for .data/.bss below the stack(s) (the firmware's own statics are a few bytes).
 STATIC_RESERVE = 4 * 1024
+# CPU1's stack on the SSE-200, a static of the runtime (board-support/runtime/src/cores.rs).
+SSE200_CPU1_STACK = 32 * 1024
 # Code of the runtime, kernels and harness (measured: 10-40 KiB at opt-level 3); checked before
 # building so a model that cannot fit fails in seconds, not after a cargo build.
 CODE_ALLOWANCE = 32 * 1024
 
 
-def memory_x(board: Board) -> str:
-    """Linker memory map for cortex-m-rt or riscv-rt from the board definition."""
+def memory_x(board: Board, statics: int = 0) -> str:
+    """Linker memory map for cortex-m-rt or riscv-rt from the board definition; `statics` = bytes
+    of the models' static data (shared arenas)."""
     if board.flash is None or board.ram is None:
         raise PlanError(f"board '{board.name}' has no [memory] flash and ram", where=str(board.path))
     flash, ram = board.flash, board.ram
@@ -65,7 +72,7 @@ def memory_x(board: Board) -> str:
         # riscv-rt gives every hart a stack of _hart_stack_size below the top of RAM (hart 0
         # highest); harts above _max_hart_id would spin, so all harts get one and sleep (wfi).
         lines.append(f"_max_hart_id = {len(board.cores) - 1};")
-        lines.append(f"_hart_stack_size = {model_ram(board):#x};")
+        lines.append(f"_hart_stack_size = {model_ram(board, statics):#x};")
         for region, memory in (
             ("TEXT", "FLASH"),
             ("RODATA", "FLASH"),
@@ -82,17 +89,29 @@ def _is_riscv(board: Board) -> bool:
     return bool(board.target and board.target.startswith("riscv"))
 
 
-def model_ram(board: Board) -> int:
-    """RAM one model can use for its arena, I/O and stack: RAM less the statics' reserve (on
+def model_ram(board: Board, statics: int = 0) -> int:
+    """RAM one model can use for its one-core arena, I/O and stack: RAM less the statics (on
     RISC-V, one hart's share of it)."""
     assert board.ram is not None
     harts = len(board.cores) if _is_riscv(board) else 1
-    return (board.ram.size - STATIC_RESERVE) // harts // 16 * 16
+    return max(0, board.ram.size - STATIC_RESERVE - statics) // harts // 16 * 16
+
+
+def static_bytes(models: dict[str, CompiledModel], board: Board) -> int:
+    """RAM of the firmware's large statics: the multicore models' shared arenas (with their
+    flags) and the SSE-200's stack for CPU1."""
+    shared = sum(
+        m.multicore.plan.arena_bytes + 4 * (len(m.multicore.cores) + 1 + m.multicore.program.flags) + 16
+        for m in models.values()
+        if m.multicore is not None
+    )
+    return shared + (SSE200_CPU1_STACK if board.secondary_start == "sse200-cpuwait" else 0)
 
 
 def runtime_features(board: Board) -> list[str]:
     boot = board.extra.get("boot_block")
-    return [boot] if isinstance(boot, str) else []
+    features = [boot] if isinstance(boot, str) else []
+    return features + (["sse200-cpuwait"] if board.secondary_start == "sse200-cpuwait" else [])
 
 
 def io_bytes(model: CompiledModel) -> int:
@@ -129,17 +148,20 @@ def check_budget(models: dict[str, CompiledModel], board: Board) -> None:
             f"flash of board '{board.name}'; biggest weights: {_biggest(consts)}",
             fix="choose a board with more flash or a smaller (e.g. quantized) model",
         )
+    statics = static_bytes(models, board)
+    room = model_ram(board, statics)
     for name, m in models.items():
-        need = m.plan.arena_bytes + io_bytes(m) + STACK_MARGIN
-        if need > model_ram(board):
+        arena = m.plan.arena_bytes if m.multicore is None else 0  # a shared arena is a static
+        need = arena + io_bytes(m) + STACK_MARGIN
+        if need > room:
             g = m.graph
             tensors = [(b.tensor, b.nbytes) for b in m.plan.buffers] + [
                 (n, g.tensor(n).nbytes) for n in dict.fromkeys(g.inputs + g.outputs)
             ]
             raise PlanError(
-                f"model '{name}' needs {need:,} B of RAM (arena {m.plan.arena_bytes:,} + inputs/outputs "
-                f"{io_bytes(m):,} + stack {STACK_MARGIN:,}) but board '{board.name}' has {model_ram(board):,} B for it "
-                f"(RAM {board.ram.size:,} B less {STATIC_RESERVE:,} B for statics, per core on RISC-V); "
+                f"model '{name}' needs {need:,} B of RAM (arena {arena:,} + inputs/outputs "
+                f"{io_bytes(m):,} + stack {STACK_MARGIN:,}) but board '{board.name}' has {room:,} B for it "
+                f"(RAM {board.ram.size:,} B less {STATIC_RESERVE + statics:,} B for statics, per core on RISC-V); "
                 f"biggest tensors: {_biggest(tensors)}",
                 where=g.source,
                 fix="choose a board with more RAM or a smaller model (smaller input, fewer channels)",
@@ -162,7 +184,7 @@ _MAIN = """\
 #![no_std]
 #![no_main]
 
-use ariel_board::{{entry, eprintln, exit, host}};
+use ariel_board::{{cores, entry, eprintln, exit, host}};
 use core::sync::atomic::{{AtomicU8, Ordering}};
 
 #[allow(dead_code)]
@@ -170,15 +192,17 @@ mod models {{
 {includes}
 }}
 
-/// One byte per op boundary; the counting plugin watches stores to it (docs/boards.md).
+/// One row per core, one byte per mark; the counting plugin watches stores to them
+/// (docs/boards.md). The last byte of a row stands for `usize::MAX` (waiting).
 #[no_mangle]
-static ARIEL_OP_MARKS: [AtomicU8; {marks}] = [const {{ AtomicU8::new(0) }}; {marks}];
+static ARIEL_OP_MARKS: [[AtomicU8; {marks}]; {mark_cores}] = [const {{ [const {{ AtomicU8::new(0) }}; {marks}] }}; {mark_cores}];
 
 #[no_mangle]
 #[inline(never)]
-pub fn ariel_op_mark(step: usize) {{
-    if let Some(mark) = ARIEL_OP_MARKS.get(step) {{
-        mark.store(1, Ordering::Relaxed);
+pub fn ariel_op_mark(core: usize, mark: usize) {{
+    let mark = mark.min({marks} - 1);
+    if let Some(byte) = ARIEL_OP_MARKS.get(core).and_then(|row| row.get(mark)) {{
+        byte.store(1, Ordering::Relaxed);
     }}
 }}
 
@@ -186,6 +210,7 @@ pub fn ariel_op_mark(step: usize) {{
 
 #[entry]
 fn main() -> ! {{
+    cores::boot();
     let mut name = [0u8; 64];
     let result = match host::read_bytes(c"model", &mut name) {{
 {arms}
@@ -207,27 +232,55 @@ fn main() -> ! {{
 
 
 def _runner_fn(model: CompiledModel, mod: str) -> str:
+    """`run_<mod>`: reads the inputs, runs the model (on its cores), writes the outputs."""
     g = model.graph
-    lines = [
-        "#[inline(never)]",
-        f"fn run_{mod}() -> Result<(), host::Error> {{",
-        f"    let mut arena = models::{mod}::Arena::new();",
-    ]
-    args = ["&mut arena"]
+    lines = ["#[inline(never)]", f"fn run_{mod}() -> Result<(), host::Error> {{"]
+    if model.multicore is None:
+        lines.append(f"    let mut arena = models::{mod}::Arena::new();")
+    inputs = []
     for k, name in enumerate(dict.fromkeys(g.inputs)):
         t = g.tensor(name)
         lines.append(f"    let mut i{k} = [{t.dtype.rust}::default(); {t.size}];")
         lines.append(f'    host::read(c"input{k}.bin", &mut i{k})?;')
-        args.append(f"&i{k}")
+        inputs.append(f"i{k}")
     outs = list(dict.fromkeys(g.outputs))
     for k, name in enumerate(outs):
         t = g.tensor(name)
         lines.append(f"    let mut o{k} = [{t.dtype.rust}::default(); {t.size}];")
-        args.append(f"&mut o{k}")
-    lines.append(f"    models::{mod}::run({', '.join(args)});")
+    out_args = [f"&mut o{k}" for k in range(len(outs))]
+    if model.multicore is None:
+        args = ["&mut arena", *(f"&{i}" for i in inputs), *out_args]
+        lines.append(f"    models::{mod}::run({', '.join(args)});")
+    else:
+        shared = f"SHARED_{mod.upper()}"
+        lines.insert(0, f"static {shared}: models::{mod}::Shared = models::{mod}::Shared::new();\n")
+        lines += [f"    let {i} = &{i};" for i in inputs]
+        main_args = ", ".join([f"&{shared}", *inputs, *out_args])
+        worker_args = ", ".join(["core", f"&{shared}", *inputs])
+        lines += [
+            "    cores::run_on_cores(",
+            f"        models::{mod}::CORES,",
+            f"        || models::{mod}::run_main({main_args}),",
+            f"        &|core| models::{mod}::run_worker({worker_args}),",
+            "    );",
+        ]
     lines += [f'    host::write(c"output{k}.bin", &o{k})?;' for k in range(len(outs))]
     lines += ["    Ok(())", "}"]
     return "\n".join(lines)
+
+
+def mark_layout(models: dict[str, CompiledModel]) -> tuple[int, int]:
+    """(marks per core, cores) of `ARIEL_OP_MARKS`: 0, one per op (one-core) or task and the
+    outputs copy (multicore), and waiting last."""
+    marks = 1
+    cores = 1
+    for m in models.values():
+        if m.multicore is None:
+            marks = max(marks, len(m.graph.nodes) + 1)
+        else:
+            marks = max(marks, len(m.multicore.program.schedule.tasks) + 2)
+            cores = max(cores, len(m.multicore.cores))
+    return marks + 1, cores
 
 
 @dataclass
@@ -256,14 +309,18 @@ class FirmwareCrate:
             includes.append(f'    include!("{mod}.rs");')
             runners.append(_runner_fn(model, gen.module_name))
             arms.append(f'        Ok(b"{mod}") => run_{gen.module_name}(),')
-        marks = 1 + max((len(m.graph.nodes) for m in self.models.values()), default=0)
+        marks, mark_cores = mark_layout(self.models)
         (src / "main.rs").write_text(
             _MAIN.format(
-                includes="\n".join(includes), marks=marks, runners="\n\n".join(runners), arms="\n".join(arms)
+                includes="\n".join(includes),
+                marks=marks,
+                mark_cores=mark_cores,
+                runners="\n\n".join(runners),
+                arms="\n".join(arms),
             )
         )
         (self.workdir / "build.rs").write_text(_BUILD_RS)
-        (self.workdir / "memory.x").write_text(memory_x(self.board))
+        (self.workdir / "memory.x").write_text(memory_x(self.board, static_bytes(self.models, self.board)))
         features = ", ".join(f'"{f}"' for f in runtime_features(self.board))
         _write_if_changed(
             self.workdir / "Cargo.toml",

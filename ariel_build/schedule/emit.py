@@ -3,6 +3,11 @@
 Core 0 (`run_main`) begins the run, runs its steps, joins the other cores and copies the outputs
 out of the shared arena; cores 1.. (`run_worker`) begin, run their steps and finish. A step is
 one part: views of its arena ranges (`cx.views`), constant and input slices, the op's kernel.
+
+With an `op_marker` (as in `generate_module`, called with the core and a mark) each core marks
+task `t` as `t + 1` before running it, `usize::MAX` before each wait (and before a worker waits
+for the run to start, and core 0 for the others to finish), `tasks + 1` before core 0 copies
+the outputs, and 0 when it is done.
 """
 
 from __future__ import annotations
@@ -94,7 +99,11 @@ class _StepEmitter:
 
 
 def emit_multicore(
-    graph: Graph, mc: MulticorePlan, params: NameTable, output_param: Callable[[str], str]
+    graph: Graph,
+    mc: MulticorePlan,
+    params: NameTable,
+    output_param: Callable[[str], str],
+    op_marker: str | None = None,
 ) -> list[str]:
     """Constants, the `Shared` type, `run_main` and `run_worker` (lines of the model's module)."""
     emitter = _StepEmitter(graph, mc, params)
@@ -120,12 +129,18 @@ def emit_multicore(
         "pub type Shared = k::sync::Shared<SHARED_ARENA_BYTES, CORES, FLAGS>;\n",
     ]
 
+    def mark(core: int, value: int | str) -> list[str]:
+        return [f"{op_marker}({core}, {value});"] if op_marker else []
+
     def body(core: int) -> list[str]:
-        lines = [f"let mut cx = shared.begin({core});", "let w = &WEIGHTS.0[..];"]
+        lines = mark(core, "usize::MAX") if core else []
+        lines += [f"let mut cx = shared.begin({core});", "let w = &WEIGHTS.0[..];"]
         for step in program.steps[core]:
             if isinstance(step, Run):
+                lines += mark(core, step.task + 1)
                 lines.append(emitter.step(tasks[step.task]))
             elif isinstance(step, Wait):
+                lines += mark(core, "usize::MAX")
                 lines.append(f"cx.wait({step.flag});")
             elif isinstance(step, Signal):
                 lines.append(f"cx.signal({step.flag});")
@@ -135,7 +150,9 @@ def emit_multicore(
     out.append("/// `run_worker`), writes the outputs. Bit-identical to `run`; allocates nothing.")
     out.append(f"pub fn run_main({', '.join(['shared: &Shared', *in_args, *out_args])}) {{")
     out.extend(body(0))
+    out += mark(0, "usize::MAX")
     out.append("cx.join();")
+    out += mark(0, len(tasks) + 1)
     for name in dict.fromkeys(graph.outputs):
         loc, t = plan.locations[name], graph.tensor(name)
         dst = output_param(name)
@@ -148,7 +165,9 @@ def emit_multicore(
             )
         else:
             out.append(f"{dst}.copy_from_slice(&{params(graph.inputs[loc.offset])}[..]);")
-    out.append("cx.finish();\n}\n")
+    out.append("cx.finish();")
+    out += mark(0, 0)
+    out.append("}\n")
     args = ", ".join(["shared", *in_names])
     out.append("/// Core `core`'s part (1 <= core < CORES) of the run `run_main` starts on core 0.")
     out.append(f"pub fn run_worker({', '.join(['core: usize', 'shared: &Shared', *in_args])}) {{")
@@ -158,5 +177,7 @@ def emit_multicore(
     for c in range(1, program.cores):
         out.append(f"fn core_{c}({', '.join(['shared: &Shared', *in_args])}) {{")
         out.extend(body(c))
-        out.append("cx.finish();\n}\n")
+        out.append("cx.finish();")
+        out += mark(c, 0)
+        out.append("}\n")
     return out

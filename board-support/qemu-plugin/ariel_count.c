@@ -2,9 +2,11 @@
  * ariel_count: a QEMU TCG plugin that counts executed guest instructions per vCPU and attributes
  * them to the op the firmware marked last.
  *
- * Arguments (-plugin libariel_count.so,out=FILE[,marks=ADDR,nmarks=N,mark_fn=LO,mark_fn_end=HI]):
+ * Arguments (-plugin libariel_count.so,out=FILE[,marks=ADDR,nmarks=N,ncores=C,mark_fn=LO,mark_fn_end=HI]):
  *   out          file written at exit: "total VCPU COUNT" and "mark VCPU MARK COUNT" lines
- *   marks/nmarks the firmware's marker array: a store to byte MARK of it starts region MARK
+ *   marks/nmarks/ncores  the firmware's marker arrays: C (default 1, one per core) arrays of N
+ *                bytes at ADDR; a store to byte MARK of any of them starts region MARK on the
+ *                storing vCPU
  *   mark_fn/_end address range of the firmware function doing those stores (only its
  *                instructions are watched, so the rest of the program runs at full speed)
  * Every vCPU starts in region 0. Counts are per translated block: a block's instructions go to
@@ -24,6 +26,7 @@ ARIEL_PLUGIN_EXPORT int qemu_plugin_version = ARIEL_PLUGIN_API_VERSION;
 static const char *out_path;
 static uint64_t marks_base, mark_fn_lo, mark_fn_hi;
 static uint64_t n_marks = 1;
+static uint64_t n_arrays = 1;
 static int n_vcpus;
 static uint64_t *counts;  /* [vcpu][mark] */
 static uint32_t *current; /* [vcpu] */
@@ -37,8 +40,8 @@ static void on_mark_store(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_
 {
     (void)info;
     (void)unused;
-    if (vaddr >= marks_base && vaddr - marks_base < n_marks) {
-        current[vcpu] = (uint32_t)(vaddr - marks_base);
+    if (vaddr >= marks_base && vaddr - marks_base < n_marks * n_arrays) {
+        current[vcpu] = (uint32_t)((vaddr - marks_base) % n_marks);
     }
 }
 
@@ -108,6 +111,8 @@ ARIEL_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info
             ok = parse_u64(value, &marks_base);
         } else if (key_len == 6 && strncmp(arg, "nmarks", 6) == 0) {
             ok = parse_u64(value, &n_marks) && n_marks >= 1 && n_marks <= MAX_MARKS;
+        } else if (key_len == 6 && strncmp(arg, "ncores", 6) == 0) {
+            ok = parse_u64(value, &n_arrays) && n_arrays >= 1 && n_arrays <= 64;
         } else if (key_len == 7 && strncmp(arg, "mark_fn", 7) == 0) {
             ok = parse_u64(value, &mark_fn_lo);
         } else if (key_len == 11 && strncmp(arg, "mark_fn_end", 11) == 0) {

@@ -48,10 +48,10 @@ def test_memory_x_follows_the_board_definition() -> None:
     assert "REGION_ALIAS" not in an386  # cortex-m-rt takes FLASH and RAM as they are
     riscv = memory_x(load_board("qemu-riscv32"))
     assert 'REGION_ALIAS("REGION_TEXT", FLASH);' in riscv and 'REGION_ALIAS("REGION_STACK", RAM);' in riscv
-    # Two harts share 16 MiB less the statics' reserve.
+    # Four harts share 16 MiB less the statics' reserve.
     assert (
-        "_max_hart_id = 1;" in riscv
-        and f"_hart_stack_size = {(0x1000000 - STATIC_RESERVE) // 2:#x};" in riscv
+        "_max_hart_id = 3;" in riscv
+        and f"_hart_stack_size = {(0x1000000 - STATIC_RESERVE) // 4:#x};" in riscv
     )
     rp2040 = memory_x(load_board("rp2040"))
     assert "BOOT2 : ORIGIN = 0x10000000, LENGTH = 0x100" in rp2040

@@ -6,8 +6,10 @@
 //!   or a debug probe). A panic prints its message and exits with status 101, a fault or trap
 //!   with status 4.
 //! * Boot blocks some chips' ROMs need in flash, by feature (`rp2040-boot2`, `rp2350-image-def`).
+//! * Other cores: start-up and [`cores::run_on_cores`] (feature `sse200-cpuwait`, or RISC-V harts).
 #![no_std]
 
+pub mod cores;
 pub mod host;
 
 #[cfg(target_arch = "arm")]

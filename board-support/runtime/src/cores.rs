@@ -1,0 +1,258 @@
+//! The other cores: their start-up, and a fork-join that runs one job on every core.
+//!
+//! Core 0 runs the firmware's `main`; the other cores wait in [`serve`] for jobs that core 0
+//! posts with [`run_on_cores`]. A job is a closure called with the core's index; core 0 runs its
+//! own closure meanwhile and returns only after every core has finished, so the closures may
+//! borrow core 0's stack (inputs, for instance).
+//!
+//! Start-up per board:
+//! * SSE-200 (`sse200-cpuwait`, QEMU mps3-an524): CPU1 is held by CPUWAIT until core 0 writes
+//!   CPU1's vector table (its own stack and reset handler) to INITSVTOR1 and clears CPUWAIT bit 1.
+//! * RISC-V: every hart starts at the entry; hart 0 initialises memory (`_mp_hook`) and runs
+//!   `main`, the others enter `main` too and go to [`serve`] from [`boot`]. Waiting for a job
+//!   they sleep (`wfi`) until core 0 raises their machine software interrupt (CLINT `msip`;
+//!   interrupts stay disabled in `mstatus`, the pending bit just ends `wfi`).
+//!
+//! Protocol: core 0 writes the job, then stores `generation + 1` (Release); a core loads the
+//! generation (Acquire), runs the job and stores the generation into its `done` slot (Release).
+//! Core 0 writes the next job only after every core's `done` holds the current generation, so
+//! the job is never written while it is read.
+
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// Most cores a board may have.
+pub const MAX_CORES: usize = 8;
+
+#[derive(Clone, Copy)]
+struct Job {
+    cores: usize,
+    data: *const (),
+    call: unsafe fn(*const (), usize),
+}
+
+struct Mailbox {
+    job: UnsafeCell<Job>,
+    generation: AtomicU32,
+    done: [AtomicU32; MAX_CORES],
+}
+
+// SAFETY: `job` is written by core 0 only while no other core reads it (module comment).
+unsafe impl Sync for Mailbox {}
+
+fn no_job(_: *const (), _: usize) {}
+
+static MAILBOX: Mailbox = Mailbox {
+    job: UnsafeCell::new(Job {
+        cores: 0,
+        data: core::ptr::null(),
+        call: no_job,
+    }),
+    generation: AtomicU32::new(0),
+    done: [const { AtomicU32::new(0) }; MAX_CORES],
+};
+
+/// Index of the core running this code (0 = the core that runs `main`).
+pub fn core_id() -> usize {
+    arch::core_id()
+}
+
+/// Cores the board starts (every one of them takes part in every job).
+pub fn started_cores() -> usize {
+    arch::started().min(MAX_CORES)
+}
+
+/// Call first in `main`: on cores other than 0 it never returns (they serve jobs).
+pub fn boot() {
+    let core = core_id();
+    if core != 0 {
+        serve(core)
+    }
+}
+
+/// Runs `main` here (core 0) and `worker(k)` on cores `1..cores`; returns when all are done.
+pub fn run_on_cores<M: FnOnce(), W: Fn(usize) + Sync>(cores: usize, main: M, worker: &W) {
+    assert!(
+        cores <= started_cores(),
+        "more cores asked for than the board starts"
+    );
+    unsafe fn call<W: Fn(usize) + Sync>(data: *const (), core: usize) {
+        // SAFETY: `data` is the `&W` posted below, alive until every core reported done.
+        unsafe { (*data.cast::<W>())(core) }
+    }
+    let generation = MAILBOX.generation.load(Ordering::Relaxed).wrapping_add(1);
+    // SAFETY: every core finished the previous job (waited for below), so none reads `job`.
+    unsafe {
+        *MAILBOX.job.get() = Job {
+            cores,
+            data: (worker as *const W).cast(),
+            call: call::<W>,
+        };
+    }
+    MAILBOX.generation.store(generation, Ordering::Release);
+    arch::wake_others();
+    main();
+    for done in &MAILBOX.done[1..started_cores()] {
+        while done.load(Ordering::Acquire) != generation {
+            core::hint::spin_loop();
+        }
+    }
+}
+
+/// Loop of the cores other than 0: wait for a job, run it, report done.
+fn serve(core: usize) -> ! {
+    let mut seen = 0;
+    loop {
+        let generation = loop {
+            let g = MAILBOX.generation.load(Ordering::Acquire);
+            if g != seen {
+                break g;
+            }
+            arch::idle(core);
+        };
+        seen = generation;
+        // SAFETY: core 0 wrote the job before publishing `generation` (Acquire above) and leaves
+        // it alone until this core reports done.
+        let job = unsafe { *MAILBOX.job.get() };
+        if core < job.cores {
+            // SAFETY: `call` and `data` are a matching pair from `run_on_cores`.
+            unsafe { (job.call)(job.data, core) }
+        }
+        MAILBOX.done[core].store(generation, Ordering::Release);
+    }
+}
+
+#[cfg(feature = "sse200-cpuwait")]
+mod arch {
+    //! SSE-200 (QEMU hw/misc/iotkit-sysctl.c, hw/arm/armsse.c): the Secure system control block,
+    //! CPU1's initial vector table register and the CPU wait register; per-CPU CPUID register.
+    const SYSCTL: usize = 0x5002_1000;
+    const INITSVTOR1: usize = SYSCTL + 0x114;
+    const CPUWAIT: usize = SYSCTL + 0x118;
+    const CPUID: usize = 0x4001_F000;
+    const CPU1_STACK_BYTES: usize = 32 * 1024;
+
+    #[repr(C, align(8))]
+    struct Stack([u8; CPU1_STACK_BYTES]);
+
+    /// CPU1's stack (core 0's is the one cortex-m-rt sets up at the top of RAM).
+    static mut CPU1_STACK: Stack = Stack([0; CPU1_STACK_BYTES]);
+
+    /// Initial stack pointer, reset handler and the 14 system exception handlers; VTOR needs
+    /// 128-byte alignment for this size.
+    #[repr(C, align(128))]
+    struct VectorTable {
+        stack_top: *const u8,
+        handlers: [extern "C" fn() -> !; 15],
+    }
+
+    // SAFETY: read-only after link time.
+    unsafe impl Sync for VectorTable {}
+
+    static CPU1_VECTORS: VectorTable = VectorTable {
+        // SAFETY: one past the end of CPU1_STACK (only the address is taken).
+        stack_top: unsafe { (&raw const CPU1_STACK).cast::<u8>().add(CPU1_STACK_BYTES) },
+        handlers: {
+            let mut h: [extern "C" fn() -> !; 15] = [cpu1_fault; 15];
+            h[0] = cpu1_reset;
+            h
+        },
+    };
+
+    extern "C" fn cpu1_reset() -> ! {
+        super::serve(1)
+    }
+
+    extern "C" fn cpu1_fault() -> ! {
+        semihosting::eprintln!("fault on core 1");
+        crate::exit(crate::FAULT_EXIT)
+    }
+
+    pub fn started() -> usize {
+        2
+    }
+
+    pub fn core_id() -> usize {
+        // SAFETY: CPUID is a read-only register of the SSE-200 at this address.
+        unsafe { core::ptr::read_volatile(CPUID as *const u32) as usize }
+    }
+
+    /// Starts CPU1 the first time; it then finds each job by spinning.
+    pub fn wake_others() {
+        // SAFETY: system control registers of the SSE-200; only core 0 touches them.
+        unsafe {
+            let wait = core::ptr::read_volatile(CPUWAIT as *const u32);
+            if wait & 0b10 != 0 {
+                core::ptr::write_volatile(INITSVTOR1 as *mut u32, &raw const CPU1_VECTORS as u32);
+                core::ptr::write_volatile(CPUWAIT as *mut u32, wait & !0b10);
+            }
+        }
+    }
+
+    pub fn idle(_core: usize) {
+        core::hint::spin_loop();
+    }
+}
+
+#[cfg(target_arch = "riscv32")]
+mod arch {
+    //! Every hart up to `_max_hart_id` (memory.x) starts at the entry with its own stack.
+    use core::sync::atomic::Ordering;
+
+    extern "C" {
+        static _max_hart_id: u8; // a linker symbol: its address is the value
+    }
+
+    pub fn started() -> usize {
+        // SAFETY: only the address of the linker symbol is taken.
+        (unsafe { &raw const _max_hart_id }) as usize + 1
+    }
+
+    pub fn core_id() -> usize {
+        riscv::register::mhartid::read()
+    }
+
+    /// Machine software interrupt pending bits, one word per hart (QEMU virt's CLINT).
+    const CLINT_MSIP: usize = 0x0200_0000;
+
+    pub fn wake_others() {
+        core::sync::atomic::fence(Ordering::SeqCst); // the job is posted before any hart wakes
+        for hart in 1..super::started_cores() {
+            // SAFETY: the hart's msip word of the CLINT.
+            unsafe { core::ptr::write_volatile((CLINT_MSIP + 4 * hart) as *mut u32, 1) }
+        }
+    }
+
+    pub fn idle(core: usize) {
+        // SAFETY: enables only the software interrupt in `mie`; `mstatus.MIE` stays 0, so a
+        // pending interrupt ends `wfi` without trapping.
+        unsafe { riscv::register::mie::set_msoft() };
+        riscv::asm::wfi();
+        // SAFETY: this hart's msip word of the CLINT.
+        unsafe { core::ptr::write_volatile((CLINT_MSIP + 4 * core) as *mut u32, 0) }
+        core::sync::atomic::fence(Ordering::SeqCst); // cleared before the job is looked for
+    }
+
+    /// riscv-rt calls this on every hart before memory is initialised: hart 0 initialises.
+    #[export_name = "_mp_hook"]
+    fn mp_hook(hartid: usize) -> bool {
+        hartid == 0
+    }
+}
+
+#[cfg(not(any(feature = "sse200-cpuwait", target_arch = "riscv32")))]
+mod arch {
+    pub fn started() -> usize {
+        1
+    }
+
+    pub fn core_id() -> usize {
+        0
+    }
+
+    pub fn wake_others() {}
+
+    pub fn idle(_core: usize) {
+        core::hint::spin_loop();
+    }
+}
