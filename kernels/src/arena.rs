@@ -25,11 +25,17 @@ impl<const N: usize> Default for Arena<N> {
 /// Reinterprets aligned bytes as elements (the plan aligns every tensor to 16 bytes).
 #[inline(always)]
 pub fn cast<T: bytemuck::Pod>(bytes: &[u8]) -> &[T] {
+    if bytes.is_empty() {
+        return &[]; // an empty tensor: any address will do, but it must be aligned for T
+    }
     bytemuck::cast_slice(bytes)
 }
 
 #[inline(always)]
 pub fn cast_mut<T: bytemuck::Pod>(bytes: &mut [u8]) -> &mut [T] {
+    if bytes.is_empty() {
+        return &mut [];
+    }
     bytemuck::cast_slice_mut(bytes)
 }
 
@@ -52,6 +58,10 @@ pub fn views<'a, const M: usize, const K: usize>(
     let mut cursor = 0;
     for (slot, &i) in order.iter().enumerate() {
         let (offset, len) = outputs[i];
+        if len == 0 {
+            gaps[slot] = (usize::MAX, &[]); // empty tensors take no bytes and hide no input
+            continue;
+        }
         let (gap, tail) = core::mem::take(&mut rest).split_at_mut(offset - cursor);
         let (out, tail) = tail.split_at_mut(len);
         gaps[slot] = (cursor, gap);
@@ -63,6 +73,9 @@ pub fn views<'a, const M: usize, const K: usize>(
 
     let ins = core::array::from_fn(|k| {
         let (offset, len) = inputs[k];
+        if len == 0 {
+            return &[][..];
+        }
         let (start, gap) = if offset >= tail.0 {
             tail
         } else {
@@ -99,5 +112,19 @@ mod tests {
         b.fill(2);
         assert_eq!(bytes[32], 1);
         assert_eq!(bytes[0], 2);
+    }
+
+    #[test]
+    fn empty_tensors_anywhere_take_no_bytes() {
+        let mut bytes = [7u8; 64];
+        // An empty output at the start of, and inside, another output; an empty input inside one.
+        let ([a, e0, e1], [x, e2]) =
+            views(&mut bytes, [(0, 32), (0, 0), (8, 0)], [(32, 16), (16, 0)]);
+        assert_eq!(
+            (a.len(), e0.len(), e1.len(), x.len(), e2.len()),
+            (32, 0, 0, 16, 0)
+        );
+        assert_eq!(x[0], 7);
+        assert!(cast_mut::<f32>(e1).is_empty() && cast::<u64>(e2).is_empty());
     }
 }
