@@ -120,7 +120,9 @@ impl<const N: usize, const C: usize, const F: usize> Core<'_, N, C, F> {
             );
             offset..offset + len
         };
-        let disjoint = |a: &Range<usize>, b: &Range<usize>| a.end <= b.start || b.end <= a.start;
+        let disjoint = |a: &Range<usize>, b: &Range<usize>| {
+            a.is_empty() || b.is_empty() || a.end <= b.start || b.end <= a.start
+        };
         let outs = outputs.map(span);
         let ins = inputs.map(span);
         for (i, o) in outs.iter().enumerate() {
@@ -207,6 +209,15 @@ mod tests {
         assert_eq!((a.len(), x.len()), (8, 16));
         let ([], [y]) = core.views([], [(16, 8)]);
         assert_eq!(y, &[7; 8]);
+        core.finish();
+    }
+
+    #[test]
+    fn empty_ranges_overlap_nothing() {
+        let shared: Shared<64, 1, 0> = Shared::new();
+        let mut core = shared.begin(0);
+        let ([a, e], [x]) = core.views([(0, 32), (8, 0)], [(16, 0)]);
+        assert_eq!((a.len(), e.len(), x.len()), (32, 0, 0));
         core.finish();
     }
 
