@@ -299,33 +299,21 @@ def _bias(imp: _Importer, ins: list[int]) -> list[str]:
     return [imp.value(ins[2])] if len(ins) > 2 and ins[2] >= 0 else []
 
 
-@converter("CONV_2D")
+@converter("CONV_2D", "DEPTHWISE_CONV_2D")
 def _conv(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
-    o = _options(op, "Conv2DOptions")
+    depthwise = _op_name(imp.model, op) == "DEPTHWISE_CONV_2D"
+    o = _options(op, "DepthwiseConv2DOptions" if depthwise else "Conv2DOptions")
     w = imp.dequantized(ins[1])
     if w is None:
         raise _Unsupported("filter must be a constant")
     cin = imp.shape(ins[0])[3]
-    weights = imp.const(np.ascontiguousarray(w.transpose(0, 3, 1, 2)), f"{label}/weights")
+    # TFLite filters: OHWI (conv) or 1HW(C*m) (depthwise) → OIHW with groups.
+    oihw = w.transpose(3, 0, 1, 2) if depthwise else w.transpose(0, 3, 1, 2)
+    weights = imp.const(np.ascontiguousarray(oihw), f"{label}/weights")
     imp.finish_with_activation(
         "Conv", [imp.value(ins[0]), weights, *_bias(imp, ins)], label, outs[0], o.FusedActivationFunction(),
         kernel_shape=list(w.shape[1:3]), strides=[o.StrideH(), o.StrideW()], auto_pad=_padding(o.Padding()),
-        dilations=[o.DilationHFactor(), o.DilationWFactor()], group=cin // w.shape[3],
-    )  # fmt: skip
-
-
-@converter("DEPTHWISE_CONV_2D")
-def _depthwise(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
-    o = _options(op, "DepthwiseConv2DOptions")
-    w = imp.dequantized(ins[1])
-    if w is None:
-        raise _Unsupported("filter must be a constant")
-    cin = imp.shape(ins[0])[3]
-    weights = imp.const(np.ascontiguousarray(w.transpose(3, 0, 1, 2)), f"{label}/weights")  # [C*m, 1, kh, kw]
-    imp.finish_with_activation(
-        "Conv", [imp.value(ins[0]), weights, *_bias(imp, ins)], label, outs[0], o.FusedActivationFunction(),
-        kernel_shape=list(w.shape[1:3]), strides=[o.StrideH(), o.StrideW()], auto_pad=_padding(o.Padding()),
-        dilations=[o.DilationHFactor(), o.DilationWFactor()], group=cin,
+        dilations=[o.DilationHFactor(), o.DilationWFactor()], group=cin if depthwise else cin // w.shape[3],
     )  # fmt: skip
 
 
