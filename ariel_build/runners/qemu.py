@@ -26,7 +26,7 @@ from ariel_build.errors import BuildError, RunError
 from ariel_build.pipeline import CompiledModel
 from ariel_build.runners.host import cache_dir
 from ariel_build.runners.qemu_firmware import ElfInfo, FirmwareCrate, check_budget, mark_layout, read_elf
-from ariel_build.schedule.program import Program, Run, Signal, Wait
+from ariel_build.schedule.program import Run, Signal, Step, Wait
 from ariel_build.toolchain import DEBIAN_CARGO, DEBIAN_LLD, DEBIAN_RUSTC, build_plugin
 
 DEFAULT_TIMEOUT = 600.0
@@ -83,18 +83,18 @@ class Counts:
         return max(per_core.values(), default=0)
 
 
-def replay(program: Program, busy: list[int]) -> list[int]:
-    """Per core, when it finishes if every core executes one instruction per tick: task `t`
-    takes `busy[t]` ticks, a wait lasts until its flag's signal (all cores start at 0)."""
-    time = [0] * program.cores
-    pos = [0] * program.cores
+def replay(steps: list[list[Step]], busy: list[int]) -> list[int]:
+    """Per core (its `steps`), when it finishes if every core executes one instruction per tick:
+    task `t` takes `busy[t]` ticks, a wait lasts until its flag's signal (all start at 0)."""
+    time = [0] * len(steps)
+    pos = [0] * len(steps)
     signalled: dict[int, int] = {}
     progress = True
     while progress:
         progress = False
-        for c, steps in enumerate(program.steps):
-            while pos[c] < len(steps):
-                step = steps[pos[c]]
+        for c, core_steps in enumerate(steps):
+            while pos[c] < len(core_steps):
+                step = core_steps[pos[c]]
                 if isinstance(step, Wait):
                     if step.flag not in signalled:
                         break
@@ -105,7 +105,7 @@ def replay(program: Program, busy: list[int]) -> list[int]:
                     signalled[step.flag] = time[c]
                 pos[c] += 1
                 progress = True
-    assert all(p == len(steps) for p, steps in zip(pos, program.steps, strict=True)), "program deadlocks"
+    assert all(p == len(s) for p, s in zip(pos, steps, strict=True)), "the program deadlocks"
     return time
 
 
@@ -246,7 +246,7 @@ class QemuHarness:
             core_of = mc.program.schedule.core
             busy = [counts.at(core_of[t], t + 1) for t in range(len(tasks))]
             end = counts.at(0, len(tasks) + 1)
-            finish = replay(mc.program, busy)
+            finish = replay(mc.program.steps, busy)
             critical = max(finish) + end
             busy_per_core = [
                 sum(b for t, b in enumerate(busy) if core_of[t] == c) for c in range(mc.program.cores)
