@@ -31,7 +31,8 @@ pub struct Tool {
 }
 
 impl Tool {
-    fn command(&self) -> Command {
+    /// A command that starts the tool; add its arguments.
+    pub fn command(&self) -> Command {
         let mut command = Command::new(&self.program);
         if self.is_python {
             command.args(["-m", "ariel_build"]);
@@ -107,6 +108,40 @@ pub fn find_tool(var: impl Fn(&str) -> Option<OsString>) -> Tool {
         is_python: true,
         found_by: FALLBACK,
     }
+}
+
+/// The interpreter named by a script's `#!` line when it is a Python (`#!/usr/bin/env python3`
+/// or `#!/path/python3.11`).
+fn shebang_python(script: &Path) -> Option<PathBuf> {
+    let text = std::fs::read(script).ok()?;
+    let line = text.split(|&b| b == b'\n').next()?;
+    let line = std::str::from_utf8(line).ok()?.strip_prefix("#!")?;
+    let mut words = line.split_whitespace();
+    let mut program = PathBuf::from(words.next()?);
+    if program.file_name() == Some(OsStr::new("env")) {
+        program = PathBuf::from(words.next()?);
+    }
+    looks_like_python(&program).then_some(program)
+}
+
+/// A Python that has the `ariel_build` package, found like [`find_tool`]: `ARIEL_BUILD` when it
+/// names a Python, the active virtualenv's `python`, the interpreter of the `ariel-build` script,
+/// then `python3`.
+pub fn find_python(var: impl Fn(&str) -> Option<OsString>) -> PathBuf {
+    let tool = find_tool(&var);
+    if tool.is_python {
+        return tool.program;
+    }
+    if tool.found_by == "from the active virtualenv" {
+        if let Some(dir) = tool.program.parent() {
+            let python = dir.join(format!("python{}", env::consts::EXE_SUFFIX));
+            if python.is_file() {
+                return python;
+            }
+        }
+    }
+    shebang_python(&tool.program)
+        .unwrap_or_else(|| PathBuf::from(if cfg!(windows) { "python" } else { "python3" }))
 }
 
 /// Generates the crate's model modules into `OUT_DIR`. Call it from `build.rs`; on failure it

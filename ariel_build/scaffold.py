@@ -1,0 +1,430 @@
+"""`cargo ariel new`: scaffolds a firmware crate for a board (run as `python -m ariel_build.scaffold`).
+
+The crate runs one model declared in `ariel.toml` on a bare `#[entry]`, in an Embassy task fed by
+another task, or in an RTIC software task fed by another task, and prints the output through
+semihosting. `.cargo/config.toml` holds the board's target, linker and runner (QEMU's command for
+emulated boards, `probe-rs run --chip <chip>` for real ones); `memory.x` comes from the board.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ariel_build.boards import Board, load_board
+from ariel_build.codegen.names import snake_case
+from ariel_build.config.crate import load_crate_config
+from ariel_build.errors import ArielError, ConfigError
+from ariel_build.runners.qemu_firmware import memory_x, runtime_features
+from ariel_build.toolchain import DEBIAN_LLD
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FRAMEWORKS = ("bare", "embassy", "rtic")
+# RTIC's dispatchers need interrupt lines nothing else uses; the crate declares them itself.
+RTIC_DISPATCHER_IRQ = 30
+
+
+@dataclass(frozen=True)
+class Argument:
+    name: str  # parameter of the generated `run`
+    rust_type: str  # element type
+    length: int
+    output: bool
+
+
+def run_signature(source: str) -> list[Argument]:
+    """The inputs and outputs of the generated module's `run`, from its source."""
+    match = re.search(r"pub fn run\(arena: &mut Arena, (.*?)\)", source, re.S)
+    if match is None:
+        raise ArielError("the generated module has no one-core `run`", fix="report this as a bug")
+    args = []
+    for name, mut, ty, n in re.findall(r"(\w+): &(mut )?\[(\w+); (\d+)\]", match.group(1)):
+        args.append(Argument(name, ty, int(n), bool(mut)))
+    return args
+
+
+def _path_for(crate_dir: Path, target: Path) -> str:
+    """`target` relative to the crate when both are inside one checkout, else absolute."""
+    try:
+        crate_dir.resolve().relative_to(REPO_ROOT)
+    except ValueError:
+        return target.as_posix()
+    return Path(os.path.relpath(target, crate_dir.resolve())).as_posix()
+
+
+def _toml_list(items: list[str]) -> str:
+    return "[" + ", ".join(f'"{s}"' for s in items) + "]"
+
+
+def _dependencies(board: Board, framework: str, crate_dir: Path) -> str:
+    features = _toml_list(runtime_features(board))
+    lines = [
+        f'ariel-kernels = {{ path = "{_path_for(crate_dir, REPO_ROOT / "kernels")}" }}',
+        f'ariel-board = {{ path = "{_path_for(crate_dir, REPO_ROOT / "board-support" / "runtime")}", '
+        f"features = {features} }}",
+    ]
+    if framework in ("embassy", "rtic"):
+        lines.append('cortex-m = { version = "0.7", features = ["critical-section-single-core"] }')
+    if framework == "embassy":
+        lines += [
+            'cortex-m-rt = "0.7"',
+            'embassy-executor = { version = "0.9", features = ["arch-cortex-m", "executor-thread"] }',
+            'embassy-sync = "0.7"',
+        ]
+    if framework == "rtic":
+        backend = "thumbv6-backend" if board.target and board.target.startswith("thumbv6") else None
+        if backend is None:
+            backend = "thumbv8main-backend" if "v8m.main" in str(board.target) else "thumbv7-backend"
+        lines += [f'rtic = {{ version = "2", features = ["{backend}"] }}', 'rtic-sync = "1"']
+    return "\n".join(lines)
+
+
+def cargo_toml(name: str, board: Board, framework: str, crate_dir: Path) -> str:
+    shim = _path_for(crate_dir, REPO_ROOT / "cargo-ariel-shim")
+    return f"""\
+[package]
+name = "{name}"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[package.metadata.ariel]
+board = "{board.name}"
+# One core: `run` on the core that calls it. More cores: see docs/multicore.md.
+cores = 1
+
+[dependencies]
+{_dependencies(board, framework, crate_dir)}
+
+[build-dependencies]
+cargo-ariel-shim = {{ path = "{shim}" }}
+
+[profile.dev]
+opt-level = 2
+panic = "abort"
+
+[profile.release]
+opt-level = 3
+codegen-units = 1
+panic = "abort"
+
+# A crate of its own, not a member of any workspace above it.
+[workspace]
+"""
+
+
+def build_rs(board: Board) -> str:
+    riscv = bool(board.target and board.target.startswith("riscv"))
+    memory = '    println!("cargo:rustc-link-arg=-Tmemory.x");\n' if riscv else ""
+    return f"""\
+fn main() {{
+    // The models of ariel.toml → modules in OUT_DIR (regenerated only when an input changed).
+    cargo_ariel_shim::generate();
+    // memory.x (from the board definition) for the start-up crate's link.x.
+    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
+    println!("cargo:rustc-link-search={{dir}}");
+    println!("cargo:rerun-if-changed=memory.x");
+{memory}    println!("cargo:rustc-link-arg=-Tlink.x");
+}}
+"""
+
+
+def runner(board: Board) -> str:
+    if board.runner.kind == "qemu":
+        return " ".join(board.runner.command)
+    if board.runner.kind == "probe-rs":
+        if not board.runner.chip:
+            raise ConfigError(
+                f"board '{board.name}' has no runner.chip", where=str(board.path), fix='add chip = "..."'
+            )
+        return f"probe-rs run --chip {board.runner.chip}"
+    if board.runner.kind == "espflash":
+        return "espflash flash --monitor"
+    raise ConfigError(
+        f"board '{board.name}' runs on the host: `cargo ariel new` scaffolds firmware crates",
+        fix="choose a microcontroller board (qemu-an386, rp2350, ...); see examples/mnist-bare for a host crate",
+    )
+
+
+def cargo_config(board: Board) -> str:
+    target = str(board.target)
+    linker = f'linker = "{DEBIAN_LLD}"\n' if DEBIAN_LLD.exists() else ""
+    return f"""\
+[build]
+target = "{target}"
+
+[target.{target}]
+runner = "{runner(board)}"
+{linker}
+# `core` built from source: Debian's Rust (RUSTC_BOOTSTRAP=1, `cargo ariel build` sets it) or a
+# nightly with rust-src. With a rustup target installed (`rustup target add {target}`), drop this.
+[unstable]
+build-std = ["core"]
+"""
+
+
+def _argmax_fn() -> str:
+    return """\
+/// Index of the largest value (the first one on ties).
+fn argmax<T: PartialOrd + Copy>(values: &[T]) -> usize {
+    let mut best = 0;
+    for (k, value) in values.iter().enumerate() {
+        if *value > values[best] {
+            best = k;
+        }
+    }
+    best
+}
+"""
+
+
+def _buffers(module: str, args: list[Argument], consts: set[str]) -> tuple[list[str], list[str]]:
+    """`let` lines for every input and output array, and the `run` call's arguments."""
+    lines, call = [], []
+    for a in args:
+        const = f"{a.name.upper()}_LEN"
+        length = f"{module}::{const}" if const in consts else str(a.length)
+        mut = "mut " if a.output else ""
+        lines.append(f"let {mut}{a.name} = [{a.rust_type}::default(); {length}];")
+        call.append(f"&mut {a.name}" if a.output else f"&{a.name}")
+    return lines, call
+
+
+def main_rs(framework: str, module: str, args: list[Argument], consts: set[str], board: Board) -> str:
+    inputs = [a for a in args if not a.output]
+    outputs = [a for a in args if a.output]
+    first_out = outputs[0].name
+    lets, call = _buffers(module, args, consts)
+    header = '#![no_std]\n#![no_main]\n\ninclude!(concat!(env!("OUT_DIR"), "/ariel_models.rs"));\n\n'
+    input_note = "// Replace these zeros with your sensor data."
+    if framework == "bare":
+        body = "\n    ".join(lets)
+        return (
+            header
+            + "use ariel_board::{entry, exit, println};\n\n"
+            + _argmax_fn()
+            + f"""
+#[entry]
+fn main() -> ! {{
+    let mut arena = {module}::Arena::new();
+    {input_note}
+    {body}
+    {module}::run(&mut arena, {", ".join(call)});
+    println!("prediction: {{}} {{:?}}", argmax(&{first_out}), {first_out});
+    exit(0)
+}}
+"""
+        )
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ConfigError(
+            f"the {framework} template feeds one input and prints one output; the model has "
+            f"{len(inputs)} input(s) and {len(outputs)} output(s)",
+            fix="use --framework bare, or edit the generated src/main.rs",
+        )
+    x, y = inputs[0], outputs[0]
+    x_len, y_len = (
+        f"{module}::{a.name.upper()}_LEN" if f"{a.name.upper()}_LEN" in consts else str(a.length)
+        for a in (x, y)
+    )
+    x_type = f"[{x.rust_type}; {x_len}]"
+    if framework == "embassy":
+        return (
+            header
+            + """\
+use ariel_board::{exit, println};
+use embassy_executor::Spawner;
+use embassy_sync::blocking_mutex::raw::ThreadModeRawMutex;
+use embassy_sync::channel::Channel;
+
+"""
+            + _argmax_fn()
+            + f"""
+/// Inputs from the sensor task to the inference task.
+static INPUTS: Channel<ThreadModeRawMutex, {x_type}, 1> = Channel::new();
+
+/// Stands for a sensor: sends one input.
+#[embassy_executor::task]
+async fn sensor() {{
+    {input_note}
+    INPUTS.send([{x.rust_type}::default(); {x_len}]).await;
+}}
+
+/// Runs the model on each input it receives; prints the result and ends the program.
+#[embassy_executor::task]
+async fn inference() {{
+    let mut arena = {module}::Arena::new();
+    let {x.name} = INPUTS.receive().await;
+    let mut {y.name} = [{y.rust_type}::default(); {y_len}];
+    {module}::run(&mut arena, &{x.name}, &mut {y.name});
+    println!("prediction: {{}} {{:?}}", argmax(&{y.name}), {y.name});
+    exit(0)
+}}
+
+#[embassy_executor::main]
+async fn main(spawner: Spawner) {{
+    spawner.spawn(inference()).unwrap();
+    spawner.spawn(sensor()).unwrap();
+}}
+"""
+        )
+    return (
+        header
+        + f"""\
+/// The interrupt that runs RTIC's software tasks: one no peripheral of the board raises.
+mod irq {{
+    #[derive(Clone, Copy)]
+    #[allow(non_camel_case_types)]
+    pub enum Interrupt {{
+        SOFTWARE_TASKS = {RTIC_DISPATCHER_IRQ},
+    }}
+
+    // SAFETY: the number is an interrupt line of the NVIC.
+    unsafe impl cortex_m::interrupt::InterruptNumber for Interrupt {{
+        fn number(self) -> u16 {{
+            self as u16
+        }}
+    }}
+
+    pub use Interrupt as interrupt;
+    pub const NVIC_PRIO_BITS: u8 = 3;
+}}
+
+"""
+        + _argmax_fn()
+        + f"""
+#[rtic::app(device = crate::irq, dispatchers = [SOFTWARE_TASKS])]
+mod app {{
+    use super::{{argmax, {module}}};
+    use ariel_board::{{exit, println}};
+    use rtic_sync::channel::{{Receiver, Sender}};
+    use rtic_sync::make_channel;
+
+    #[shared]
+    struct Shared {{}}
+
+    #[local]
+    struct Local {{
+        arena: {module}::Arena,
+    }}
+
+    #[init]
+    fn init(_: init::Context) -> (Shared, Local) {{
+        let (send, receive) = make_channel!({x_type}, 1);
+        sensor::spawn(send).ok();
+        inference::spawn(receive).ok();
+        (Shared {{}}, Local {{ arena: {module}::Arena::new() }})
+    }}
+
+    /// Stands for a sensor: sends one input.
+    #[task(priority = 1)]
+    async fn sensor(_: sensor::Context, mut inputs: Sender<'static, {x_type}, 1>) {{
+        {input_note}
+        inputs.send([{x.rust_type}::default(); {x_len}]).await.ok();
+    }}
+
+    /// Runs the model on each input it receives; prints the result and ends the program.
+    #[task(priority = 1, local = [arena])]
+    async fn inference(cx: inference::Context, mut inputs: Receiver<'static, {x_type}, 1>) {{
+        if let Ok({x.name}) = inputs.recv().await {{
+            let mut {y.name} = [{y.rust_type}::default(); {y_len}];
+            {module}::run(cx.local.arena, &{x.name}, &mut {y.name});
+            println!("prediction: {{}} {{:?}}", argmax(&{y.name}), {y.name});
+        }}
+        exit(0)
+    }}
+}}
+"""
+    )
+
+
+def ariel_toml(model_name: str, model_path: str) -> str:
+    return f"""\
+# Models compiled into this crate by `cargo build` (paths are relative to the crate).
+[[model]]
+name = "{model_name}"
+path = "{model_path}"
+"""
+
+
+def scaffold(name: str, board_name: str, framework: str, model: Path, parent: Path) -> Path:
+    """Writes the crate `parent/name`; returns its directory."""
+    from ariel_build.pipeline import compile_model, emit_module
+
+    if framework not in FRAMEWORKS:
+        raise ConfigError(f"unknown framework '{framework}'", fix=f"use one of {', '.join(FRAMEWORKS)}")
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", name):
+        raise ConfigError(f"'{name}' is not a crate name", fix="use letters, digits, - and _")
+    board = load_board(board_name)
+    runner(board)  # a board firmware can run on
+    crate = parent / name
+    if crate.exists() and any(crate.iterdir()):
+        raise ConfigError(f"{crate} exists and is not empty", fix="choose another name or directory")
+    if not model.is_file():
+        raise ConfigError(f"model file not found: {model}", fix="give --model the path of an .onnx file")
+    module = snake_case(model.stem)
+    generated = emit_module(compile_model(model), module)
+    args = run_signature(generated.source)
+    consts = set(re.findall(r"pub const (\w+): usize", generated.source))
+    files = {
+        "Cargo.toml": cargo_toml(name, board, framework, crate),
+        "build.rs": build_rs(board),
+        "ariel.toml": ariel_toml(model.stem, _path_for(crate, model.resolve())),
+        "memory.x": memory_x(board),
+        ".cargo/config.toml": cargo_config(board),
+        "src/main.rs": main_rs(framework, module, args, consts, board),
+        ".gitignore": "/target\n",
+    }
+    for rel, text in files.items():
+        path = crate / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return crate
+
+
+def crate_info(manifest_dir: Path) -> str:
+    """`key=value` lines `cargo ariel` reads: the crate's board, target, runner, chip and models."""
+    config = load_crate_config(manifest_dir)
+    board = config.board
+    lines = [
+        f"board={board.name}",
+        f"target={board.target or ''}",
+        f"runner={board.runner.kind}",
+        f"chip={board.runner.chip or ''}",
+    ]
+    lines += [f"model={m.path}" for m in config.models]
+    return "\n".join(lines) + "\n"
+
+
+def _new(args: argparse.Namespace) -> None:
+    crate = scaffold(args.name, args.board, args.framework, args.model, args.dir)
+    print(f"created {crate} ({args.framework}, board {args.board}); next: cd {crate} && cargo ariel run")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="cargo ariel", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    new = sub.add_parser("new", help="scaffold a firmware crate")
+    new.add_argument("name")
+    new.add_argument("--board", required=True)
+    new.add_argument("--framework", default="bare", choices=FRAMEWORKS)
+    new.add_argument("--model", required=True, type=Path, help="an .onnx model file")
+    new.add_argument("--dir", type=Path, default=Path("."), help="where to create the crate")
+    new.set_defaults(func=_new)
+    info = sub.add_parser("info", help="(for cargo ariel) board facts of a crate as key=value lines")
+    info.add_argument("--manifest-dir", type=Path, default=Path("."))
+    info.set_defaults(func=lambda a: print(crate_info(a.manifest_dir), end=""))
+    args = p.parse_args(argv)
+    try:
+        args.func(args)
+    except ArielError as e:
+        print(f"error: {e.layer}: {e.render()}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
