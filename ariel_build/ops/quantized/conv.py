@@ -1,15 +1,18 @@
 """QConv: int8 convolution with per-channel requantization (TFLite CONV_2D and DEPTHWISE_CONV_2D,
 the latter as a grouped convolution). NCHW activations, OIHW weights, int32 bias.
-Kernel: kernels/src/ops/int8/conv.rs."""
+Kernels: kernels/src/ops/int8/gemm.rs (one group: packed columns, input zero point folded into
+the bias at build time), kernels/src/ops/int8/conv.rs (grouped and depthwise)."""
 
 from __future__ import annotations
 
 from ariel_build.ir import DType, Graph, Node
-from ariel_build.ops.base import Op, Operands, OpUnsupported, register
+from ariel_build.ops.base import Op, Operands, OpUnsupported, register, rust_array
 from ariel_build.ops.conv import conv_shape
 from ariel_build.ops.quantized.fixed_point import (
     activation_bounds,
+    folded_bias,
     optional_bias,
+    pack_words,
     per_tensor,
     quantize_multiplier,
     require_int8,
@@ -17,6 +20,11 @@ from ariel_build.ops.quantized.fixed_point import (
     rust_requant,
     symmetric_weight_scales,
 )
+
+
+def _is_product(node: Node, graph: Graph) -> bool:
+    """One group and constant weights: the packed matrix-product kernel (gemm.rs)."""
+    return conv_shape(node, graph).groups == 1 and graph.const(node.input(1)) is not None
 
 
 @register
@@ -33,7 +41,9 @@ class QConv(Op):
         optional_bias(node, graph, s.c_out)
         require_int32_accumulator(node, graph, s.c_in // s.groups * s.win.taps)
         symmetric_weight_scales(node, graph, 1, s.c_out)
-        per_tensor(graph, node.inputs[0], "input")
+        _, in_zero = per_tensor(graph, node.inputs[0], "input")
+        if _is_product(node, graph):
+            folded_bias(node, graph, s.c_out, in_zero)
         activation_bounds(node, graph)
 
     def infer(self, node: Node, graph: Graph) -> list[tuple[tuple[int, ...], DType]]:
@@ -41,6 +51,11 @@ class QConv(Op):
 
     def macs(self, node: Node, graph: Graph) -> int:
         return conv_shape(node, graph).macs
+
+    def scratch_bytes(self, node: Node, graph: Graph) -> int:
+        """Two packed input columns for the matrix-product path (one group, constant weights)."""
+        s = conv_shape(node, graph)
+        return 4 * pack_words(s.c_in * s.win.taps, 2) if _is_product(node, graph) else 0
 
     def multipliers(self, node: Node, graph: Graph, channels: int) -> list[tuple[int, int]]:
         in_scale, _ = per_tensor(graph, node.inputs[0], "input")
@@ -57,6 +72,12 @@ class QConv(Op):
             f"k::ops::int8::conv::Conv {{ batch: {s.batch}, c_in: {s.c_in}, c_out: {s.c_out}, "
             f"groups: {s.groups}, win: {s.win.rust()}, input_offset: {-in_zero} }}"
         )
+        if _is_product(node, graph):
+            bias = rust_array(folded_bias(node, graph, s.c_out, in_zero))
+            return (
+                f"k::ops::int8::gemm::conv(&{params}, {io.inputs[0]}, {io.inputs[1]}, &{bias}, &{rq}, "
+                f"{io.outputs[0]}, k::cast_mut({io.scratch}));"
+            )
         bias = f"Some({io.inputs[2]})" if len(io.inputs) > 2 and io.inputs[2] else "None"
         return (
             f"k::ops::int8::conv::conv(&{params}, {io.inputs[0]}, {io.inputs[1]}, {bias}, &{rq}, "

@@ -116,3 +116,23 @@ def require_int32_accumulator(node: Node, graph: Graph, taps: int) -> None:
     largest_bias = int(np.abs(bias.astype(np.int64)).max()) if bias is not None and bias.size else 0
     if largest_bias + taps * 255 * 128 >= 2**31:
         raise OpUnsupported(f"bias plus {taps} products per output could overflow the int32 accumulator")
+
+
+def pack_words(depth: int, columns: int) -> int:
+    """u32 words of the int8 matrix-product kernels' column buffer (kernels/src/ops/int8/gemm.rs)."""
+    return -(-depth // 4) * 2 * columns
+
+
+def folded_bias(node: Node, graph: Graph, channels: int, input_zero_point: int) -> list[int]:
+    """`bias - x_zero * sum(w)` per output channel (constant weights input 1, optional bias input 2):
+    the matrix-product kernels then multiply raw inputs, padding taps packed as the zero point."""
+    weights = graph.const(node.input(1))
+    if weights is None:
+        raise OpUnsupported("int8 weights must be constant")
+    sums = weights.astype(np.int64).reshape(channels, -1).sum(axis=1)
+    bias = graph.const(node.input(2))
+    base = np.zeros(channels, np.int64) if bias is None else bias.astype(np.int64).reshape(-1)
+    folded = base - input_zero_point * sums
+    if np.abs(folded).max(initial=0) >= 2**31:
+        raise OpUnsupported("bias with the input zero point folded in does not fit int32")
+    return [int(v) for v in folded]

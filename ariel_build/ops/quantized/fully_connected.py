@@ -7,10 +7,12 @@ from __future__ import annotations
 import numpy as np
 
 from ariel_build.ir import DType, Graph, Node
-from ariel_build.ops.base import Op, Operands, OpUnsupported, in_shape, register
+from ariel_build.ops.base import Op, Operands, OpUnsupported, in_shape, register, rust_array
 from ariel_build.ops.quantized.fixed_point import (
     activation_bounds,
+    folded_bias,
     optional_bias,
+    pack_words,
     per_tensor,
     quantize_multiplier,
     require_int8,
@@ -40,8 +42,9 @@ class QFullyConnected(Op):
         _, depth, units = _dims(node, graph)
         optional_bias(node, graph, units)
         require_int32_accumulator(node, graph, depth)
+        _, in_zero = per_tensor(graph, node.inputs[0], "input")
+        folded_bias(node, graph, units, in_zero)
         symmetric_weight_scales(node, graph, 1, units)
-        per_tensor(graph, node.inputs[0], "input")
         activation_bounds(node, graph)
 
     def infer(self, node: Node, graph: Graph) -> list[tuple[tuple[int, ...], DType]]:
@@ -51,6 +54,10 @@ class QFullyConnected(Op):
     def macs(self, node: Node, graph: Graph) -> int:
         batch, depth, units = _dims(node, graph)
         return batch * depth * units
+
+    def scratch_bytes(self, node: Node, graph: Graph) -> int:
+        """One packed input row."""
+        return 4 * pack_words(_dims(node, graph)[1], 1)
 
     def multipliers(self, node: Node, graph: Graph, units: int) -> list[tuple[int, int]]:
         in_scale, _ = per_tensor(graph, node.inputs[0], "input")
@@ -71,8 +78,8 @@ class QFullyConnected(Op):
             f"k::ops::int8::fully_connected::FullyConnected {{ batch: {batch}, depth: {depth}, "
             f"units: {units}, input_offset: {-in_zero} }}"
         )
-        bias = f"Some({io.inputs[2]})" if len(io.inputs) > 2 and io.inputs[2] else "None"
+        bias = rust_array(folded_bias(node, graph, units, in_zero))
         return (
             f"k::ops::int8::fully_connected::fully_connected(&{params}, {io.inputs[0]}, {io.inputs[1]}, "
-            f"{bias}, &{rq}, {io.outputs[0]}, 0..{units});"
+            f"&{bias}, &{rq}, {io.outputs[0]}, k::cast_mut({io.scratch}));"
         )

@@ -1,9 +1,8 @@
 //! int8 fully connected: `y[b, n] = requant(bias[n] + sum_k (x[b, k] + input_offset) * w[n, k])`
-//! (TFLM's FullyConnected, weights `[units, depth]`, per-tensor or per-unit scales).
+//! (TFLM's FullyConnected, weights `[units, depth]`, per-tensor or per-unit scales), as a product
+//! over packed rows (`gemm`).
 
-use core::ops::Range;
-
-use super::Requant;
+use super::{gemm, Requant};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FullyConnected {
@@ -14,28 +13,25 @@ pub struct FullyConnected {
     pub input_offset: i32,
 }
 
-/// Computes output units `units` of every batch row.
+/// All units of every batch row. `bias` is the folded bias `bias + input_offset * sum(w)` per
+/// unit (build time); `pack` holds `gemm::pack_words(depth, 1)` words.
 pub fn fully_connected(
     p: &FullyConnected,
     x: &[i8],
     w: &[i8],
-    bias: Option<&[i32]>,
+    bias: &[i32],
     rq: &Requant,
     y: &mut [i8],
-    units: Range<usize>,
+    pack: &mut [u32],
 ) {
-    for n in units {
-        let ws = &w[n * p.depth..(n + 1) * p.depth];
-        let wsum: i32 = ws.iter().map(|&v| i32::from(v)).sum();
-        let b = bias.map_or(0, |b| b[n]) + p.input_offset * wsum;
-        for (row, xs) in x.chunks_exact(p.depth).take(p.batch).enumerate() {
-            let dot: i32 = xs
-                .iter()
-                .zip(ws)
-                .map(|(&a, &b)| i32::from(a) * i32::from(b))
-                .sum();
-            y[row * p.units + n] = rq.apply(b + dot, n);
-        }
+    let w: &[u8] = bytemuck::cast_slice(w);
+    let cols = &mut pack.as_chunks_mut::<2>().0[..p.depth.div_ceil(4)];
+    for row in 0..p.batch {
+        gemm::pack_row(bytemuck::cast_slice(&x[row * p.depth..][..p.depth]), cols);
+        let ys = &mut y[row * p.units..][..p.units];
+        gemm::channel_pairs(cols, w, p.depth, bias, rq, p.units, |unit, _, v| {
+            ys[unit] = v
+        });
     }
 }
 
@@ -61,7 +57,8 @@ mod tests {
             act_max: 40,
         };
         let mut y = [0_i8; 4];
-        fully_connected(&p, &x, &w, Some(&[5, -5]), &rq, &mut y, 0..2);
+        // Folded bias: 5 + 2 * 3, -5 + 2 * 1.
+        fully_connected(&p, &x, &w, &[11, -3], &rq, &mut y, &mut [0; 2]);
         // row 0: (3 + 0 + 5) + 5 = 13, (-3 + 0) - 5 = -8; row 1: 12 + 22 + 32 + 5 = 71 -> 40, -12 + 44 - 5 = 27.
         assert_eq!(y, [12, -9, 40, 26]);
     }
