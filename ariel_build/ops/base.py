@@ -138,6 +138,26 @@ def rust_f32(v: float) -> str:
     return f"{f!r}_f32"
 
 
+def rust_literal(value: float | int | bool, dtype: DType) -> str:
+    """A Rust literal of `dtype` (bool as 0/1 u8); ±inf and integer extremes by name."""
+    if dtype is DType.F32:
+        return rust_f32(value)
+    if dtype is DType.F64:
+        v = float(value)
+        if np.isnan(v):
+            return "f64::NAN"
+        if np.isinf(v):
+            return "f64::INFINITY" if v > 0 else "f64::NEG_INFINITY"
+        return f"{v!r}_f64"
+    if dtype is DType.BOOL:
+        return "1_u8" if value else "0_u8"
+    v = int(value)
+    info = np.iinfo(dtype.numpy)
+    if v == info.min and v < 0:
+        return f"{dtype.rust}::MIN"
+    return f"{v}_{dtype.rust}"
+
+
 def broadcast_shapes(*shapes: Shape) -> Shape:
     try:
         return tuple(int(d) for d in np.broadcast_shapes(*shapes))

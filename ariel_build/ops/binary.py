@@ -22,8 +22,9 @@ from ariel_build.ops.base import (
     out_shape,
     register,
     rust_array,
+    rust_literal,
 )
-from ariel_build.ops.unary import INPUT_VAR, NUMERIC, rust_literal
+from ariel_build.ops.unary import INPUT_VAR, NUMERIC
 
 FLOATS = (DType.F32, DType.F64)
 

@@ -17,7 +17,7 @@ from ariel_build.ops.base import (
     normalize_axis,
     register,
     require_const,
-    rust_f32,
+    rust_literal,
 )
 
 MODES = {"constant": "Constant", "reflect": "Reflect", "edge": "Edge", "wrap": "Wrap"}
@@ -69,20 +69,6 @@ def pad_spec(node: Node, graph: Graph) -> PadSpec:
     return spec
 
 
-def _rust_scalar(value: float | int, dtype: DType) -> str:
-    if dtype is DType.F32:
-        return rust_f32(value)
-    if dtype is DType.F64:
-        v = float(value)
-        if np.isnan(v) or np.isinf(v):
-            return "f64::NAN" if np.isnan(v) else ("f64::INFINITY" if v > 0 else "f64::NEG_INFINITY")
-        return f"{v!r}_f64"
-    if dtype is DType.BOOL:
-        return "1_u8" if value else "0_u8"
-    v = int(value)
-    return f"{dtype.rust}::MIN" if v == np.iinfo(dtype.numpy).min and v < 0 else f"{v}_{dtype.rust}"
-
-
 @register
 class Pad(Op):
     name = "Pad"
@@ -106,5 +92,5 @@ class Pad(Op):
             f"k::ops::pad::Pad {{ in_shape: {list(shape)}, out_shape: {list(spec.out_shape(shape))}, "
             f"begin: {list(spec.begin)}, mode: k::ops::pad::PadMode::{MODES[spec.mode]} }}"
         )
-        value = _rust_scalar(spec.value, in_dtype(node, graph))
+        value = rust_literal(spec.value, in_dtype(node, graph))
         return f"k::ops::pad::pad(&{params}, {io.inputs[0]}, {io.outputs[0]}, {value});"

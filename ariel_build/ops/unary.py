@@ -17,6 +17,7 @@ from ariel_build.ops.base import (
     register,
     require_dtype,
     rust_f32,
+    rust_literal,
 )
 
 INTS = (DType.I8, DType.U8, DType.I16, DType.U16, DType.I32, DType.U32, DType.I64, DType.U64)
@@ -24,26 +25,6 @@ SIGNED_INTS = tuple(d for d in INTS if d.is_signed)
 NUMERIC = (DType.F32, DType.F64, *INTS)
 # Name codegen/rust_module.py binds runtime input k to; emit_inplace receives only the output.
 INPUT_VAR = "x{}"
-
-
-def rust_literal(value: float | int | bool, dtype: DType) -> str:
-    """A Rust literal of `dtype` (bool as 0/1 u8); ±inf and integer extremes by name."""
-    if dtype is DType.F32:
-        return rust_f32(value)
-    if dtype is DType.F64:
-        v = float(value)
-        if np.isnan(v):
-            return "f64::NAN"
-        if np.isinf(v):
-            return "f64::INFINITY" if v > 0 else "f64::NEG_INFINITY"
-        return f"{v!r}_f64"
-    if dtype is DType.BOOL:
-        return "1_u8" if value else "0_u8"
-    v = int(value)
-    info = np.iinfo(dtype.numpy)
-    if v == info.min and v < 0:
-        return f"{dtype.rust}::MIN"
-    return f"{v}_{dtype.rust}"
 
 
 class Unary(Op):
