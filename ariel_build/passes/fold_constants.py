@@ -11,7 +11,14 @@ from ariel_build.ops.onnx_reference import evaluate
 # Ops whose result depends only on the input's static shape, not its values.
 SHAPE_ONLY = {"Shape", "Size"}
 # Never folded: their value differs per run.
-NONDETERMINISTIC = {"RandomUniform", "RandomNormal", "RandomUniformLike", "RandomNormalLike", "Bernoulli", "Multinomial"}
+NONDETERMINISTIC = {
+    "RandomUniform",
+    "RandomNormal",
+    "RandomUniformLike",
+    "RandomNormalLike",
+    "Bernoulli",
+    "Multinomial",
+}
 
 
 def _known_inputs(node: Node, graph: Graph) -> list[np.ndarray | None] | None:
@@ -47,7 +54,9 @@ def try_fold(node: Node, graph: Graph) -> bool:
         return False
     for name, data, dtype in zip(node.outputs, results, dtypes, strict=False):
         if name:
-            graph.add_tensor(Tensor(name, tuple(int(d) for d in data.shape), dtype, np.asarray(data, order="C")))
+            graph.add_tensor(
+                Tensor(name, tuple(int(d) for d in data.shape), dtype, np.asarray(data, order="C"))
+            )
     return True
 
 

@@ -90,7 +90,11 @@ def plan_memory(graph: Graph) -> MemoryPlan:
         if t.data is not None and name in runtime_reads and name not in loc:
             weights.extend(b"\0" * (align(len(weights)) - len(weights)))
             loc[name] = Location("const", len(weights), t.nbytes)
-            weights.extend(np.asarray(t.data, dtype=t.dtype.numpy, order="C").astype(t.dtype.numpy.newbyteorder("<")).tobytes())
+            weights.extend(
+                np.asarray(t.data, dtype=t.dtype.numpy, order="C")
+                .astype(t.dtype.numpy.newbyteorder("<"))
+                .tobytes()
+            )
 
     root: dict[str, str] = {}  # view output -> the tensor whose buffer it shares
     for node in graph.nodes:
@@ -115,7 +119,9 @@ def plan_memory(graph: Graph) -> MemoryPlan:
             if o and o not in loc and o not in root:
                 buffers[o] = Buffer(o, graph.tensor(o).nbytes, step, step)
         if op is not None and op.scratch_bytes(node, graph):
-            scratch_buffers[node.name] = Buffer(f"{node.name}/scratch", op.scratch_bytes(node, graph), step, step)
+            scratch_buffers[node.name] = Buffer(
+                f"{node.name}/scratch", op.scratch_bytes(node, graph), step, step
+            )
     for o in graph.outputs:
         if owner(o) in buffers:  # an output read from the arena (a view of an intermediate)
             buffers[owner(o)].last = len(graph.nodes)

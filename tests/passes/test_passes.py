@@ -11,7 +11,13 @@ from ariel_build.passes import eliminate_dead, eliminate_identity, fuse_activati
 from ariel_build.passes.fold_batchnorm import fold_batchnorm
 
 
-def _save(tmp: Path, nodes: list[onnx.NodeProto], inits: list[np.ndarray | tuple[str, np.ndarray]], x_shape: list[int], opset: int = 13) -> Path:
+def _save(
+    tmp: Path,
+    nodes: list[onnx.NodeProto],
+    inits: list[np.ndarray | tuple[str, np.ndarray]],
+    x_shape: list[int],
+    opset: int = 13,
+) -> Path:
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
     initializers = [numpy_helper.from_array(a, n) for n, a in inits]  # type: ignore[misc]
@@ -71,7 +77,12 @@ def test_activation_fuses_only_into_a_single_consumer_producer(tmp_path: Path) -
         helper.make_node("Relu", ["h2"], ["r2"]),
         helper.make_node("Add", ["h2", "r2"], ["y"]),  # h2 has two readers: Relu must stay
     ]
-    inits = [("w", w), ("lo", np.array(0, np.float32)), ("hi", np.array(6, np.float32)), ("w2", np.ones((3, 3), np.float32))]
+    inits = [
+        ("w", w),
+        ("lo", np.array(0, np.float32)),
+        ("hi", np.array(6, np.float32)),
+        ("w2", np.ones((3, 3), np.float32)),
+    ]
     g = fuse_activation(load_model(_save(tmp_path, nodes, inits, [2, 4])))
     assert [n.op for n in g.nodes] == ["Gemm", "Gemm", "Relu", "Add"]
     act = g.nodes[0].activation
@@ -100,9 +111,15 @@ def test_batchnorm_after_conv_folds_exactly(tmp_path: Path) -> None:
 
 def test_standalone_batchnorm_becomes_mul_add(tmp_path: Path) -> None:
     c = 4
-    params = [("scale", np.full(c, 2, np.float32)), ("bias", np.full(c, 1, np.float32)),
-              ("mean", np.zeros(c, np.float32)), ("var", np.full(c, 1, np.float32))]
-    nodes = [helper.make_node("BatchNormalization", ["x", "scale", "bias", "mean", "var"], ["y"], epsilon=0.0)]
+    params = [
+        ("scale", np.full(c, 2, np.float32)),
+        ("bias", np.full(c, 1, np.float32)),
+        ("mean", np.zeros(c, np.float32)),
+        ("var", np.full(c, 1, np.float32)),
+    ]
+    nodes = [
+        helper.make_node("BatchNormalization", ["x", "scale", "bias", "mean", "var"], ["y"], epsilon=0.0)
+    ]
     g = fold_batchnorm(load_model(_save(tmp_path, nodes, params, [1, c, 3, 3])))
     assert [n.op for n in g.nodes] == ["Mul", "Add"]
     assert g.const(g.nodes[0].inputs[1]).shape == (c, 1, 1)
