@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-import onnx
-
 from ariel_build.errors import ArielError, BuildError, RunError, UnsupportedOpsError
 from ariel_build.pipeline import CompiledModel, compile_model, emit_module
 from ariel_build.runners.host import HostHarness
@@ -43,11 +41,6 @@ class Prepared:
     case: Case
     model: CompiledModel
     data: TestData
-
-
-def _ops(case: Case) -> list[str]:
-    model = onnx.load(str(case.model_path), load_external_data=False)
-    return sorted({n.op_type for n in model.graph.node})
 
 
 def _one_line(text: str) -> str:
