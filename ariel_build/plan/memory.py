@@ -8,7 +8,7 @@ zero-copy views (Reshape, Flatten, ...). Weights go into one aligned blob in fla
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,7 +46,6 @@ class MemoryPlan:
     inplace_nodes: set[str]
     scratch: dict[str, Location]  # node name -> its scratch area in the arena
     weights: bytes
-    notes: list[str] = field(default_factory=list)
 
     @property
     def weight_bytes(self) -> int:
