@@ -79,7 +79,11 @@ def _dependencies(board: Board, framework: str, crate_dir: Path) -> str:
         backend = "thumbv6-backend" if board.target and board.target.startswith("thumbv6") else None
         if backend is None:
             backend = "thumbv8main-backend" if "v8m.main" in str(board.target) else "thumbv7-backend"
-        lines += [f'rtic = {{ version = "2", features = ["{backend}"] }}', 'rtic-sync = "1"']
+        lines += [
+            'cortex-m-rt = { version = "0.7", features = ["device"] }',
+            f'rtic = {{ version = "2", features = ["{backend}"] }}',
+            'rtic-sync = "1"',
+        ]
     return "\n".join(lines)
 
 
@@ -274,7 +278,8 @@ async fn main(spawner: Spawner) {{
     return (
         header
         + f"""\
-/// The interrupt that runs RTIC's software tasks: one no peripheral of the board raises.
+/// The board's interrupts as RTIC sees them: one line, which no peripheral raises, runs the
+/// software tasks. (A crate for a chip with a PAC can use the PAC instead.)
 mod irq {{
     #[derive(Clone, Copy)]
     #[allow(non_camel_case_types)]
@@ -291,12 +296,27 @@ mod irq {{
 
     pub use Interrupt as interrupt;
     pub const NVIC_PRIO_BITS: u8 = 3;
+
+    extern "C" {{
+        fn DefaultHandler();
+        fn SOFTWARE_TASKS();
+    }}
+
+    /// The interrupt vectors after the exceptions (cortex-m-rt's `device` feature): every line
+    /// goes to `DefaultHandler` but the software tasks' one.
+    #[link_section = ".vector_table.interrupts"]
+    #[no_mangle]
+    static __INTERRUPTS: [unsafe extern "C" fn(); {RTIC_DISPATCHER_IRQ} + 1] = {{
+        let mut vectors = [DefaultHandler as unsafe extern "C" fn(); {RTIC_DISPATCHER_IRQ} + 1];
+        vectors[Interrupt::SOFTWARE_TASKS as usize] = SOFTWARE_TASKS;
+        vectors
+    }};
 }}
 
 """
         + _argmax_fn()
         + f"""
-#[rtic::app(device = crate::irq, dispatchers = [SOFTWARE_TASKS])]
+#[rtic::app(device = crate::irq, peripherals = false, dispatchers = [SOFTWARE_TASKS])]
 mod app {{
     use super::{{argmax, {module}}};
     use ariel_board::{{exit, println}};
@@ -378,6 +398,8 @@ def scaffold(name: str, board_name: str, framework: str, model: Path, parent: Pa
         "src/main.rs": main_rs(framework, module, args, consts, board),
         ".gitignore": "/target\n",
     }
+    if framework == "rtic":
+        files["device.x"] = "/* The interrupt vectors are in src/main.rs (mod irq). */\n"
     for rel, text in files.items():
         path = crate / rel
         path.parent.mkdir(parents=True, exist_ok=True)

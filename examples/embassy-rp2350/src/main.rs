@@ -1,0 +1,47 @@
+#![no_std]
+#![no_main]
+
+include!(concat!(env!("OUT_DIR"), "/ariel_models.rs"));
+
+use ariel_board::{exit, println};
+use embassy_executor::Spawner;
+use embassy_sync::blocking_mutex::raw::ThreadModeRawMutex;
+use embassy_sync::channel::Channel;
+
+/// Index of the largest value (the first one on ties).
+fn argmax<T: PartialOrd + Copy>(values: &[T]) -> usize {
+    let mut best = 0;
+    for (k, value) in values.iter().enumerate() {
+        if *value > values[best] {
+            best = k;
+        }
+    }
+    best
+}
+
+/// Inputs from the sensor task to the inference task.
+static INPUTS: Channel<ThreadModeRawMutex, [f32; mnist::INPUT3_LEN], 1> = Channel::new();
+
+/// Stands for a sensor: sends one input.
+#[embassy_executor::task]
+async fn sensor() {
+    // Replace these zeros with your sensor data.
+    INPUTS.send([f32::default(); mnist::INPUT3_LEN]).await;
+}
+
+/// Runs the model on each input it receives; prints the result and ends the program.
+#[embassy_executor::task]
+async fn inference() {
+    let mut arena = mnist::Arena::new();
+    let input3 = INPUTS.receive().await;
+    let mut plus214_output_0 = [f32::default(); mnist::PLUS214_OUTPUT_0_LEN];
+    mnist::run(&mut arena, &input3, &mut plus214_output_0);
+    println!("prediction: {} {:?}", argmax(&plus214_output_0), plus214_output_0);
+    exit(0)
+}
+
+#[embassy_executor::main]
+async fn main(spawner: Spawner) {
+    spawner.spawn(inference()).unwrap();
+    spawner.spawn(sensor()).unwrap();
+}
