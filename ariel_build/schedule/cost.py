@@ -19,8 +19,8 @@ OP = 200.0  # per kernel call: call, parameters, loop set-up
 SYNC = 150.0  # per cross-core dependency: release store, cache line transfer, acquire spin
 
 
-def part_work(part: Part) -> float:
-    """Cost of `part` on a core of speed 1.0."""
+def part_traffic(part: Part) -> tuple[int, int]:
+    """(MACs, bytes read and written) of `part`."""
     op = lookup(part.node.op)
     macs = op.macs(part.node, part.graph) if op is not None else 0
     g = part.graph
@@ -30,6 +30,12 @@ def part_work(part: Part) -> float:
         if name
     )
     moved += sum(g.tensor(o).nbytes for o in part.node.outputs if o)
+    return macs, moved
+
+
+def part_work(part: Part) -> float:
+    """Cost of `part` on a core of speed 1.0."""
+    macs, moved = part_traffic(part)
     return macs * MAC + moved * BYTE + OP
 
 
