@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from onnx import NodeProto, helper
 
-from fixtures.model_case import ModelCase
-from fixtures.ops.gemm import graph_case, rand
+from fixtures.model_case import ModelCase, graph_case
+from fixtures.ops.gemm import rand
 from tests.oracle import CaseBatch
 
 
