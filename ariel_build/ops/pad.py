@@ -47,10 +47,10 @@ def pad_spec(node: Node, graph: Graph) -> PadSpec:
     else:
         pads = [int(p) for p in require_const(node, graph, 1, "pads").reshape(-1)]
         value_input = (
-            graph.const(node.input(2)) if node.input(2) else np.zeros((), in_dtype(node, graph).numpy)
+            require_const(node, graph, 2, "the constant value")
+            if node.input(2)
+            else np.zeros((), in_dtype(node, graph).numpy)
         )
-        if value_input is None:
-            raise OpUnsupported("the constant value (input 2) must be a constant")
         if value_input.size != 1:
             raise OpUnsupported("the constant value (input 2) must hold one element")
         value = value_input.reshape(-1)[0].item()

@@ -19,6 +19,7 @@ from ariel_build.ops.base import (
     in_shape,
     normalize_axis,
     register,
+    require_const,
     require_dtype,
     rust_array,
 )
@@ -41,9 +42,7 @@ def _constant(node: Node, graph: Graph, i: int, what: str) -> np.ndarray | None:
     """Optional constant input i; None when absent or empty."""
     if not node.input(i):
         return None
-    data = graph.const(node.input(i))
-    if data is None:
-        raise OpUnsupported(f"{what} (input {i}) must be a constant")
+    data = require_const(node, graph, i, what)
     return data.reshape(-1) if data.size else None
 
 
