@@ -14,6 +14,7 @@ from ariel_build.passes.fold_constants import fold_constants
 from ariel_build.passes.fuse_activation import fuse_activation
 from ariel_build.passes.fuse_gelu import fuse_gelu
 from ariel_build.passes.fuse_qdq import fuse_qdq
+from ariel_build.passes.pack_int8_weights import pack_int8_weights
 
 PIPELINE: list[tuple[str, Callable[[Graph], Graph]]] = [
     ("fuse_qdq", fuse_qdq),
@@ -25,6 +26,7 @@ PIPELINE: list[tuple[str, Callable[[Graph], Graph]]] = [
     ("fuse_activation", fuse_activation),
     ("eliminate_dead", eliminate_dead),
     ("choose_layout", choose_layout),
+    ("pack_int8_weights", pack_int8_weights),
 ]
 
 

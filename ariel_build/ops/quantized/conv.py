@@ -12,19 +12,25 @@ from ariel_build.ops.quantized.fixed_point import (
     activation_bounds,
     folded_bias,
     optional_bias,
-    pack_words,
     per_tensor,
     quantize_multiplier,
     require_int8,
     require_int32_accumulator,
+    rust_channel_requants,
     rust_requant,
     symmetric_weight_scales,
 )
+from ariel_build.ops.quantized.packing import PACKED_INPUT, pack_words, packed_weights
 
 
 def _is_product(node: Node, graph: Graph) -> bool:
     """One group and constant weights: the packed matrix-product kernel (gemm.rs)."""
     return conv_shape(node, graph).groups == 1 and graph.const(node.input(1)) is not None
+
+
+def _packed(node: Node, graph: Graph) -> bool:
+    """The weights were packed (passes/pack_int8_weights.py): gemm.rs runs this node."""
+    return _is_product(node, graph) and packed_weights(node) is not None
 
 
 @register
@@ -55,7 +61,10 @@ class QConv(Op):
     def scratch_bytes(self, node: Node, graph: Graph) -> int:
         """Two packed input columns for the matrix-product path (one group, constant weights)."""
         s = conv_shape(node, graph)
-        return 4 * pack_words(s.c_in * s.win.taps, 2) if _is_product(node, graph) else 0
+        return 4 * pack_words(s.c_in * s.win.taps, 2) if _packed(node, graph) else 0
+
+    def runtime_inputs(self, node: Node, graph: Graph) -> list[int]:
+        return [0, PACKED_INPUT] if _packed(node, graph) else [0, 1, 2]
 
     def multipliers(self, node: Node, graph: Graph, channels: int) -> list[tuple[int, int]]:
         in_scale, _ = per_tensor(graph, node.inputs[0], "input")
@@ -67,17 +76,19 @@ class QConv(Op):
         s = conv_shape(node, graph)
         _, in_zero = per_tensor(graph, node.inputs[0], "input")
         _, out_zero = per_tensor(graph, node.outputs[0], "output")
-        rq = rust_requant(self.multipliers(node, graph, s.c_out), out_zero, activation_bounds(node, graph))
+        multipliers, bounds = self.multipliers(node, graph, s.c_out), activation_bounds(node, graph)
         params = (
             f"k::ops::int8::conv::Conv {{ batch: {s.batch}, c_in: {s.c_in}, c_out: {s.c_out}, "
             f"groups: {s.groups}, win: {s.win.rust()}, input_offset: {-in_zero} }}"
         )
-        if _is_product(node, graph):
+        if _packed(node, graph):
             bias = rust_array(folded_bias(node, graph, s.c_out, in_zero))
+            rq = rust_channel_requants(multipliers, out_zero, bounds, s.c_out)
             return (
-                f"k::ops::int8::gemm::conv(&{params}, {io.inputs[0]}, {io.inputs[1]}, &{bias}, &{rq}, "
-                f"{io.outputs[0]}, k::cast_mut({io.scratch}));"
+                f"k::ops::int8::gemm::conv(&{params}, {io.inputs[0]}, {io.inputs[PACKED_INPUT]}, &{bias}, "
+                f"{rq}, {io.outputs[0]}, k::cast_mut({io.scratch}));"
             )
+        rq = rust_requant(multipliers, out_zero, bounds)
         bias = f"Some({io.inputs[2]})" if len(io.inputs) > 2 and io.inputs[2] else "None"
         return (
             f"k::ops::int8::conv::conv(&{params}, {io.inputs[0]}, {io.inputs[1]}, {bias}, &{rq}, "

@@ -102,6 +102,18 @@ def rust_requant(multipliers: list[tuple[int, int]], output_zero_point: int, bou
     )
 
 
+def rust_channel_requants(
+    multipliers: list[tuple[int, int]], output_zero_point: int, bounds: tuple[int, int], channels: int
+) -> str:
+    """A `&[k::ops::int8::ChannelRequant]` expression, one per channel, built at compile time."""
+    per_channel = multipliers * channels if len(multipliers) == 1 else multipliers
+    items = ", ".join(
+        f"k::ops::int8::ChannelRequant::new({m}, {s}, {output_zero_point}, {bounds[0]}, {bounds[1]})"
+        for m, s in per_channel
+    )
+    return f"{{ static RQ: [k::ops::int8::ChannelRequant; {channels}] = [{items}]; &RQ }}"
+
+
 def optional_bias(node: Node, graph: Graph, channels: int) -> None:
     if node.input(2):
         t = graph.tensor(node.inputs[2])
@@ -116,11 +128,6 @@ def require_int32_accumulator(node: Node, graph: Graph, taps: int) -> None:
     largest_bias = int(np.abs(bias.astype(np.int64)).max()) if bias is not None and bias.size else 0
     if largest_bias + taps * 255 * 128 >= 2**31:
         raise OpUnsupported(f"bias plus {taps} products per output could overflow the int32 accumulator")
-
-
-def pack_words(depth: int, columns: int) -> int:
-    """u32 words of the int8 matrix-product kernels' column buffer (kernels/src/ops/int8/gemm.rs)."""
-    return -(-depth // 4) * 2 * columns
 
 
 def folded_bias(node: Node, graph: Graph, channels: int, input_zero_point: int) -> list[int]:

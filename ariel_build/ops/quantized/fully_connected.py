@@ -12,14 +12,14 @@ from ariel_build.ops.quantized.fixed_point import (
     activation_bounds,
     folded_bias,
     optional_bias,
-    pack_words,
     per_tensor,
     quantize_multiplier,
     require_int8,
     require_int32_accumulator,
-    rust_requant,
+    rust_channel_requants,
     symmetric_weight_scales,
 )
+from ariel_build.ops.quantized.packing import PACKED_INPUT, pack_words, packed_weights
 
 
 def _dims(node: Node, graph: Graph) -> tuple[int, int, int]:
@@ -59,6 +59,9 @@ class QFullyConnected(Op):
         """One packed input row."""
         return 4 * pack_words(_dims(node, graph)[1], 1)
 
+    def runtime_inputs(self, node: Node, graph: Graph) -> list[int]:
+        return [0, PACKED_INPUT] if packed_weights(node) is not None else [0, 1, 2]
+
     def multipliers(self, node: Node, graph: Graph, units: int) -> list[tuple[int, int]]:
         in_scale, _ = per_tensor(graph, node.inputs[0], "input")
         out_scale, _ = per_tensor(graph, node.outputs[0], "output")
@@ -73,13 +76,17 @@ class QFullyConnected(Op):
         batch, depth, units = _dims(node, graph)
         _, in_zero = per_tensor(graph, node.inputs[0], "input")
         _, out_zero = per_tensor(graph, node.outputs[0], "output")
-        rq = rust_requant(self.multipliers(node, graph, units), out_zero, activation_bounds(node, graph))
+        rq = rust_channel_requants(
+            self.multipliers(node, graph, units), out_zero, activation_bounds(node, graph), units
+        )
         params = (
             f"k::ops::int8::fully_connected::FullyConnected {{ batch: {batch}, depth: {depth}, "
             f"units: {units}, input_offset: {-in_zero} }}"
         )
         bias = rust_array(folded_bias(node, graph, units, in_zero))
+        if packed_weights(node) is None:
+            raise OpUnsupported("weights were not packed (the pack_int8_weights pass did not run)")
         return (
-            f"k::ops::int8::fully_connected::fully_connected(&{params}, {io.inputs[0]}, {io.inputs[1]}, "
-            f"&{bias}, &{rq}, {io.outputs[0]}, k::cast_mut({io.scratch}));"
+            f"k::ops::int8::fully_connected::fully_connected(&{params}, {io.inputs[0]}, "
+            f"{io.inputs[PACKED_INPUT]}, &{bias}, {rq}, {io.outputs[0]}, k::cast_mut({io.scratch}));"
         )

@@ -96,6 +96,7 @@ fn pointwise(
     let depth = p.in_per_group();
     for n in 0..p.batch {
         for co in channels.clone() {
+            let rq = rq.channel(co);
             let xs = p.group_input(x, n, co);
             let ws = &w[co * depth..][..depth];
             // sum((x + offset) * w) = sum(x * w) + offset * sum(w)
@@ -106,12 +107,12 @@ fn pointwise(
             for (k, out) in blocks.iter_mut().enumerate() {
                 let acc = pointwise_dots::<PIXEL_BLOCK>(xs, ws, b, plane, k * PIXEL_BLOCK);
                 for (yv, &a) in out.iter_mut().zip(&acc) {
-                    *yv = rq.apply(a, co);
+                    *yv = rq.apply(a);
                 }
             }
             let first = plane - rest.len();
             for (k, yv) in rest.iter_mut().enumerate() {
-                *yv = rq.apply(pointwise_dots::<1>(xs, ws, b, plane, first + k)[0], co);
+                *yv = rq.apply(pointwise_dots::<1>(xs, ws, b, plane, first + k)[0]);
             }
         }
     }
@@ -157,6 +158,7 @@ fn single_plane<const KW: usize>(
     let out_per_group = p.c_out / p.groups;
     for n in 0..p.batch {
         for co in channels.clone() {
+            let rq = rq.channel(co);
             let xs = &x[(n * p.c_in + co / out_per_group) * in_plane..][..in_plane];
             let ws = &w[co * taps..][..taps];
             let b = bias.map_or(0, |b| b[co]);
@@ -164,7 +166,7 @@ fn single_plane<const KW: usize>(
             for (oh, yrow) in ys.chunks_exact_mut(win.out_w).enumerate() {
                 let rt = rows.taps(oh);
                 for ow in (0..inner.start).chain(inner.end..win.out_w) {
-                    yrow[ow] = rq.apply(b + window_acc(p, xs, ws, rt, cols.taps(ow)), co);
+                    yrow[ow] = rq.apply(b + window_acc(p, xs, ws, rt, cols.taps(ow)));
                 }
                 // Interior columns see whole kernel rows: fold the input offset into the bias.
                 let wrows = &ws[rt.first * win.k_w..(rt.first + rt.count) * win.k_w];
@@ -180,7 +182,7 @@ fn single_plane<const KW: usize>(
                                 acc += i32::from(xv) * i32::from(wv);
                             }
                         }
-                        yrow[ow] = rq.apply(acc, co);
+                        yrow[ow] = rq.apply(acc);
                         continue;
                     }
                     for (r, wrow) in wrows.chunks_exact(win.k_w).enumerate() {
@@ -195,7 +197,7 @@ fn single_plane<const KW: usize>(
                             }
                         }
                     }
-                    yrow[ow] = rq.apply(acc, co);
+                    yrow[ow] = rq.apply(acc);
                 }
             }
         }
@@ -219,6 +221,7 @@ fn windowed<const KW: usize>(
     let out_plane = win.out_plane();
     for n in 0..p.batch {
         for co in channels.clone() {
+            let rq = rq.channel(co);
             let xs = p.group_input(x, n, co);
             let ws = &w[co * p.filter_len()..(co + 1) * p.filter_len()];
             let b = bias.map_or(0, |b| b[co]);
@@ -226,7 +229,7 @@ fn windowed<const KW: usize>(
             for (oh, yrow) in ys.chunks_exact_mut(win.out_w).enumerate() {
                 let rt = rows.taps(oh);
                 for ow in (0..inner.start).chain(inner.end..win.out_w) {
-                    yrow[ow] = rq.apply(b + window_acc(p, xs, ws, rt, cols.taps(ow)), co);
+                    yrow[ow] = rq.apply(b + window_acc(p, xs, ws, rt, cols.taps(ow)));
                 }
                 // Interior columns see every kernel column: the input offset adds
                 // offset * (sum of the weights of the rows in view) to each of them.
@@ -235,12 +238,12 @@ fn windowed<const KW: usize>(
                 for (k, out) in blocks.iter_mut().enumerate() {
                     let sums = interior_dots::<BLOCK, KW>(p, xs, ws, rt, inner.start + k * BLOCK);
                     for (yv, s) in out.iter_mut().zip(sums) {
-                        *yv = rq.apply(b + s, co);
+                        *yv = rq.apply(b + s);
                     }
                 }
                 let first = inner.end - rest.len();
                 for (k, yv) in rest.iter_mut().enumerate() {
-                    *yv = rq.apply(b + interior_dots::<1, KW>(p, xs, ws, rt, first + k)[0], co);
+                    *yv = rq.apply(b + interior_dots::<1, KW>(p, xs, ws, rt, first + k)[0]);
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! (TFLM's FullyConnected, weights `[units, depth]`, per-tensor or per-unit scales), as a product
 //! over packed rows (`gemm`).
 
-use super::{gemm, Requant};
+use super::{gemm, ChannelRequant};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FullyConnected {
@@ -13,31 +13,31 @@ pub struct FullyConnected {
     pub input_offset: i32,
 }
 
-/// All units of every batch row. `bias` is the folded bias `bias + input_offset * sum(w)` per
-/// unit (build time); `pack` holds `gemm::pack_words(depth, 1)` words.
+/// All units of every batch row: `w` the packed weights (`gemm`), `bias` the folded bias
+/// `bias + input_offset * sum(w)` and `rq` the requantization per unit, `pack` 2 words per group
+/// of 4 inputs.
 pub fn fully_connected(
     p: &FullyConnected,
     x: &[i8],
-    w: &[i8],
+    w: &[u32],
     bias: &[i32],
-    rq: &Requant,
+    rq: &[ChannelRequant],
     y: &mut [i8],
     pack: &mut [u32],
 ) {
-    let w: &[u8] = bytemuck::cast_slice(w);
     let cols = &mut pack.as_chunks_mut::<2>().0[..p.depth.div_ceil(4)];
     for row in 0..p.batch {
         gemm::pack_row(bytemuck::cast_slice(&x[row * p.depth..][..p.depth]), cols);
         let ys = &mut y[row * p.units..][..p.units];
-        gemm::channel_pairs(cols, w, p.depth, bias, rq, p.units, |unit, _, v| {
-            ys[unit] = v
-        });
+        let halves = cols.as_flattened().as_chunks::<1>().0;
+        gemm::channel_pairs(halves, w, bias, rq, p.units, |unit, _, v| ys[unit] = v);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::int8::Requant;
 
     #[test]
     fn offsets_bias_and_clamp() {
@@ -58,7 +58,10 @@ mod tests {
         };
         let mut y = [0_i8; 4];
         // Folded bias: 5 + 2 * 3, -5 + 2 * 1.
-        fully_connected(&p, &x, &w, &[11, -3], &rq, &mut y, &mut [0; 2]);
+        let mut packed = [0; 4];
+        gemm::tests::pack_weights(&w, 2, &mut packed);
+        let rq = [rq.channel(0), rq.channel(1)];
+        fully_connected(&p, &x, &packed, &[11, -3], &rq, &mut y, &mut [0; 2]);
         // row 0: (3 + 0 + 5) + 5 = 13, (-3 + 0) - 5 = -8; row 1: 12 + 22 + 32 + 5 = 71 -> 40, -12 + 44 - 5 = 27.
         assert_eq!(y, [12, -9, 40, 26]);
     }

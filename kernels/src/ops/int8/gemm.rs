@@ -1,4 +1,4 @@
-//! int8 convolution with one group (1x1 included) and fully connected as products of the weight
+//! int8 convolution with one group (1x1 included) and fully connected as products of weight
 //! rows with packed input columns: two output channels by `P` pixels (or batch rows) per pass,
 //! two products per `smlad` (`dsp`: SMLAD on Arm cores with DSP, portable Rust elsewhere, same
 //! results).
@@ -6,26 +6,24 @@
 //! The input zero point is folded into the bias at build time (`sum((x - zx) * w) = sum(x * w) -
 //! zx * sum(w)`); padding taps are packed as `zx`, so they add nothing, as in TFLM. A column holds
 //! the `depth` inputs (`c_in * k_h * k_w`, the weight order) of one output pixel; each group of 4
-//! taps is stored as two words of sign-extended 16-bit pairs, taps (0, 2) and (1, 3): the order
-//! in which `sxtb16`/`sxtb16_odd` split a word of 4 weights, so the weights need no repacking.
+//! taps becomes two words of sign-extended 16-bit pairs, taps (0, 2) ("even") and (1, 3) ("odd"),
+//! as `sxtb16`/`sxtb16_odd` split a word. Per group a block of `P` columns is
+//! `[even of each column, odd of each column]`. The weights are packed the same way at build time
+//! (`ariel_build/ops/quantized/packing.py`): per channel pair and group `[even c0, even c1, odd c0,
+//! odd c1]`, zero-padded to whole pairs and groups.
 
 use super::conv::Conv;
 use super::dsp::{smlad, sxtb16, sxtb16_odd};
-use super::Requant;
+use super::ChannelRequant;
 
-/// Words of the column buffer for `depth` taps and `pixels` columns.
-pub const fn pack_words(depth: usize, pixels: usize) -> usize {
-    depth.div_ceil(4) * 2 * pixels
-}
-
-/// Convolution with `groups == 1`; `bias` is the folded bias (one per output channel) and
-/// `pack` holds [`pack_words`]`(c_in * k_h * k_w, 2)` words.
+/// Convolution with `groups == 1`: `w` the packed weights, `bias` the folded bias and `rq` the
+/// requantization (one each per output channel), `pack` at least 4 words per group of 4 taps.
 pub fn conv(
     p: &Conv,
     x: &[i8],
-    w: &[i8],
+    w: &[u32],
     bias: &[i32],
-    rq: &Requant,
+    rq: &[ChannelRequant],
     y: &mut [i8],
     pack: &mut [u32],
 ) {
@@ -37,7 +35,6 @@ pub fn conv(
         && win.stride_h == 1
         && win.stride_w == 1
         && win.pad_top + win.pad_left == 0;
-    let w: &[u8] = bytemuck::cast_slice(w);
     let cols = &mut pack.as_chunks_mut::<4>().0[..depth.div_ceil(4)];
     for n in 0..p.batch {
         let xs: &[u8] = bytemuck::cast_slice(&x[n * in_size..][..in_size]);
@@ -51,7 +48,8 @@ pub fn conv(
                 pack_column(p, xs, (px + 1).min(out_plane - 1), 1, cols);
             }
             let pixels = (out_plane - px).min(2);
-            channel_pairs(cols, w, depth, bias, rq, p.c_out, |co, k, v| {
+            let halves = cols.as_flattened().as_chunks::<2>().0;
+            channel_pairs(halves, w, bias, rq, p.c_out, |co, k, v| {
                 if k < pixels {
                     ys[co * out_plane + px + k] = v;
                 }
@@ -60,97 +58,74 @@ pub fn conv(
     }
 }
 
-/// Packs one row of `x` (all taps of one output) into single-column `cols`.
+/// Packs one row of `x` (all taps of one output) as a single column.
 pub(super) fn pack_row(xs: &[u8], cols: &mut [[u32; 2]]) {
     let (words, tail) = xs.as_chunks::<4>();
     for (col, &raw) in cols.iter_mut().zip(words) {
         *col = split(u32::from_le_bytes(raw));
     }
     if !tail.is_empty() {
-        cols[words.len()] = split(tail_word(tail));
+        let mut word = [0; 4];
+        word[..tail.len()].copy_from_slice(tail);
+        cols[words.len()] = split(u32::from_le_bytes(word));
     }
 }
 
-/// Every output channel of the packed columns, two at a time (an odd last one computed twice),
-/// handed to `store(channel, pixel, value)`.
+/// Every output channel against `halves` (the packed columns as pairs-of-taps steps of `P`
+/// columns), two channels at a time (a missing last one is dropped), handed to
+/// `store(channel, column, value)`.
 #[inline(always)]
-pub(super) fn channel_pairs<const W: usize>(
-    cols: &[[u32; W]],
-    w: &[u8],
-    depth: usize,
+pub(super) fn channel_pairs<const P: usize>(
+    halves: &[[u32; P]],
+    w: &[u32],
     bias: &[i32],
-    rq: &Requant,
+    rq: &[ChannelRequant],
     channels: usize,
     mut store: impl FnMut(usize, usize, i8),
 ) {
-    for co in (0..channels).step_by(2) {
+    let (w, _) = w.as_chunks::<2>();
+    for (pair, ws) in w.chunks_exact(halves.len()).enumerate() {
+        let co = 2 * pair;
         let co1 = (co + 1).min(channels - 1);
-        let acc = dot(
-            cols,
-            &w[co * depth..][..depth],
-            &w[co1 * depth..][..depth],
-            (bias[co], bias[co1]),
-        );
-        let (r0, r1) = (rq.channel(co), rq.channel(co1));
-        for k in 0..W / 2 {
-            store(co, k, r0.apply(acc[2 * k]));
+        let acc = dot(halves, ws, [bias[co], bias[co1]]);
+        let (r0, r1) = (&rq[co], &rq[co1]);
+        for (k, a) in acc.iter().enumerate() {
+            store(co, k, r0.apply(a[0]));
             if co1 > co {
-                store(co1, k, r1.apply(acc[2 * k + 1]));
+                store(co1, k, r1.apply(a[1]));
             }
         }
     }
 }
 
-/// `[bias + w0 . column k, bias + w1 . column k]` for the `W / 2` packed columns, interleaved.
+/// `bias + [c0 . column k, c1 . column k]` for the `P` columns. One step is one tap pair of `P`
+/// columns and two channels: few values live at once, so the loop fits the Cortex-M registers.
 #[inline(always)]
-fn dot<const W: usize>(cols: &[[u32; W]], w0: &[u8], w1: &[u8], bias: (i32, i32)) -> [i32; W] {
-    let mut acc = [0; W];
-    for k in 0..W / 2 {
-        acc[2 * k] = bias.0;
-        acc[2 * k + 1] = bias.1;
-    }
-    let (w0, tail0) = w0.as_chunks::<4>();
-    let (w1, tail1) = w1.as_chunks::<4>();
-    let n = w0.len();
-    let (cols, tail_cols) = cols.split_at(n);
-    let w1 = &w1[..n];
-    for g in 0..n {
-        step(
-            &mut acc,
-            &cols[g],
-            u32::from_le_bytes(w0[g]),
-            u32::from_le_bytes(w1[g]),
-        );
-    }
-    if let Some(col) = tail_cols.first() {
-        step(&mut acc, col, tail_word(tail0), tail_word(tail1));
+fn dot<const P: usize>(halves: &[[u32; P]], ws: &[[u32; 2]], bias: [i32; 2]) -> [[i32; 2]; P] {
+    let mut acc = [bias; P];
+    let n = halves.len().min(ws.len());
+    let (halves, ws) = (&halves[..n], &ws[..n]);
+    for i in 0..n {
+        let w = pair(&ws[i]);
+        for (a, &xv) in acc.iter_mut().zip(&halves[i]) {
+            a[0] = smlad(xv, w[0], a[0]);
+            a[1] = smlad(xv, w[1], a[1]);
+        }
     }
     acc
 }
 
-/// 4 taps of two weight rows (a word each) against the packed columns.
+/// The two words as one 64-bit load (LDRD) rather than two.
 #[inline(always)]
-fn step<const W: usize>(acc: &mut [i32; W], col: &[u32; W], w0: u32, w1: u32) {
-    let (a_even, a_odd, b_even, b_odd) = (sxtb16(w0), sxtb16_odd(w0), sxtb16(w1), sxtb16_odd(w1));
-    for k in 0..W / 2 {
-        let (even, odd) = (col[2 * k], col[2 * k + 1]);
-        acc[2 * k] = smlad(odd, a_odd, smlad(even, a_even, acc[2 * k]));
-        acc[2 * k + 1] = smlad(odd, b_odd, smlad(even, b_even, acc[2 * k + 1]));
-    }
+fn pair(words: &[u32; 2]) -> [u32; 2] {
+    let both = u64::from(words[0]) | u64::from(words[1]) << 32;
+    [both as u32, (both >> 32) as u32]
 }
 
 /// A word of 4 int8 split into the (0, 2) and (1, 3) pairs.
 #[inline(always)]
 fn split(raw: u32) -> [u32; 2] {
     [sxtb16(raw), sxtb16_odd(raw)]
-}
-
-/// The last 1 to 3 bytes of a row as a word, zero-padded.
-#[inline(always)]
-fn tail_word(bytes: &[u8]) -> u32 {
-    let mut word = [0; 4];
-    word[..bytes.len()].copy_from_slice(bytes);
-    u32::from_le_bytes(word)
 }
 
 /// Column `slot` (0 or 1) of the pair in `cols`: the taps of output pixel `px`, padding as the
@@ -165,7 +140,7 @@ fn pack_column(p: &Conv, xs: &[u8], px: usize, slot: usize, cols: &mut [[u32; 4]
         raw |= u32::from(v) << (8 * (k & 3));
         k += 1;
         if k & 3 == 0 {
-            [cols[k / 4 - 1][2 * slot], cols[k / 4 - 1][2 * slot + 1]] = split(raw);
+            [cols[k / 4 - 1][slot], cols[k / 4 - 1][2 + slot]] = split(raw);
             raw = 0;
         }
     };
@@ -209,18 +184,44 @@ fn pack_pointwise_pair(xs: &[u8], c_in: usize, plane: usize, px: usize, cols: &m
         let ci = 4 * g;
         let even = half(ci) | half(ci + 2) << 16;
         let odd = half(ci + 1) | half(ci + 3) << 16;
-        *col = [sxtb16(even), sxtb16(odd), sxtb16_odd(even), sxtb16_odd(odd)];
+        *col = [sxtb16(even), sxtb16_odd(even), sxtb16(odd), sxtb16_odd(odd)];
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::ops::int8::Requant;
     use crate::ops::window::Window;
 
     fn next(seed: &mut u32) -> i8 {
         *seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
         (*seed >> 16) as i8
+    }
+
+    /// The build-time weight layout (ariel_build/ops/quantized/packing.py).
+    pub(crate) fn pack_weights(w: &[i8], channels: usize, out: &mut [u32]) -> usize {
+        let depth = w.len() / channels;
+        let groups = depth.div_ceil(4);
+        let tap = |c: usize, t: usize| {
+            if c < channels && t < depth {
+                u32::from(w[c * depth + t] as i16 as u16)
+            } else {
+                0
+            }
+        };
+        let mut n = 0;
+        for pair in 0..channels.div_ceil(2) {
+            for g in 0..groups {
+                for first in [0, 1] {
+                    for c in [2 * pair, 2 * pair + 1] {
+                        out[n] = tap(c, 4 * g + first) | tap(c, 4 * g + first + 2) << 16;
+                        n += 1;
+                    }
+                }
+            }
+        }
+        n
     }
 
     const RQ: Requant = Requant {
@@ -285,7 +286,19 @@ mod tests {
             let len = 2 * c_out * win.out_plane();
             let (mut got, mut want) = ([0_i8; 2 * 3 * 63], [0_i8; 2 * 3 * 63]);
             let mut pack = [0_u32; 4 * 57];
-            conv(&p, x, w, &folded[..c_out], &RQ, &mut got[..len], &mut pack);
+            let mut packed = [0_u32; 4 * 57];
+            let words = pack_weights(w, c_out, &mut packed);
+            let packed = &packed[..words];
+            let rq: [ChannelRequant; 3] = core::array::from_fn(|co| RQ.channel(co));
+            conv(
+                &p,
+                x,
+                packed,
+                &folded[..c_out],
+                &rq[..c_out],
+                &mut got[..len],
+                &mut pack,
+            );
             super::super::conv::conv(
                 &p,
                 x,

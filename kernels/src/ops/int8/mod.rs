@@ -38,36 +38,69 @@ impl Requant<'_> {
         } else {
             channel
         };
-        let shift = self.shift[k];
-        let right = (-shift).clamp(0, 31) as u32;
-        ChannelRequant {
-            multiplier: i64::from(self.multiplier[k]),
-            left: shift.clamp(0, 31) as u32,
-            right,
-            round: if right == 0 { 0 } else { 1 << (30 + right) },
-            output_offset: self.output_offset,
-            act_min: self.act_min,
-            act_max: self.act_max,
-        }
+        ChannelRequant::new(
+            self.multiplier[k],
+            self.shift[k],
+            self.output_offset,
+            self.act_min,
+            self.act_max,
+        )
     }
 }
 
-/// One channel of a [`Requant`]: `multiply_by_quantized_multiplier` (two roundings, TFLM's
-/// definition) in 64-bit arithmetic without branches on the value, for multipliers other than
-/// `i32::MIN` (build-time multipliers lie in [0, 2^31)).
+/// The requantization of one output channel: `multiply_by_quantized_multiplier` (TFLM's two
+/// roundings) as one 64-bit multiply-add and a shift, then offset and clamp. For multipliers in
+/// [0, 2^31) (all that the build time makes). `new` is `const`: generated code builds these in
+/// statics.
 #[derive(Clone, Copy, Debug)]
 pub struct ChannelRequant {
-    multiplier: i64,
+    multiplier: i32,
     left: u32,
     right: u32,
-    /// 2^(30 + right) when right > 0: the second rounding's half, scaled by 2^31.
+    /// Added to `x * multiplier` (x after the left shift) when the product plus 2^30 is
+    /// non-negative, resp. negative (see `scale`).
     round: i64,
+    round_negative: i64,
+    /// The product plus 2^30 is negative exactly for x at or below this.
+    last_negative: i32,
     output_offset: i32,
     act_min: i32,
     act_max: i32,
 }
 
 impl ChannelRequant {
+    pub const fn new(
+        multiplier: i32,
+        shift: i32,
+        output_offset: i32,
+        act_min: i32,
+        act_max: i32,
+    ) -> Self {
+        let left = if shift > 0 { shift as u32 } else { 0 };
+        let right = if shift < 0 { -shift as u32 } else { 0 };
+        let round = if right == 0 {
+            1 << 30
+        } else {
+            (1 << 30) + (1 << (30 + right))
+        };
+        ChannelRequant {
+            multiplier,
+            left,
+            right,
+            round,
+            round_negative: round - (1 << 31),
+            // x * m < -2^30  <=>  x < -2^30 / m  <=>  x <= -floor(2^30 / m) - 1 (m > 0).
+            last_negative: if multiplier > 0 {
+                (-((1_i64 << 30) / multiplier as i64) - 1) as i32
+            } else {
+                i32::MIN
+            },
+            output_offset,
+            act_min,
+            act_max,
+        }
+    }
+
     #[inline(always)]
     pub fn apply(&self, acc: i32) -> i8 {
         let v = self.scale(acc);
@@ -84,13 +117,17 @@ impl ChannelRequant {
         // p = x * m + 2^30; the first rounding is floor(p / 2^31) =: v. The second,
         // floor((v + 2^(right-1) - [v < 0]) / 2^right), nests into one floor of
         // (p + 2^(30+right) - [p < 0] * 2^31) / 2^(31+right), as v < 0 exactly when p < 0.
-        let p = i64::from(acc.wrapping_shl(self.left)) * self.multiplier + (1 << 30);
+        let x = acc.wrapping_shl(self.left);
+        let product = i64::from(x) * i64::from(self.multiplier);
         if self.right == 0 {
-            (p >> 31) as i32
-        } else {
-            let q = p + self.round - ((p >> 63) & (1 << 31));
-            ((q >> 32) as i32) >> (self.right - 1)
+            return ((product + self.round) >> 31) as i32;
         }
+        let round = if x <= self.last_negative {
+            self.round_negative
+        } else {
+            self.round
+        };
+        (((product + round) >> 32) as i32) >> (self.right - 1)
     }
 }
 
@@ -107,7 +144,11 @@ mod tests {
         };
         for shift in -31..=30 {
             for _ in 0..2000 {
-                let multiplier = (1 << 30) + (next() >> 2) as i32;
+                let multiplier = match next() % 4 {
+                    0 => 1 << 30,
+                    1 => (next() >> 1) as i32,
+                    _ => (1 << 30) + (next() >> 2) as i32,
+                };
                 let bits = next() % 32;
                 let acc = (next() as i32) >> bits;
                 let rq = Requant {
