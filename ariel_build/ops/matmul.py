@@ -18,6 +18,7 @@ from ariel_build.ops.base import (
     require_dtype,
     rust_array,
 )
+from ariel_build.ops.transpose import contiguous_strides
 
 MAX_BATCH_DIMS = 4  # kernels/src/ops/gemm.rs MAX_BATCH_DIMS
 
@@ -35,11 +36,7 @@ class MatMulShape:
 
 def _matrix_strides(batch_dims: tuple[int, ...], batch: tuple[int, ...]) -> tuple[int, ...]:
     dims = (1,) * (len(batch) - len(batch_dims)) + batch_dims
-    strides, step = [], 1
-    for d in reversed(dims):
-        strides.append(step if d > 1 else 0)
-        step *= d
-    return tuple(reversed(strides))
+    return tuple(s if d > 1 else 0 for d, s in zip(dims, contiguous_strides(dims), strict=True))
 
 
 def matmul_shape(node: Node, graph: Graph) -> MatMulShape:

@@ -21,6 +21,7 @@ from ariel_build.ops.base import (
     require_dtype,
     rust_array,
 )
+from ariel_build.ops.transpose import contiguous_strides
 
 MAX_DIMS = 4  # kernels/src/ops/reduce.rs MAX_DIMS
 
@@ -47,9 +48,7 @@ def reduced_axes(node: Node, graph: Graph) -> set[int]:
 
 def _merged(shape: tuple[int, ...], reduced: set[int]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """(kept, reduced) lists of (size, stride): size-1 axes dropped, neighbours of a kind merged."""
-    strides, step = [0] * len(shape), 1
-    for d in reversed(range(len(shape))):
-        strides[d], step = step, step * shape[d]
+    strides = contiguous_strides(shape)
     groups: list[tuple[bool, int, int]] = []  # (reduced, size, stride)
     for d, size in enumerate(shape):
         if size == 1:
