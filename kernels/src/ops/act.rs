@@ -1,5 +1,7 @@
 //! Activations fused into the producing op's output loop.
 
+use super::unary;
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Act {
     None,
@@ -13,15 +15,9 @@ impl Act {
     pub fn apply(self, x: f32) -> f32 {
         match self {
             Act::None => x,
-            Act::Relu => {
-                if x > 0.0 {
-                    x
-                } else {
-                    0.0
-                }
-            }
+            Act::Relu => unary::relu(x),
             Act::Clip { low, high } => x.max(low).min(high),
-            Act::Sigmoid => 1.0 / (1.0 + libm::expf(-x)),
+            Act::Sigmoid => unary::sigmoid(x),
         }
     }
 }
