@@ -1,4 +1,4 @@
-"""`ariel-build` command line: check, inspect, run, setup, demo, generate."""
+"""`ariel-build` command line: check, inspect, run, report, setup, demo, generate."""
 
 from __future__ import annotations
 
@@ -120,6 +120,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from ariel_build.html_report import write_report
+
+    out = Path(args.out or Path(args.model).with_suffix(".html").name)
+    write_report(args.model, args.board, args.cores, out, _parse_shapes(args.input_shape), args.measure)
+    console.print(f"wrote {out}", highlight=False)
+    return 0
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from ariel_build.config.generate import generate_for_crate
 
@@ -164,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", required=True, metavar="DIR")
     run.set_defaults(func=cmd_run)
+    rep = model_cmd("report", "a self-contained HTML page: ops, arena over time, schedule, flash/RAM budget")
+    rep.add_argument("--board", default="host")
+    rep.add_argument("--cores", type=int, default=1)
+    rep.add_argument("--out", metavar="FILE.html", help="default: MODEL.html in the current directory")
+    rep.add_argument(
+        "--measure", action="store_true", help="run once on the emulated board for instruction counts"
+    )
+    rep.set_defaults(func=cmd_report)
     sub.add_parser(
         "setup", help="install the cross toolchain and QEMU (Debian apt; idempotent)"
     ).set_defaults(func=cmd_setup)

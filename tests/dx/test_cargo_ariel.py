@@ -112,3 +112,11 @@ def test_new_crate_runs_in_qemu_and_matches_onnxruntime(binary: Path, tmp_path: 
     want = onnxruntime_outputs(MNIST, [np.zeros((1, 1, 28, 28), np.float32)])[0].reshape(-1)
     np.testing.assert_allclose(scores, want, rtol=1e-4, atol=1e-5)
     assert label == int(np.argmax(want))
+
+
+def test_report_writes_a_page_per_model_for_the_crates_board(binary: Path, tmp_path: Path) -> None:
+    crate = new_crate(binary, tmp_path, "rp2350")
+    result = cargo_ariel(binary, crate, "report")
+    assert result.returncode == 0, result.stderr
+    page = (crate / "target" / "ariel-report" / "mnist.html").read_text()
+    assert "mnist.onnx on rp2350" in page and "Arena over time" in page
