@@ -18,34 +18,28 @@ def _bn_scale_shift(node: Node, graph: Graph) -> tuple[np.ndarray, np.ndarray] |
 
 def _fold_into_producer(producer: Node, graph: Graph, s: np.ndarray, shift: np.ndarray) -> bool:
     w = graph.const(producer.input(1))
-    if w is None or w.dtype != np.float32:
+    b = graph.const(producer.input(2))
+    if w is None or w.dtype != np.float32 or (producer.input(2) and b is None):
         return False
+    b = np.zeros(s.size) if b is None else b.astype(np.float64)
     if producer.op == "Conv":
         w_new = w * s.reshape((-1,) + (1,) * (w.ndim - 1))
-    elif producer.op == "Gemm" and w.ndim == 2 and graph.tensor(producer.outputs[0]).shape[-1] == s.size:
+    elif (
+        producer.op == "Gemm"
+        and w.ndim == 2
+        and b.ndim <= 1
+        and graph.tensor(producer.outputs[0]).shape[-1] == s.size
+    ):
         alpha, beta = float(producer.attrs.get("alpha", 1.0)), float(producer.attrs.get("beta", 1.0))
         w_new = alpha * (w * s[None, :] if not producer.attrs.get("transB", 0) else w * s[:, None])
-        producer.attrs["alpha"] = 1.0
-        c = graph.const(producer.input(2))
-        if producer.input(2) and c is None:
-            return False
-        c = np.zeros(s.size) if c is None else beta * c.astype(np.float64)
-        producer.attrs["beta"] = 1.0
-        shift = np.broadcast_to(c * s + shift, (s.size,)) if c.ndim <= 1 else None  # type: ignore[assignment]
-        if shift is None:
-            return False
-        _set_inputs(producer, graph, w_new, shift, bias_index=2)
-        return True
+        b = beta * b
+        producer.attrs["alpha"] = producer.attrs["beta"] = 1.0
     elif producer.op == "MatMul" and w.ndim == 2 and len(graph.tensor(producer.inputs[0]).shape) == 2:
         w_new = w * s[None, :]
         producer.op = "Gemm"
         producer.attrs = {}
     else:
         return False
-    b = graph.const(producer.input(2))
-    if producer.input(2) and b is None:
-        return False
-    b = np.zeros(s.size) if b is None else b.astype(np.float64)
     _set_inputs(producer, graph, w_new, b * s + shift, bias_index=2)
     return True
 

@@ -4,11 +4,14 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from ariel_build.frontends import load_model
 from ariel_build.passes import eliminate_dead, eliminate_identity, fuse_activation
 from ariel_build.passes.fold_batchnorm import fold_batchnorm
+from tests.ir_onnx import to_onnx
+from tests.oracle import onnxruntime_outputs
 
 
 def _save(
@@ -123,3 +126,28 @@ def test_standalone_batchnorm_becomes_mul_add(tmp_path: Path) -> None:
     g = fold_batchnorm(load_model(_save(tmp_path, nodes, params, [1, c, 3, 3])))
     assert [n.op for n in g.nodes] == ["Mul", "Add"]
     assert g.const(g.nodes[0].inputs[1]).shape == (c, 1, 1)
+
+
+@pytest.mark.parametrize("c_shape", [(3,), (2, 3)])
+def test_batchnorm_after_gemm_with_alpha_beta_matches_onnxruntime(tmp_path: Path, c_shape: tuple) -> None:
+    """A 1-D C folds into the Gemm; a 2-D C cannot, and the Gemm must keep its alpha and beta."""
+    rng = np.random.default_rng(1)
+    inits = [
+        ("w", rng.normal(size=(4, 3)).astype(np.float32)),
+        ("c", rng.normal(size=c_shape).astype(np.float32)),
+        ("scale", rng.uniform(0.5, 2, 3).astype(np.float32)),
+        ("bias", rng.normal(size=3).astype(np.float32)),
+        ("mean", rng.normal(size=3).astype(np.float32)),
+        ("var", rng.uniform(0.5, 2, 3).astype(np.float32)),
+    ]
+    nodes = [
+        helper.make_node("Gemm", ["x", "w", "c"], ["h"], alpha=2.0, beta=3.0),
+        helper.make_node("BatchNormalization", ["h", "scale", "bias", "mean", "var"], ["y"]),
+    ]
+    path = _save(tmp_path, nodes, inits, [2, 4])
+    g = fold_batchnorm(load_model(path))
+    assert [n.op for n in g.nodes] == (["Gemm"] if len(c_shape) == 1 else ["Gemm", "Mul", "Add"])
+    x = rng.normal(size=(2, 4)).astype(np.float32)
+    (got,) = onnxruntime_outputs(to_onnx(g, tmp_path / "folded.onnx"), [x])
+    (want,) = onnxruntime_outputs(path, [x])
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
