@@ -1,9 +1,12 @@
 """QConv: int8 convolution with per-channel requantization (TFLite CONV_2D and DEPTHWISE_CONV_2D,
 the latter as a grouped convolution). NCHW activations, OIHW weights, int32 bias.
 Kernels: kernels/src/ops/int8/gemm.rs (one group: packed columns, input zero point folded into
-the bias at build time), kernels/src/ops/int8/conv.rs (grouped and depthwise)."""
+the bias at build time), kernels/src/ops/int8/depthwise.rs (one input channel per group: padded
+plane, zero point folded likewise), kernels/src/ops/int8/conv.rs (other groupings)."""
 
 from __future__ import annotations
+
+import math
 
 from ariel_build.ir import DType, Graph, Node
 from ariel_build.ops.base import Op, Operands, OpUnsupported, register, rust_array
@@ -33,6 +36,18 @@ def _packed(node: Node, graph: Graph) -> bool:
     return _is_product(node, graph) and packed_weights(node) is not None
 
 
+def _is_depthwise(node: Node, graph: Graph) -> bool:
+    """One input channel per group and constant weights: depthwise.rs."""
+    s = conv_shape(node, graph)
+    return s.groups == s.c_in > 1 and graph.const(node.input(1)) is not None
+
+
+def _padded_bytes(node: Node, graph: Graph) -> int:
+    """The padded input plane of depthwise.rs (`padded_bytes`), in whole words."""
+    plane = math.prod(a.size + a.pad_begin + a.pad_end for a in conv_shape(node, graph).win.axes)
+    return -(-(plane + 4) // 4) * 4
+
+
 @register
 class QConv(Op):
     """Attributes as ONNX Conv, plus `activation` (TFLite fused activation name)."""
@@ -48,7 +63,7 @@ class QConv(Op):
         require_int32_accumulator(node, graph, s.c_in // s.groups * s.win.taps)
         symmetric_weight_scales(node, graph, 1, s.c_out)
         _, in_zero = per_tensor(graph, node.inputs[0], "input")
-        if _is_product(node, graph):
+        if _is_product(node, graph) or _is_depthwise(node, graph):
             folded_bias(node, graph, s.c_out, in_zero)
         activation_bounds(node, graph)
 
@@ -61,6 +76,8 @@ class QConv(Op):
     def scratch_bytes(self, node: Node, graph: Graph) -> int:
         """Two packed input columns for the matrix-product path (one group, constant weights)."""
         s = conv_shape(node, graph)
+        if _is_depthwise(node, graph):
+            return _padded_bytes(node, graph)
         return 4 * pack_words(s.c_in * s.win.taps, 2) if _packed(node, graph) else 0
 
     def runtime_inputs(self, node: Node, graph: Graph) -> list[int]:
@@ -87,6 +104,13 @@ class QConv(Op):
             return (
                 f"k::ops::int8::gemm::conv(&{params}, {io.inputs[0]}, {io.inputs[PACKED_INPUT]}, &{bias}, "
                 f"{rq}, {io.outputs[0]}, k::cast_mut({io.scratch}));"
+            )
+        if _is_depthwise(node, graph):
+            bias = rust_array(folded_bias(node, graph, s.c_out, in_zero))
+            rq = rust_channel_requants(multipliers, out_zero, bounds, s.c_out)
+            return (
+                f"k::ops::int8::depthwise::depthwise(&{params}, {io.inputs[0]}, {io.inputs[1]}, &{bias}, "
+                f"{rq}, {io.outputs[0]}, {io.scratch});"
             )
         rq = rust_requant(multipliers, out_zero, bounds)
         bias = f"Some({io.inputs[2]})" if len(io.inputs) > 2 and io.inputs[2] else "None"

@@ -2,6 +2,7 @@
 //! Build-time code computes the multipliers and shifts; see docs/int8.md.
 pub mod activation;
 pub mod conv;
+pub mod depthwise;
 #[allow(unsafe_code)]
 pub mod dsp;
 pub mod elementwise;
