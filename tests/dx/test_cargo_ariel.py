@@ -120,3 +120,17 @@ def test_report_writes_a_page_per_model_for_the_crates_board(binary: Path, tmp_p
     assert result.returncode == 0, result.stderr
     page = (crate / "target" / "ariel-report" / "mnist.html").read_text()
     assert "mnist.onnx on rp2350" in page and "Arena over time" in page
+
+
+def test_run_on_a_real_board_goes_through_probe_rs(binary: Path, tmp_path: Path) -> None:
+    board = load_board("rp2350")
+    crate = new_crate(binary, tmp_path, board.name)
+    missing = cargo_ariel(binary, crate, "run", "--release", path=path_without_probe_rs())
+    assert missing.returncode == 2 and "cargo install probe-rs-tools" in missing.stderr
+    log = tmp_path / "probe-rs.log"
+    fake_probe_rs(tmp_path / "bin", log)
+    result = cargo_ariel(binary, crate, "run", "--release", path=path_without_probe_rs(tmp_path / "bin"))
+    assert result.returncode == 0, result.stderr
+    ((*args, elf),) = calls(log)
+    assert args == ["run", "--chip", str(board.runner.chip)]
+    assert Path(elf).name == "fw" and Path(elf).read_bytes()[:4] == b"\x7fELF"

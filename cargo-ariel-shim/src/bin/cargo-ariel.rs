@@ -45,7 +45,7 @@ fn main() {
     let code = match command.as_str() {
         "new" => new(&rest),
         "build" => cargo_command("build", &rest),
-        "run" => cargo_command("run", &rest),
+        "run" => run(&rest),
         "flash" => flash(&rest),
         "check" => check(&rest),
         "report" => report(&rest),
@@ -178,14 +178,29 @@ fn executable_of(json_lines: &str) -> Option<PathBuf> {
         })
 }
 
+/// `PROBE_RS`, else probe-rs on `PATH`.
 fn probe_rs() -> Option<PathBuf> {
-    if let Some(path) = var("PROBE_RS") {
-        return Some(PathBuf::from(path));
-    }
+    var("PROBE_RS").map(PathBuf::from).or_else(path_probe_rs)
+}
+
+fn path_probe_rs() -> Option<PathBuf> {
     let name = format!("probe-rs{}", env::consts::EXE_SUFFIX);
     env::split_paths(&var("PATH")?)
         .map(|dir| dir.join(&name))
         .find(|p| p.is_file())
+}
+
+/// `cargo run`; for a probe-rs board, first makes sure probe-rs is on `PATH` (the runner of
+/// `.cargo/config.toml` starts it from there).
+fn run(args: &[OsString]) -> i32 {
+    let info = crate_info();
+    if info.runner == "probe-rs" && path_probe_rs().is_none() {
+        fail(&format!(
+            "board '{}' runs through probe-rs, which is not on PATH: {PROBE_RS_INSTALL}",
+            info.board
+        ));
+    }
+    cargo_command("run", args)
 }
 
 fn flash(args: &[OsString]) -> i32 {
