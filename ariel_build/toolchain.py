@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 from ariel_build.errors import ArielError
@@ -150,6 +151,37 @@ def build_plugin(log: Callable[[str], None] = lambda _: None) -> Path:
         raise SetupError("building the QEMU counting plugin failed:\n" + r.stderr[-3000:])
     partial.replace(target)
     return target
+
+
+@cache
+def target_usable(target: str, rustc: str) -> bool:
+    """The compiler lists the target and its LLVM has the backend (Debian's lists Xtensa
+    targets but its LLVM cannot generate Xtensa code)."""
+    listed = subprocess.run([rustc, "--print", "target-list"], capture_output=True, text=True, check=False)
+    if target not in listed.stdout.split():
+        return False
+    cpus = subprocess.run(
+        [rustc, "--print", "target-cpus", "--target", target], capture_output=True, text=True, check=False
+    )
+    return cpus.returncode == 0 and "not a recognized processor" not in cpus.stderr
+
+
+def require_target(target: str, rustc: str) -> None:
+    """A clear error before building for a target the configured Rust compiler cannot build."""
+    if target_usable(target, rustc):
+        return
+    if target.startswith("xtensa-"):
+        raise SetupError(
+            f"target {target} needs Espressif's Rust toolchain (Xtensa LLVM); {rustc} does not have it "
+            "and Debian does not ship it",
+            fix="install it with `cargo install espup && espup install`, then set "
+            "ARIEL_RUSTC=~/.rustup/toolchains/esp/bin/rustc and ARIEL_CARGO=~/.rustup/toolchains/esp/bin/cargo",
+        )
+    raise SetupError(
+        f"the Rust compiler {rustc} does not know the target {target}",
+        fix="run `ariel-build setup` (Debian's rustc-web builds core for every listed target), "
+        "or set ARIEL_RUSTC to a compiler that has it",
+    )
 
 
 def version_line(tool: Path) -> str:

@@ -27,7 +27,7 @@ from ariel_build.pipeline import CompiledModel
 from ariel_build.runners.host import cache_dir
 from ariel_build.runners.qemu_firmware import ElfInfo, FirmwareCrate, check_budget, mark_layout, read_elf
 from ariel_build.schedule.program import Run, Signal, Step, Wait
-from ariel_build.toolchain import DEBIAN_CARGO, DEBIAN_LLD, DEBIAN_RUSTC, build_plugin
+from ariel_build.toolchain import DEBIAN_CARGO, DEBIAN_LLD, DEBIAN_RUSTC, build_plugin, require_target
 
 DEFAULT_TIMEOUT = 600.0
 
@@ -141,6 +141,7 @@ class QemuHarness:
         """Checks the budget, writes the crate and builds it; processes sharing the work directory
         take turns (a file lock), and an unchanged crate is fresh for cargo."""
         check_budget(self.models, self.board)
+        require_target(str(self.board.target), cross_env(str(self.board.target))["RUSTC"])
         self.workdir.mkdir(parents=True, exist_ok=True)
         with (self.workdir / ".lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)

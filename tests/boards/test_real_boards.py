@@ -9,11 +9,12 @@ from elftools.elf.elffile import ELFFile
 
 from ariel_build.boards import Board, board_names, load_board
 from ariel_build.pipeline import compile_model
-from ariel_build.runners.qemu import QemuHarness
+from ariel_build.runners.qemu import QemuHarness, cross_env
+from ariel_build.toolchain import SetupError, target_usable
 from tests.conftest import SHARED_MODELS
 
 REAL_BOARDS = [n for n in board_names() if load_board(n).runner.kind in ("probe-rs", "espflash")]
-DEFAULT = "rp2040"  # thumbv6m without FPU plus a boot block: the most distinct; the rest are slow
+XTENSA = [n for n in REAL_BOARDS if str(load_board(n).target).startswith("xtensa-")]
 
 SHF_ALLOC, SHT_NOBITS = 0x2, "SHT_NOBITS"
 
@@ -43,9 +44,7 @@ def check_layout(elf_path: Path, board: Board) -> dict[str, tuple[int, int]]:
 
 
 @pytest.mark.cargo
-@pytest.mark.parametrize(
-    "board", [pytest.param(n, marks=() if n == DEFAULT else pytest.mark.slow) for n in REAL_BOARDS]
-)
+@pytest.mark.parametrize("board", [n for n in REAL_BOARDS if n not in XTENSA])
 def test_cross_builds_a_small_model(board: str, tmp_path: Path) -> None:
     b = load_board(board)
     model = compile_model(SHARED_MODELS / "onnx" / "mnist_simplified.onnx")
@@ -61,3 +60,16 @@ def test_cross_builds_a_small_model(board: str, tmp_path: Path) -> None:
         assert addr + size <= b.flash.origin + 4096 and size == 20  # found by the boot ROM
     assert harness.info is not None
     assert harness.info.memory["weights_bytes"] >= model.plan.weight_bytes
+
+
+@pytest.mark.parametrize("board", XTENSA)
+def test_xtensa_board_without_espressif_toolchain_says_what_to_install(board: str, tmp_path: Path) -> None:
+    b = load_board(board)
+    if target_usable(str(b.target), cross_env(str(b.target))["RUSTC"]):
+        pytest.skip("an Xtensa Rust toolchain is installed here")
+    harness = QemuHarness(
+        {"mnist_simplified": compile_model(SHARED_MODELS / "onnx" / "mnist_simplified.onnx")}, tmp_path, b
+    )
+    with pytest.raises(SetupError) as e:
+        harness.build()
+    assert "espup" in e.value.render() and str(b.target) in e.value.message
