@@ -1,4 +1,4 @@
-"""`ariel-build` command line: check, inspect, run, report, setup, demo, generate."""
+"""`ariel-build` command line: check, inspect, run, plan, report, setup, demo, generate."""
 
 from __future__ import annotations
 
@@ -120,6 +120,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from ariel_build.plan_view import build_plan_view, render_terminal, write_png
+
+    view = build_plan_view(args.model, args.board, args.cores, _parse_shapes(args.input_shape))
+    render_terminal(view, out)
+    if args.png:
+        out.print(f"wrote {write_png(view, Path(args.png))}", highlight=False)
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from ariel_build.html_report import write_report
 
@@ -173,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", required=True, metavar="DIR")
     run.set_defaults(func=cmd_run)
+    plan = model_cmd("plan", "the static multicore schedule as a Gantt chart (terminal, optional PNG)")
+    plan.add_argument("--board", default="host")
+    plan.add_argument("--cores", type=int, default=None, help="default: all cores of the board (host: 2)")
+    plan.add_argument("--png", metavar="FILE.png", help="also draw the chart into a PNG file")
+    plan.set_defaults(func=cmd_plan)
     rep = model_cmd("report", "a self-contained HTML page: ops, arena over time, schedule, flash/RAM budget")
     rep.add_argument("--board", default="host")
     rep.add_argument("--cores", type=int, default=1)
