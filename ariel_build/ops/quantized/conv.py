@@ -42,10 +42,11 @@ def _is_depthwise(node: Node, graph: Graph) -> bool:
     return s.groups == s.c_in > 1 and graph.const(node.input(1)) is not None
 
 
-def _padded_bytes(node: Node, graph: Graph) -> int:
-    """The padded input plane of depthwise.rs (`padded_bytes`), in whole words."""
-    plane = math.prod(a.size + a.pad_begin + a.pad_end for a in conv_shape(node, graph).win.axes)
-    return -(-(plane + 4) // 4) * 4
+def _depthwise_scratch_bytes(node: Node, graph: Graph) -> int:
+    """depthwise.rs `scratch_words`: the padded input plane (+ 4 bytes) and one output row of i32."""
+    axes = conv_shape(node, graph).win.axes
+    plane = math.prod(a.size + a.pad_begin + a.pad_end for a in axes)
+    return 4 * (-(-plane // 4) + 1 + axes[-1].out)
 
 
 @register
@@ -77,7 +78,7 @@ class QConv(Op):
         """Two packed input columns for the matrix-product path (one group, constant weights)."""
         s = conv_shape(node, graph)
         if _is_depthwise(node, graph):
-            return _padded_bytes(node, graph)
+            return _depthwise_scratch_bytes(node, graph)
         return 4 * pack_words(s.c_in * s.win.taps, 2) if _packed(node, graph) else 0
 
     def runtime_inputs(self, node: Node, graph: Graph) -> list[int]:
@@ -110,7 +111,7 @@ class QConv(Op):
             rq = rust_channel_requants(multipliers, out_zero, bounds, s.c_out)
             return (
                 f"k::ops::int8::depthwise::depthwise(&{params}, {io.inputs[0]}, {io.inputs[1]}, &{bias}, "
-                f"{rq}, {io.outputs[0]}, {io.scratch});"
+                f"{rq}, {io.outputs[0]}, k::cast_mut({io.scratch}));"
             )
         rq = rust_requant(multipliers, out_zero, bounds)
         bias = f"Some({io.inputs[2]})" if len(io.inputs) > 2 and io.inputs[2] else "None"

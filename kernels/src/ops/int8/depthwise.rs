@@ -12,14 +12,17 @@ use super::conv::Conv;
 use super::dsp::{smlad, sxtb16, sxtb16_odd};
 use super::ChannelRequant;
 
-/// Bytes of the padded-plane buffer: the padded plane and 4 bytes of slack for word reads.
-pub const fn padded_bytes(p: &Conv) -> usize {
+/// Words of scratch: the padded plane (plus 4 bytes of slack for word reads) and one output row
+/// of accumulators.
+pub const fn scratch_words(p: &Conv) -> usize {
     let w = &p.win;
-    (w.in_h + w.pad_top + w.pad_bottom) * (w.in_w + w.pad_left + w.pad_right) + 4
+    let plane = (w.in_h + w.pad_top + w.pad_bottom) * (w.in_w + w.pad_left + w.pad_right);
+    plane.div_ceil(4) + 1 + w.out_w
 }
 
 /// All output channels: `bias` the folded bias and `rq` the requantization per output channel,
-/// `padded` at least [`padded_bytes`] bytes.
+/// `scratch` at least [`scratch_words`] words. Each output row accumulates kernel row by kernel
+/// row (few values live at once), then is requantized.
 pub fn depthwise(
     p: &Conv,
     x: &[i8],
@@ -27,13 +30,16 @@ pub fn depthwise(
     bias: &[i32],
     rq: &[ChannelRequant],
     y: &mut [i8],
-    padded: &mut [u8],
+    scratch: &mut [i32],
 ) {
     let win = &p.win;
     let (in_plane, out_plane, taps) = (win.in_plane(), win.out_plane(), win.k_h * win.k_w);
     let multiplier = p.c_out / p.c_in;
     let row = win.in_w + win.pad_left + win.pad_right;
-    let padded = &mut padded[..padded_bytes(p)];
+    let plane_words = (row * (win.in_h + win.pad_top + win.pad_bottom)).div_ceil(4) + 1;
+    let (padded, acc) = scratch[..scratch_words(p)].split_at_mut(plane_words);
+    let padded: &mut [u8] = bytemuck::cast_slice_mut(padded);
+    let three = win.k_w == 3 && win.dil_w == 1 && win.stride_w <= 2;
     for n in 0..p.batch {
         for co in 0..p.c_out {
             if co % multiplier == 0 {
@@ -43,100 +49,83 @@ pub fn depthwise(
             }
             let ws = &w[co * taps..][..taps];
             let ys = &mut y[(n * p.c_out + co) * out_plane..][..out_plane];
-            let (b, r) = (bias[co], &rq[co]);
-            let three = win.k_h == 3 && win.k_w == 3 && win.dil_h == 1 && win.dil_w == 1;
-            let weights: [(u32, i32); 3] =
-                core::array::from_fn(|kh| outer_and_middle(ws.get(kh * 3..).unwrap_or(&[])));
+            let r = &rq[co];
             for (oh, yrow) in ys.chunks_exact_mut(win.out_w).enumerate() {
-                let top = oh * win.stride_h;
-                let rows: [&[u8]; 3] = core::array::from_fn(|kh| {
-                    let start = (top + kh.min(win.k_h - 1) * win.dil_h) * row;
-                    &padded[start..][..row + 4]
-                });
-                let done = match (three, win.stride_w) {
-                    (true, 1) => pairs_stride1(rows, &weights, b, r, yrow),
-                    (true, 2) => pairs_stride2(rows, ws, &weights, b, r, yrow),
-                    _ => 0,
-                };
-                for (ow, yv) in yrow.iter_mut().enumerate().skip(done) {
-                    let mut acc = b;
-                    for kh in 0..win.k_h {
-                        let start = (top + kh * win.dil_h) * row + ow * win.stride_w;
-                        for (kw, &wv) in ws[kh * win.k_w..][..win.k_w].iter().enumerate() {
-                            let xv = i32::from(padded[start + kw * win.dil_w] as i8);
-                            acc += xv * i32::from(wv);
-                        }
+                acc.fill(bias[co]);
+                for (kh, wrow) in ws.chunks_exact(win.k_w).enumerate() {
+                    let start = (oh * win.stride_h + kh * win.dil_h) * row;
+                    let xrow = &padded[start..][..row + 4];
+                    if three && win.stride_w == 1 {
+                        row_stride1(xrow, wrow, acc);
+                    } else if three {
+                        row_stride2(xrow, wrow, acc);
+                    } else {
+                        row_any(p, xrow, wrow, acc);
                     }
-                    *yv = r.apply(acc);
+                }
+                for (yv, &a) in yrow.iter_mut().zip(acc.iter()) {
+                    *yv = r.apply(a);
                 }
             }
         }
     }
 }
 
-/// 3x3, stride 1: outputs in pairs (2k, 2k + 1) read columns 2k..2k + 4 of the three rows.
-/// Returns how many outputs it wrote (from the first).
-#[inline(always)]
-fn pairs_stride1(
-    rows: [&[u8]; 3],
-    w: &[(u32, i32); 3],
-    b: i32,
-    r: &ChannelRequant,
-    yrow: &mut [i8],
-) -> usize {
-    let halves = rows.map(|row| row.as_chunks::<2>().0);
-    let outputs = yrow.as_chunks_mut::<2>().0;
-    let inputs = halves[0]
-        .windows(2)
-        .zip(halves[1].windows(2))
-        .zip(halves[2].windows(2));
-    let mut done = 0;
-    for (out, ((x0, x1), x2)) in outputs.iter_mut().zip(inputs) {
-        let mut acc = [b; 2];
-        for (x, &(outer, middle)) in [x0, x1, x2].into_iter().zip(w) {
-            let word = u32::from_le_bytes([x[0][0], x[0][1], x[1][0], x[1][1]]);
-            let (even, odd) = (sxtb16(word), sxtb16_odd(word)); // (x0, x2), (x1, x3)
-            acc[0] = smlad(even, outer, acc[0]) + low(odd) * middle;
-            acc[1] = smlad(odd, outer, acc[1]) + high(even) * middle;
+/// One kernel row of any width, stride and dilation into the row of accumulators.
+fn row_any(p: &Conv, xrow: &[u8], wrow: &[i8], acc: &mut [i32]) {
+    let win = &p.win;
+    for (ow, a) in acc.iter_mut().enumerate() {
+        let start = ow * win.stride_w;
+        for (kw, &wv) in wrow.iter().enumerate() {
+            *a += i32::from(xrow[start + kw * win.dil_w] as i8) * i32::from(wv);
         }
-        *out = [r.apply(acc[0]), r.apply(acc[1])];
-        done += 2;
     }
-    done
 }
 
-/// 3x3, stride 2: outputs in pairs (2k, 2k + 1) read columns 4k..4k + 5 of the three rows.
+/// A 3-wide kernel row, stride 1: outputs 2k, 2k + 1 from one word of inputs 2k..2k + 4.
 #[inline(always)]
-fn pairs_stride2(
-    rows: [&[u8]; 3],
-    ws: &[i8],
-    w: &[(u32, i32); 3],
-    b: i32,
-    r: &ChannelRequant,
-    yrow: &mut [i8],
-) -> usize {
-    let words = rows.map(|row| row.as_chunks::<4>().0);
-    let outputs = yrow.as_chunks_mut::<2>().0;
-    let inputs = words[0]
-        .windows(2)
-        .zip(words[1].windows(2))
-        .zip(words[2].windows(2));
-    let mut done = 0;
-    for (out, ((x0, x1), x2)) in outputs.iter_mut().zip(inputs) {
-        let mut acc = [b; 2];
-        for (kh, (x, &(outer, middle))) in [x0, x1, x2].into_iter().zip(w).enumerate() {
-            let word = u32::from_le_bytes(x[0]);
-            let (even, odd) = (sxtb16(word), sxtb16_odd(word)); // (x0, x2), (x1, x3)
-            let fifth = i32::from(x[1][0] as i8);
-            acc[0] = smlad(even, outer, acc[0]) + low(odd) * middle;
-            acc[1] += high(even) * i32::from(ws[3 * kh])
-                + high(odd) * middle
-                + fifth * i32::from(ws[3 * kh + 2]);
-        }
-        *out = [r.apply(acc[0]), r.apply(acc[1])];
-        done += 2;
+fn row_stride1(xrow: &[u8], w: &[i8], acc: &mut [i32]) {
+    let (outer, middle) = outer_and_middle(w);
+    let halves = xrow.as_chunks::<2>().0;
+    let (pairs, last) = acc.as_chunks_mut::<2>();
+    let n = pairs.len().min(halves.len().saturating_sub(1));
+    let (first, second) = (&halves[..n], &halves[1..n + 1]);
+    for ((a, h0), h1) in pairs.iter_mut().zip(first).zip(second) {
+        let word = u32::from_le_bytes([h0[0], h0[1], h1[0], h1[1]]);
+        let (even, odd) = (sxtb16(word), sxtb16_odd(word)); // (x0, x2), (x1, x3)
+        a[0] = smlad(even, outer, a[0]) + low(odd) * middle;
+        a[1] = smlad(odd, outer, a[1]) + high(even) * middle;
     }
-    done
+    if let [a] = last {
+        *a = three_taps(&xrow[2 * pairs.len()..], outer, middle, *a);
+    }
+}
+
+/// A 3-wide kernel row, stride 2: outputs 2k, 2k + 1 from inputs 4k..4k + 5.
+#[inline(always)]
+fn row_stride2(xrow: &[u8], w: &[i8], acc: &mut [i32]) {
+    let (outer, middle) = outer_and_middle(w);
+    let (left, right) = (i32::from(w[0]), i32::from(w[2]));
+    let words = xrow.as_chunks::<4>().0;
+    let (pairs, last) = acc.as_chunks_mut::<2>();
+    let n = pairs.len().min(words.len().saturating_sub(1));
+    let (first, second) = (&words[..n], &words[1..n + 1]);
+    for ((a, &x), next) in pairs.iter_mut().zip(first).zip(second) {
+        let word = u32::from_le_bytes(x);
+        let (even, odd) = (sxtb16(word), sxtb16_odd(word)); // (x0, x2), (x1, x3)
+        a[0] = smlad(even, outer, a[0]) + low(odd) * middle;
+        a[1] += high(even) * left + high(odd) * middle + i32::from(next[0] as i8) * right;
+    }
+    if let [a] = last {
+        *a = three_taps(&xrow[4 * pairs.len()..], outer, middle, *a);
+    }
+}
+
+/// `acc` plus 3 taps from the first 4 bytes of `x`.
+#[inline(always)]
+fn three_taps(x: &[u8], outer: u32, middle: i32, acc: i32) -> i32 {
+    let word = u32::from_le_bytes([x[0], x[1], x[2], x[3]]);
+    smlad(sxtb16(word), outer, acc) + low(sxtb16_odd(word)) * middle
 }
 
 /// The input plane with its padding (filled with the zero point) into `padded`.
@@ -144,8 +133,8 @@ fn pad_plane(p: &Conv, xs: &[u8], zero_point: u8, padded: &mut [u8]) {
     let win = &p.win;
     let row = win.in_w + win.pad_left + win.pad_right;
     let (top, body) = padded.split_at_mut(win.pad_top * row);
-    top.fill(zero_point);
     let (body, bottom) = body.split_at_mut(win.in_h * row);
+    top.fill(zero_point);
     bottom.fill(zero_point);
     for (dst, src) in body.chunks_exact_mut(row).zip(xs.chunks_exact(win.in_w)) {
         let (left, rest) = dst.split_at_mut(win.pad_left);
@@ -156,11 +145,9 @@ fn pad_plane(p: &Conv, xs: &[u8], zero_point: u8, padded: &mut [u8]) {
     }
 }
 
-/// The 16-bit pair of the outer weights (0, 2) and the middle weight of a 3-wide kernel row
-/// (zeros past the end of `w`).
+/// The 16-bit pair of the outer weights (0, 2) and the middle weight of a 3-wide kernel row.
 #[inline(always)]
 fn outer_and_middle(w: &[i8]) -> (u32, i32) {
-    let w = [0, 1, 2].map(|k| w.get(k).copied().unwrap_or(0));
     let outer = u32::from(w[0] as i16 as u16) | u32::from(w[2] as i16 as u16) << 16;
     (outer, i32::from(w[1]))
 }
@@ -261,7 +248,7 @@ mod tests {
             };
             let len = c_out * win.out_plane();
             let (mut got, mut want) = ([0_i8; 6 * 110], [0_i8; 6 * 110]);
-            let mut padded = [0_u8; 14 * 14 + 4];
+            let mut scratch = [0_i32; 14 * 14 / 4 + 1 + 14];
             depthwise(
                 &p,
                 x,
@@ -269,7 +256,7 @@ mod tests {
                 &folded[..c_out],
                 &per_channel[..c_out],
                 &mut got[..len],
-                &mut padded,
+                &mut scratch,
             );
             super::super::conv::conv(
                 &p,
