@@ -23,7 +23,7 @@ from ariel_build.ops.quantized.fixed_point import (
     rust_requant,
     symmetric_weight_scales,
 )
-from ariel_build.ops.quantized.packing import PACKED_INPUT, pack_words, packed_weights
+from ariel_build.ops.quantized.packing import PACKED_INPUT, pack_bytes, packed_weights
 
 
 def _is_product(node: Node, graph: Graph) -> bool:
@@ -79,7 +79,7 @@ class QConv(Op):
         s = conv_shape(node, graph)
         if _is_depthwise(node, graph):
             return _depthwise_scratch_bytes(node, graph)
-        return 4 * pack_words(s.c_in * s.win.taps, 2) if _packed(node, graph) else 0
+        return pack_bytes(s.c_in * s.win.taps, 2) if _packed(node, graph) else 0
 
     def runtime_inputs(self, node: Node, graph: Graph) -> list[int]:
         return [0, PACKED_INPUT] if _packed(node, graph) else [0, 1, 2]

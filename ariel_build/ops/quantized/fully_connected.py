@@ -19,7 +19,7 @@ from ariel_build.ops.quantized.fixed_point import (
     rust_channel_requants,
     symmetric_weight_scales,
 )
-from ariel_build.ops.quantized.packing import PACKED_INPUT, pack_words, packed_weights
+from ariel_build.ops.quantized.packing import PACKED_INPUT, pack_bytes, packed_weights
 
 
 def _dims(node: Node, graph: Graph) -> tuple[int, int, int]:
@@ -57,7 +57,7 @@ class QFullyConnected(Op):
 
     def scratch_bytes(self, node: Node, graph: Graph) -> int:
         """One packed input row."""
-        return 4 * pack_words(_dims(node, graph)[1], 1)
+        return pack_bytes(_dims(node, graph)[1], 1)
 
     def runtime_inputs(self, node: Node, graph: Graph) -> list[int]:
         return [0, PACKED_INPUT] if packed_weights(node) is not None else [0, 1, 2]

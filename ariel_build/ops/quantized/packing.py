@@ -1,7 +1,8 @@
 """Build-time layout of the int8 matrix-product kernels (kernels/src/ops/int8/gemm.rs): weights of
 output channels in pairs, per group of 4 taps the taps (0, 2) and (1, 3) as sign-extended 16-bit
-pairs (the order in which SXTB16 splits a word of 4 inputs), the two channels' words side by side:
-`[even c0, even c1, odd c0, odd c1]`. Missing channels and taps are zero."""
+pairs (the order in which SXTB16 splits a word of 4 inputs), the two channels' words side by side
+in one u64: `[even c0 | even c1 << 32, odd c0 | odd c1 << 32]`. Missing channels and taps are
+zero."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ from ariel_build.ir import Graph, Node
 PACKED_INPUT = 3
 
 
-def pack_words(depth: int, columns: int) -> int:
-    """u32 words of the kernels' column buffer for `columns` columns of `depth` taps."""
-    return -(-depth // 4) * 2 * columns
+def pack_bytes(depth: int, columns: int) -> int:
+    """Bytes of the kernels' column buffer for `columns` columns of `depth` taps."""
+    return -(-depth // 4) * 8 * columns
 
 
 def pack_weight_pairs(weights: np.ndarray) -> np.ndarray:
-    """`[channels, depth]` int8 weights as the kernels' u32 words."""
+    """`[channels, depth]` int8 weights as the kernels' u64 words."""
     channels, depth = weights.shape
     groups, pairs = -(-depth // 4), -(-channels // 2)
     w = np.zeros((2 * pairs, 4 * groups), np.int64)
@@ -30,8 +31,8 @@ def pack_weight_pairs(weights: np.ndarray) -> np.ndarray:
         return (lo & 0xFFFF) | (hi & 0xFFFF) << 16
 
     even, odd = halves(w[..., 0], w[..., 2]), halves(w[..., 1], w[..., 3])  # [pair, channel, group]
-    words = np.stack([even[:, 0], even[:, 1], odd[:, 0], odd[:, 1]], axis=-1)  # [pair, group, 4]
-    return words.astype(np.uint32).reshape(-1)
+    words = np.stack([even[:, 0] | even[:, 1] << 32, odd[:, 0] | odd[:, 1] << 32], axis=-1)
+    return words.astype(np.uint64).reshape(-1)  # [pair, group, 2]
 
 
 def packed_weights(node: Node) -> str | None:

@@ -14,23 +14,26 @@ pub struct FullyConnected {
 }
 
 /// All units of every batch row: `w` the packed weights (`gemm`), `bias` the folded bias
-/// `bias + input_offset * sum(w)` and `rq` the requantization per unit, `pack` 2 words per group
+/// `bias + input_offset * sum(w)` and `rq` the requantization per unit, `pack` a word per group
 /// of 4 inputs.
 pub fn fully_connected(
     p: &FullyConnected,
     x: &[i8],
-    w: &[u32],
+    w: &[u64],
     bias: &[i32],
     rq: &[ChannelRequant],
     y: &mut [i8],
-    pack: &mut [u32],
+    pack: &mut [u64],
 ) {
-    let cols = &mut pack.as_chunks_mut::<2>().0[..p.depth.div_ceil(4)];
+    let cols = &mut pack[..p.depth.div_ceil(4)];
     for row in 0..p.batch {
         gemm::pack_row(bytemuck::cast_slice(&x[row * p.depth..][..p.depth]), cols);
         let ys = &mut y[row * p.units..][..p.units];
-        let halves = cols.as_flattened().as_chunks::<1>().0;
-        gemm::channel_pairs(halves, w, bias, rq, p.units, |unit, _, v| ys[unit] = v);
+        let cols: &[u64] = cols;
+        let dot = |ws: &[u64], bias| gemm::dot_2x1(cols, ws, bias);
+        gemm::channel_pairs(w, 2 * cols.len(), bias, rq, p.units, dot, |unit, _, v| {
+            ys[unit] = v
+        });
     }
 }
 
@@ -58,10 +61,10 @@ mod tests {
         };
         let mut y = [0_i8; 4];
         // Folded bias: 5 + 2 * 3, -5 + 2 * 1.
-        let mut packed = [0; 4];
+        let mut packed = [0; 2];
         gemm::tests::pack_weights(&w, 2, &mut packed);
         let rq = [rq.channel(0), rq.channel(1)];
-        fully_connected(&p, &x, &packed, &[11, -3], &rq, &mut y, &mut [0; 2]);
+        fully_connected(&p, &x, &packed, &[11, -3], &rq, &mut y, &mut [0; 1]);
         // row 0: (3 + 0 + 5) + 5 = 13, (-3 + 0) - 5 = -8; row 1: 12 + 22 + 32 + 5 = 71 -> 40, -12 + 44 - 5 = 27.
         assert_eq!(y, [12, -9, 40, 26]);
     }

@@ -7,25 +7,25 @@
 //! zx * sum(w)`); padding taps are packed as `zx`, so they add nothing, as in TFLM. A column holds
 //! the `depth` inputs (`c_in * k_h * k_w`, the weight order) of one output pixel; each group of 4
 //! taps becomes two words of sign-extended 16-bit pairs, taps (0, 2) ("even") and (1, 3) ("odd"),
-//! as `sxtb16`/`sxtb16_odd` split a word. Per group a block of `P` columns is
-//! `[even of each column, odd of each column]`. The weights are packed the same way at build time
-//! (`ariel_build/ops/quantized/packing.py`): per channel pair and group `[even c0, even c1, odd c0,
-//! odd c1]`, zero-padded to whole pairs and groups.
+//! as `sxtb16`/`sxtb16_odd` split a word. Per group two columns are `[even col0, even col1, odd
+//! col0, odd col1]` (read as two 64-bit words), one column `[even, odd]`. The weights are packed
+//! the same way at build time (`ariel_build/ops/quantized/packing.py`): per channel pair and group
+//! `[even c0, even c1, odd c0, odd c1]` as two u64, zero-padded to whole pairs and groups.
 
 use super::conv::Conv;
 use super::dsp::{smlad, sxtb16, sxtb16_odd};
 use super::ChannelRequant;
 
 /// Convolution with `groups == 1`: `w` the packed weights, `bias` the folded bias and `rq` the
-/// requantization (one each per output channel), `pack` at least 4 words per group of 4 taps.
+/// requantization (one each per output channel), `pack` at least 2 words per group of 4 taps.
 pub fn conv(
     p: &Conv,
     x: &[i8],
-    w: &[u32],
+    w: &[u64],
     bias: &[i32],
     rq: &[ChannelRequant],
     y: &mut [i8],
-    pack: &mut [u32],
+    pack: &mut [u64],
 ) {
     let win = &p.win;
     let depth = p.c_in * win.k_h * win.k_w;
@@ -35,11 +35,14 @@ pub fn conv(
         && win.stride_h == 1
         && win.stride_w == 1
         && win.pad_top + win.pad_left == 0;
-    let cols = &mut pack.as_chunks_mut::<4>().0[..depth.div_ceil(4)];
+    let pack = &mut pack[..2 * depth.div_ceil(4)];
     for n in 0..p.batch {
         let xs: &[u8] = bytemuck::cast_slice(&x[n * in_size..][..in_size]);
         let ys = &mut y[n * p.c_out * out_plane..][..p.c_out * out_plane];
         for px in (0..out_plane).step_by(2) {
+            let cols = bytemuck::cast_slice_mut::<u64, u32>(pack)
+                .as_chunks_mut::<4>()
+                .0;
             if pointwise && px + 1 < out_plane {
                 pack_pointwise_pair(xs, p.c_in, out_plane, px, cols);
             } else {
@@ -48,8 +51,9 @@ pub fn conv(
                 pack_column(p, xs, (px + 1).min(out_plane - 1), 1, cols);
             }
             let pixels = (out_plane - px).min(2);
-            let halves = cols.as_flattened().as_chunks::<2>().0;
-            channel_pairs(halves, w, bias, rq, p.c_out, |co, k, v| {
+            let cols: &[u64] = pack;
+            let dot = |ws: &[u64], bias| dot_2x2(cols, ws, bias);
+            channel_pairs(w, cols.len(), bias, rq, p.c_out, dot, |co, k, v| {
                 if k < pixels {
                     ys[co * out_plane + px + k] = v;
                 }
@@ -58,36 +62,37 @@ pub fn conv(
     }
 }
 
-/// Packs one row of `x` (all taps of one output) as a single column.
-pub(super) fn pack_row(xs: &[u8], cols: &mut [[u32; 2]]) {
+/// Packs one row of `x` (all taps of one output) as a single column: per group of 4 taps one
+/// word `even | odd << 32`.
+pub(super) fn pack_row(xs: &[u8], cols: &mut [u64]) {
     let (words, tail) = xs.as_chunks::<4>();
     for (col, &raw) in cols.iter_mut().zip(words) {
-        *col = split(u32::from_le_bytes(raw));
+        *col = halves_word(split(u32::from_le_bytes(raw)));
     }
     if !tail.is_empty() {
         let mut word = [0; 4];
         word[..tail.len()].copy_from_slice(tail);
-        cols[words.len()] = split(u32::from_le_bytes(word));
+        cols[words.len()] = halves_word(split(u32::from_le_bytes(word)));
     }
 }
 
-/// Every output channel against `halves` (the packed columns as pairs-of-taps steps of `P`
-/// columns), two channels at a time (a missing last one is dropped), handed to
+/// Every output channel, two at a time (a missing last one is dropped): `dot(weights of the
+/// pair, bias)` gives the accumulators of the `P` columns, handed on requantized to
 /// `store(channel, column, value)`.
 #[inline(always)]
 pub(super) fn channel_pairs<const P: usize>(
-    halves: &[[u32; P]],
-    w: &[u32],
+    w: &[u64],
+    words_per_pair: usize,
     bias: &[i32],
     rq: &[ChannelRequant],
     channels: usize,
+    dot: impl Fn(&[u64], [i32; 2]) -> [[i32; 2]; P],
     mut store: impl FnMut(usize, usize, i8),
 ) {
-    let (w, _) = w.as_chunks::<2>();
-    for (pair, ws) in w.chunks_exact(halves.len()).enumerate() {
+    for (pair, ws) in w.chunks_exact(words_per_pair).enumerate() {
         let co = 2 * pair;
         let co1 = (co + 1).min(channels - 1);
-        let acc = dot(halves, ws, [bias[co], bias[co1]]);
+        let acc = dot(ws, [bias[co], bias[co1]]);
         let (r0, r1) = (&rq[co], &rq[co1]);
         for (k, a) in acc.iter().enumerate() {
             store(co, k, r0.apply(a[0]));
@@ -98,28 +103,42 @@ pub(super) fn channel_pairs<const P: usize>(
     }
 }
 
-/// `bias + [c0 . column k, c1 . column k]` for the `P` columns. One step is one tap pair of `P`
-/// columns and two channels: few values live at once, so the loop fits the Cortex-M registers.
+/// Two channels by two columns: per step one tap pair of both columns (one 64-bit load) times
+/// both channels' pair (another), four `smlad`.
 #[inline(always)]
-fn dot<const P: usize>(halves: &[[u32; P]], ws: &[[u32; 2]], bias: [i32; 2]) -> [[i32; 2]; P] {
-    let mut acc = [bias; P];
-    let n = halves.len().min(ws.len());
-    let (halves, ws) = (&halves[..n], &ws[..n]);
-    for i in 0..n {
-        let w = pair(&ws[i]);
-        for (a, &xv) in acc.iter_mut().zip(&halves[i]) {
-            a[0] = smlad(xv, w[0], a[0]);
-            a[1] = smlad(xv, w[1], a[1]);
-        }
+fn dot_2x2(cols: &[u64], ws: &[u64], bias: [i32; 2]) -> [[i32; 2]; 2] {
+    let mut acc = [bias; 2];
+    for (&x, &w) in cols.iter().zip(ws) {
+        let (x0, x1, w0, w1) = (x as u32, (x >> 32) as u32, w as u32, (w >> 32) as u32);
+        acc[0][0] = smlad(x0, w0, acc[0][0]);
+        acc[0][1] = smlad(x0, w1, acc[0][1]);
+        acc[1][0] = smlad(x1, w0, acc[1][0]);
+        acc[1][1] = smlad(x1, w1, acc[1][1]);
     }
     acc
 }
 
-/// The two words as one 64-bit load (LDRD) rather than two.
+/// Two channels by one column (`pack_row`): per group of 4 taps the column's even and odd pairs
+/// times both channels' even pairs, then odd pairs.
 #[inline(always)]
-fn pair(words: &[u32; 2]) -> [u32; 2] {
-    let both = u64::from(words[0]) | u64::from(words[1]) << 32;
-    [both as u32, (both >> 32) as u32]
+pub(super) fn dot_2x1(cols: &[u64], ws: &[u64], bias: [i32; 2]) -> [[i32; 2]; 1] {
+    let mut acc = bias;
+    for (&x, w) in cols.iter().zip(ws.as_chunks::<2>().0) {
+        let (even, odd) = (x as u32, (x >> 32) as u32);
+        acc[0] = smlad(odd, w[1] as u32, smlad(even, w[0] as u32, acc[0]));
+        acc[1] = smlad(
+            odd,
+            (w[1] >> 32) as u32,
+            smlad(even, (w[0] >> 32) as u32, acc[1]),
+        );
+    }
+    [acc]
+}
+
+/// `[low, high]` as one 64-bit word.
+#[inline(always)]
+fn halves_word([low, high]: [u32; 2]) -> u64 {
+    u64::from(low) | u64::from(high) << 32
 }
 
 /// A word of 4 int8 split into the (0, 2) and (1, 3) pairs.
@@ -200,7 +219,7 @@ pub(crate) mod tests {
     }
 
     /// The build-time weight layout (ariel_build/ops/quantized/packing.py).
-    pub(crate) fn pack_weights(w: &[i8], channels: usize, out: &mut [u32]) -> usize {
+    pub(crate) fn pack_weights(w: &[i8], channels: usize, out: &mut [u64]) -> usize {
         let depth = w.len() / channels;
         let groups = depth.div_ceil(4);
         let tap = |c: usize, t: usize| {
@@ -214,10 +233,9 @@ pub(crate) mod tests {
         for pair in 0..channels.div_ceil(2) {
             for g in 0..groups {
                 for first in [0, 1] {
-                    for c in [2 * pair, 2 * pair + 1] {
-                        out[n] = tap(c, 4 * g + first) | tap(c, 4 * g + first + 2) << 16;
-                        n += 1;
-                    }
+                    let word = |c: usize| tap(c, 4 * g + first) | tap(c, 4 * g + first + 2) << 16;
+                    out[n] = halves_word([word(2 * pair), word(2 * pair + 1)]);
+                    n += 1;
                 }
             }
         }
@@ -285,8 +303,8 @@ pub(crate) mod tests {
                 core::array::from_fn(|co| bias[co] + p.input_offset * wsum(co.min(c_out - 1)));
             let len = 2 * c_out * win.out_plane();
             let (mut got, mut want) = ([0_i8; 2 * 3 * 63], [0_i8; 2 * 3 * 63]);
-            let mut pack = [0_u32; 4 * 57];
-            let mut packed = [0_u32; 4 * 57];
+            let mut pack = [0_u64; 2 * 57];
+            let mut packed = [0_u64; 2 * 57];
             let words = pack_weights(w, c_out, &mut packed);
             let packed = &packed[..words];
             let rq: [ChannelRequant; 3] = core::array::from_fn(|co| RQ.channel(co));
