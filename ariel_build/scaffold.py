@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +20,13 @@ from ariel_build.boards import Board, load_board
 from ariel_build.codegen.names import snake_case
 from ariel_build.config.crate import load_crate_config
 from ariel_build.errors import ArielError, ConfigError
-from ariel_build.runners.qemu_firmware import memory_x, runtime_features
+from ariel_build.runners.qemu_firmware import memory_x, runtime_features, static_bytes
 from ariel_build.toolchain import DEBIAN_LLD
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FRAMEWORKS = ("bare", "embassy", "rtic")
+# `secondary_start` mechanisms ariel-board's `cores` module implements.
+MULTICORE_STARTS = ("sse200-cpuwait", "hart-id")
 # RTIC's dispatchers need interrupt lines nothing else uses; the crate declares them itself.
 RTIC_DISPATCHER_IRQ = 30
 
@@ -87,7 +90,7 @@ def _dependencies(board: Board, framework: str, crate_dir: Path) -> str:
     return "\n".join(lines)
 
 
-def cargo_toml(name: str, board: Board, framework: str, crate_dir: Path) -> str:
+def cargo_toml(name: str, board: Board, framework: str, crate_dir: Path, cores: int) -> str:
     shim = _path_for(crate_dir, REPO_ROOT / "cargo-ariel-shim")
     return f"""\
 [package]
@@ -98,8 +101,8 @@ publish = false
 
 [package.metadata.ariel]
 board = "{board.name}"
-# One core: `run` on the core that calls it. More cores: see docs/multicore.md.
-cores = 1
+# The cores the model runs on (the calling core and cores-1 others; docs/multicore.md).
+cores = {cores}
 
 [dependencies]
 {_dependencies(board, framework, crate_dir)}
@@ -186,39 +189,86 @@ fn argmax<T: PartialOrd + Copy>(values: &[T]) -> usize {
 """
 
 
-def _buffers(module: str, args: list[Argument], consts: set[str]) -> tuple[list[str], list[str]]:
-    """`let` lines for every input and output array, and the `run` call's arguments."""
-    lines, call = [], []
-    for a in args:
-        const = f"{a.name.upper()}_LEN"
-        length = f"{module}::{const}" if const in consts else str(a.length)
-        mut = "mut " if a.output else ""
-        lines.append(f"let {mut}{a.name} = [{a.rust_type}::default(); {length}];")
-        call.append(f"&mut {a.name}" if a.output else f"&{a.name}")
-    return lines, call
+def _length(module: str, a: Argument, consts: set[str]) -> str:
+    const = f"{a.name.upper()}_LEN"
+    return f"{module}::{const}" if const in consts else str(a.length)
 
 
-def main_rs(framework: str, module: str, args: list[Argument], consts: set[str], board: Board) -> str:
-    inputs = [a for a in args if not a.output]
-    outputs = [a for a in args if a.output]
-    first_out = outputs[0].name
-    lets, call = _buffers(module, args, consts)
+@dataclass(frozen=True)
+class Inference:
+    """How the template runs the model: on the calling core (`run` with an arena) or on all
+    cores of the crate (`run_main` here, `run_worker` on the others, a shared static arena)."""
+
+    module: str
+    args: list[Argument]
+    consts: set[str]
+    multicore: bool
+
+    def call(self, arena: str) -> str:
+        refs = ", ".join(f"&mut {a.name}" if a.output else f"&{a.name}" for a in self.args)
+        return f"infer({refs});" if self.multicore else f"{self.module}::run({arena}, {refs});"
+
+    def items(self) -> str:
+        """The multicore `infer` function and its shared state (nothing for one core)."""
+        if not self.multicore:
+            return ""
+        m = self.module
+        params = ", ".join(
+            f"{a.name}: &{'mut ' if a.output else ''}[{a.rust_type}; {_length(m, a, self.consts)}]"
+            for a in self.args
+        )
+        names = [a.name for a in self.args]
+        inputs = [a.name for a in self.args if not a.output]
+        return f"""
+/// The arena and flags the cores share ({m}::SHARED_ARENA_BYTES of RAM).
+static SHARED: {m}::Shared = {m}::Shared::new();
+
+/// Runs the model on {m}::CORES cores; the calling core takes part.
+fn infer({params}) {{
+    ariel_board::cores::run_on_cores(
+        {m}::CORES,
+        || {m}::run_main(&SHARED, {", ".join(names)}),
+        &|core| {m}::run_worker(core, &SHARED, {", ".join(inputs)}),
+    );
+}}
+"""
+
+    @property
+    def boot(self) -> str:
+        """First statement of `main`: cores other than the first (RISC-V harts all start there)
+        go to serve `run_on_cores` jobs."""
+        return "ariel_board::cores::boot();\n    "
+
+    @property
+    def arena(self) -> str:
+        return "" if self.multicore else f"let mut arena = {self.module}::Arena::new();\n    "
+
+
+def main_rs(framework: str, inference: Inference) -> str:
+    module, consts = inference.module, inference.consts
+    inputs = [a for a in inference.args if not a.output]
+    outputs = [a for a in inference.args if a.output]
     header = '#![no_std]\n#![no_main]\n\ninclude!(concat!(env!("OUT_DIR"), "/ariel_models.rs"));\n\n'
     input_note = "// Replace these zeros with your sensor data."
     if framework == "bare":
+        lets = [
+            f"let {'mut ' if a.output else ''}{a.name} = [{a.rust_type}::default(); {_length(module, a, consts)}];"
+            for a in inference.args
+        ]
         body = "\n    ".join(lets)
+        y = outputs[0].name
         return (
             header
             + "use ariel_board::{entry, exit, println};\n\n"
             + _argmax_fn()
+            + inference.items()
             + f"""
 #[entry]
 fn main() -> ! {{
-    let mut arena = {module}::Arena::new();
-    {input_note}
+    {inference.boot}{inference.arena}{input_note}
     {body}
-    {module}::run(&mut arena, {", ".join(call)});
-    println!("prediction: {{}} {{:?}}", argmax(&{first_out}), {first_out});
+    {inference.call("&mut arena")}
+    println!("prediction: {{}} {{:?}}", argmax(&{y}), {y});
     exit(0)
 }}
 """
@@ -230,10 +280,7 @@ fn main() -> ! {{
             fix="use --framework bare, or edit the generated src/main.rs",
         )
     x, y = inputs[0], outputs[0]
-    x_len, y_len = (
-        f"{module}::{a.name.upper()}_LEN" if f"{a.name.upper()}_LEN" in consts else str(a.length)
-        for a in (x, y)
-    )
+    x_len, y_len = _length(module, x, consts), _length(module, y, consts)
     x_type = f"[{x.rust_type}; {x_len}]"
     if framework == "embassy":
         return (
@@ -246,6 +293,7 @@ use embassy_sync::channel::Channel;
 
 """
             + _argmax_fn()
+            + inference.items()
             + f"""
 /// Inputs from the sensor task to the inference task.
 static INPUTS: Channel<ThreadModeRawMutex, {x_type}, 1> = Channel::new();
@@ -260,21 +308,24 @@ async fn sensor() {{
 /// Runs the model on each input it receives; prints the result and ends the program.
 #[embassy_executor::task]
 async fn inference() {{
-    let mut arena = {module}::Arena::new();
-    let {x.name} = INPUTS.receive().await;
+    {inference.arena}let {x.name} = INPUTS.receive().await;
     let mut {y.name} = [{y.rust_type}::default(); {y_len}];
-    {module}::run(&mut arena, &{x.name}, &mut {y.name});
+    {inference.call("&mut arena")}
     println!("prediction: {{}} {{:?}}", argmax(&{y.name}), {y.name});
     exit(0)
 }}
 
 #[embassy_executor::main]
 async fn main(spawner: Spawner) {{
-    spawner.spawn(inference()).unwrap();
+    {inference.boot}spawner.spawn(inference()).unwrap();
     spawner.spawn(sensor()).unwrap();
 }}
 """
         )
+    local_field = "" if inference.multicore else f"\n        arena: {module}::Arena,\n    "
+    local_value = "" if inference.multicore else f" arena: {module}::Arena::new() "
+    task_local = "" if inference.multicore else ", local = [arena]"
+    uses = f"argmax, infer, {module}" if inference.multicore else f"argmax, {module}"
     return (
         header
         + f"""\
@@ -315,10 +366,11 @@ mod irq {{
 
 """
         + _argmax_fn()
+        + inference.items()
         + f"""
 #[rtic::app(device = crate::irq, peripherals = false, dispatchers = [SOFTWARE_TASKS])]
 mod app {{
-    use super::{{argmax, {module}}};
+    use super::{{{uses}}};
     use ariel_board::{{exit, println}};
     use rtic_sync::channel::{{Receiver, Sender}};
     use rtic_sync::make_channel;
@@ -327,16 +379,14 @@ mod app {{
     struct Shared {{}}
 
     #[local]
-    struct Local {{
-        arena: {module}::Arena,
-    }}
+    struct Local {{{local_field}}}
 
     #[init]
     fn init(_: init::Context) -> (Shared, Local) {{
-        let (send, receive) = make_channel!({x_type}, 1);
+        {inference.boot.replace("    ", "        ")}let (send, receive) = make_channel!({x_type}, 1);
         sensor::spawn(send).ok();
         inference::spawn(receive).ok();
-        (Shared {{}}, Local {{ arena: {module}::Arena::new() }})
+        (Shared {{}}, Local {{{local_value}}})
     }}
 
     /// Stands for a sensor: sends one input.
@@ -347,11 +397,11 @@ mod app {{
     }}
 
     /// Runs the model on each input it receives; prints the result and ends the program.
-    #[task(priority = 1, local = [arena])]
-    async fn inference(cx: inference::Context, mut inputs: Receiver<'static, {x_type}, 1>) {{
+    #[task(priority = 1{task_local})]
+    async fn inference({"_" if inference.multicore else "cx"}: inference::Context, mut inputs: Receiver<'static, {x_type}, 1>) {{
         if let Ok({x.name}) = inputs.recv().await {{
             let mut {y.name} = [{y.rust_type}::default(); {y_len}];
-            {module}::run(cx.local.arena, &{x.name}, &mut {y.name});
+            {inference.call("cx.local.arena")}
             println!("prediction: {{}} {{:?}}", argmax(&{y.name}), {y.name});
         }}
         exit(0)
@@ -370,9 +420,29 @@ path = "{model_path}"
 """
 
 
-def scaffold(name: str, board_name: str, framework: str, model: Path, parent: Path) -> Path:
-    """Writes the crate `parent/name`; returns its directory."""
+def _check_cores(board: Board, framework: str, cores: int) -> None:
+    if not 1 <= cores <= len(board.cores):
+        raise ConfigError(
+            f"--cores {cores}: board '{board.name}' has {len(board.cores)} core(s)",
+            fix=f"use --cores 1 … {len(board.cores)}",
+        )
+    if cores > 1 and board.secondary_start not in MULTICORE_STARTS:
+        raise ConfigError(
+            f"ariel-board cannot start the other cores of board '{board.name}' yet "
+            f"(secondary_start '{board.secondary_start}')",
+            fix="use --cores 1",
+        )
+    if framework != "bare" and not str(board.target).startswith("thumb"):
+        raise ConfigError(
+            f"the {framework} template is for Cortex-M boards; '{board.name}' is {board.target}",
+            fix="use --framework bare",
+        )
+
+
+def scaffold(name: str, board_name: str, framework: str, model: Path, parent: Path, cores: int = 1) -> Path:
+    """Writes the crate `parent/name` (the model runs on `cores` cores); returns its directory."""
     from ariel_build.pipeline import compile_model, emit_module
+    from ariel_build.schedule.multicore import board_cores
 
     if framework not in FRAMEWORKS:
         raise ConfigError(f"unknown framework '{framework}'", fix=f"use one of {', '.join(FRAMEWORKS)}")
@@ -380,22 +450,24 @@ def scaffold(name: str, board_name: str, framework: str, model: Path, parent: Pa
         raise ConfigError(f"'{name}' is not a crate name", fix="use letters, digits, - and _")
     board = load_board(board_name)
     runner(board)  # a board firmware can run on
+    _check_cores(board, framework, cores)
     crate = parent / name
     if crate.exists() and any(crate.iterdir()):
         raise ConfigError(f"{crate} exists and is not empty", fix="choose another name or directory")
     if not model.is_file():
         raise ConfigError(f"model file not found: {model}", fix="give --model the path of an .onnx file")
     module = snake_case(model.stem)
-    generated = emit_module(compile_model(model), module)
-    args = run_signature(generated.source)
-    consts = set(re.findall(r"pub const (\w+): usize", generated.source))
+    compiled = compile_model(model, {}, board_cores(board, cores))
+    source = emit_module(compiled, module).source
+    consts = set(re.findall(r"pub const (\w+): usize", source))
+    inference = Inference(module, run_signature(source), consts, compiled.multicore is not None)
     files = {
-        "Cargo.toml": cargo_toml(name, board, framework, crate),
+        "Cargo.toml": cargo_toml(name, board, framework, crate, cores),
         "build.rs": build_rs(board),
         "ariel.toml": ariel_toml(model.stem, _path_for(crate, model.resolve())),
-        "memory.x": memory_x(board),
+        "memory.x": memory_x(board, static_bytes({module: compiled}, board)),
         ".cargo/config.toml": cargo_config(board),
-        "src/main.rs": main_rs(framework, module, args, consts, board),
+        "src/main.rs": main_rs(framework, inference),
         ".gitignore": "/target\n",
     }
     if framework == "rtic":
@@ -404,7 +476,16 @@ def scaffold(name: str, board_name: str, framework: str, model: Path, parent: Pa
         path = crate / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+    _rustfmt(crate / "src" / "main.rs")
     return crate
+
+
+def _rustfmt(path: Path) -> None:
+    """Formats the template like `cargo fmt` would, when rustfmt is installed."""
+    try:
+        subprocess.run(["rustfmt", "--edition", "2021", str(path)], capture_output=True, check=False)
+    except OSError:
+        pass
 
 
 def crate_info(manifest_dir: Path) -> str:
@@ -422,7 +503,7 @@ def crate_info(manifest_dir: Path) -> str:
 
 
 def _new(args: argparse.Namespace) -> None:
-    crate = scaffold(args.name, args.board, args.framework, args.model, args.dir)
+    crate = scaffold(args.name, args.board, args.framework, args.model, args.dir, args.cores)
     print(f"created {crate} ({args.framework}, board {args.board}); next: cd {crate} && cargo ariel run")
 
 
@@ -435,6 +516,7 @@ def main(argv: list[str] | None = None) -> int:
     new.add_argument("--framework", default="bare", choices=FRAMEWORKS)
     new.add_argument("--model", required=True, type=Path, help="an .onnx model file")
     new.add_argument("--dir", type=Path, default=Path("."), help="where to create the crate")
+    new.add_argument("--cores", type=int, default=1, help="cores the model runs on (default 1)")
     new.set_defaults(func=_new)
     info = sub.add_parser("info", help="(for cargo ariel) board facts of a crate as key=value lines")
     info.add_argument("--manifest-dir", type=Path, default=Path("."))

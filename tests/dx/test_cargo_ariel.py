@@ -134,3 +134,22 @@ def test_run_on_a_real_board_goes_through_probe_rs(binary: Path, tmp_path: Path)
     ((*args, elf),) = calls(log)
     assert args == ["run", "--chip", str(board.runner.chip)]
     assert Path(elf).name == "fw" and Path(elf).read_bytes()[:4] == b"\x7fELF"
+
+
+@pytest.mark.parametrize(
+    ("board", "framework", "cores", "message"),
+    [
+        ("qemu-an524", "bare", 3, "board 'qemu-an524' has 2 core(s)"),
+        ("rp2350", "bare", 2, "cannot start the other cores of board 'rp2350'"),
+        ("qemu-riscv32", "embassy", 1, "the embassy template is for Cortex-M boards"),
+    ],
+)
+def test_new_says_what_a_board_cannot_do(
+    binary: Path, tmp_path: Path, board: str, framework: str, cores: int, message: str
+) -> None:
+    result = cargo_ariel(
+        binary, tmp_path, "new", "fw", "--board", board, "--framework", framework, "--cores", str(cores),
+        "--model", str(MNIST),
+    )  # fmt: skip
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "fw").exists()

@@ -15,7 +15,22 @@ from tests.oracle import onnxruntime_outputs
 pytestmark = pytest.mark.cargo
 
 EXAMPLES = REPO / "examples"
-QEMU_EXAMPLES = ["embassy-qemu-an386", "rtic-qemu-an386"]
+# name -> cores of the model
+CORES = {
+    "embassy-qemu-an524": 2,
+    "rtic-qemu-an524": 2,
+    "embassy-qemu-an386": 1,
+    "rtic-qemu-an386": 1,
+    "embassy-rp2350": 1,
+    "embassy-stm32h743": 1,
+    "rtic-nrf52840": 1,
+}
+QEMU_EXAMPLES = [
+    "embassy-qemu-an524",
+    "rtic-qemu-an524",
+    pytest.param("embassy-qemu-an386", marks=pytest.mark.slow),
+    pytest.param("rtic-qemu-an386", marks=pytest.mark.slow),
+]
 BOARD_EXAMPLES = [
     "embassy-rp2350",
     pytest.param("embassy-stm32h743", marks=pytest.mark.slow),
@@ -28,10 +43,11 @@ def binary() -> Path:
     return cargo_ariel_binary()
 
 
-@pytest.mark.parametrize("name", QEMU_EXAMPLES + ["embassy-rp2350", "embassy-stm32h743", "rtic-nrf52840"])
+@pytest.mark.parametrize("name", CORES)
 def test_example_is_what_cargo_ariel_new_writes(name: str, tmp_path: Path) -> None:
     framework, board = name.split("-", 1)
-    crate = scaffold(name, board, framework, MNIST, tmp_path)
+    crate = scaffold(name, board, framework, MNIST, tmp_path, CORES[name])
+    assert f"cores = {CORES[name]}" in (EXAMPLES / name / "Cargo.toml").read_text()
     for rel in ("src/main.rs", ".cargo/config.toml", "memory.x"):
         assert (crate / rel).read_text() == (EXAMPLES / name / rel).read_text(), rel
 

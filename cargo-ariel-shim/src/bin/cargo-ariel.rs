@@ -17,7 +17,7 @@ const USAGE: &str = "\
 cargo ariel: firmware crates with models compiled by ariel-build
 
 usage:
-  cargo ariel new NAME --board BOARD --model MODEL.onnx [--framework bare|embassy|rtic] [--dir DIR]
+  cargo ariel new NAME --board BOARD --model MODEL [--framework bare|embassy|rtic] [--cores N] [--dir DIR]
   cargo ariel build [CARGO ARGS]    cargo build for the board (cross toolchain set up)
   cargo ariel run [CARGO ARGS]      build and run: in QEMU, or on the board through probe-rs
   cargo ariel flash [--release] [--probe-rs-arg ARG]...   build, write to the board's flash, reset

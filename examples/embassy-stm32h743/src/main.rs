@@ -36,12 +36,17 @@ async fn inference() {
     let input3 = INPUTS.receive().await;
     let mut plus214_output_0 = [f32::default(); mnist::PLUS214_OUTPUT_0_LEN];
     mnist::run(&mut arena, &input3, &mut plus214_output_0);
-    println!("prediction: {} {:?}", argmax(&plus214_output_0), plus214_output_0);
+    println!(
+        "prediction: {} {:?}",
+        argmax(&plus214_output_0),
+        plus214_output_0
+    );
     exit(0)
 }
 
 #[embassy_executor::main]
 async fn main(spawner: Spawner) {
+    ariel_board::cores::boot();
     spawner.spawn(inference()).unwrap();
     spawner.spawn(sensor()).unwrap();
 }

@@ -66,10 +66,16 @@ mod app {
 
     #[init]
     fn init(_: init::Context) -> (Shared, Local) {
+        ariel_board::cores::boot();
         let (send, receive) = make_channel!([f32; mnist::INPUT3_LEN], 1);
         sensor::spawn(send).ok();
         inference::spawn(receive).ok();
-        (Shared {}, Local { arena: mnist::Arena::new() })
+        (
+            Shared {},
+            Local {
+                arena: mnist::Arena::new(),
+            },
+        )
     }
 
     /// Stands for a sensor: sends one input.
@@ -81,11 +87,18 @@ mod app {
 
     /// Runs the model on each input it receives; prints the result and ends the program.
     #[task(priority = 1, local = [arena])]
-    async fn inference(cx: inference::Context, mut inputs: Receiver<'static, [f32; mnist::INPUT3_LEN], 1>) {
+    async fn inference(
+        cx: inference::Context,
+        mut inputs: Receiver<'static, [f32; mnist::INPUT3_LEN], 1>,
+    ) {
         if let Ok(input3) = inputs.recv().await {
             let mut plus214_output_0 = [f32::default(); mnist::PLUS214_OUTPUT_0_LEN];
             mnist::run(cx.local.arena, &input3, &mut plus214_output_0);
-            println!("prediction: {} {:?}", argmax(&plus214_output_0), plus214_output_0);
+            println!(
+                "prediction: {} {:?}",
+                argmax(&plus214_output_0),
+                plus214_output_0
+            );
         }
         exit(0)
     }
