@@ -153,3 +153,14 @@ def test_new_says_what_a_board_cannot_do(
     )  # fmt: skip
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "fw").exists()
+
+
+def test_a_bad_key_fails_the_build_with_one_message(binary: Path, tmp_path: Path) -> None:
+    crate = new_crate(binary, tmp_path, "qemu-an386")
+    (crate / "ariel.toml").write_text(
+        f'[[model]]\nname = "mnist"\npath = "{MNIST}"\ninput_shape = {{ x = [1] }}\n'
+    )
+    result = cargo_ariel(binary, crate, "build")
+    assert result.returncode != 0
+    assert result.stderr.count("unknown key 'model[0].input_shape'") == 1
+    assert "did you mean 'input_shapes'" in result.stderr and "Traceback" not in result.stderr

@@ -8,6 +8,8 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from ariel_build.boards import load_board
 from ariel_build.html_report import write_report
 from ariel_build.pipeline import compile_model
@@ -107,6 +109,15 @@ def test_multicore_page_has_a_gantt_bar_per_task(tmp_path: Path) -> None:
     split = {row[1]: row[6] for row in page.rows if "," in row[6]}
     assert split, "the schedule splits some node over both cores"
     assert all(cores == "0, 1" for cores in split.values())
+
+
+@pytest.mark.cargo
+def test_measured_page_has_instruction_counts_and_the_elfs_flash(tmp_path: Path) -> None:
+    page = Page(write_report(MNIST, "qemu-an386", 1, tmp_path / "m.html", measure=True).read_text())
+    instructions = [number(row[7]) for row in page.rows]
+    assert len(instructions) == len(compile_model(MNIST).graph.nodes) and min(instructions) > 0
+    flash = page.by_class["budget"][0]
+    assert int(flash["data-used"]) > compile_model(MNIST).plan.weight_bytes
 
 
 def test_cli_writes_the_page_and_reports_a_bad_model_in_one_message(tmp_path: Path) -> None:
