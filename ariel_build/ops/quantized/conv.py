@@ -79,7 +79,7 @@ class QConv(Op):
         s = conv_shape(node, graph)
         if _is_depthwise(node, graph):
             return _depthwise_scratch_bytes(node, graph)
-        return pack_bytes(s.c_in * s.win.taps, 2) if _packed(node, graph) else 0
+        return pack_bytes(s.c_in * s.win.taps, 3) if _packed(node, graph) else 0
 
     def runtime_inputs(self, node: Node, graph: Graph) -> list[int]:
         return [0, PACKED_INPUT] if _packed(node, graph) else [0, 1, 2]

@@ -14,9 +14,10 @@ from ariel_build.ir import Graph, Node
 PACKED_INPUT = 3
 
 
-def pack_bytes(depth: int, columns: int) -> int:
-    """Bytes of the kernels' column buffer for `columns` columns of `depth` taps."""
-    return -(-depth // 4) * 8 * columns
+def pack_bytes(depth: int, words_per_group: int) -> int:
+    """Bytes of the kernels' column buffer: `words_per_group` u64 per group of 4 of the `depth` taps
+    (gemm.rs `conv`: 3, two packed columns and their gathered bytes; `fully_connected`: 1)."""
+    return -(-depth // 4) * 8 * words_per_group
 
 
 def pack_weight_pairs(weights: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ use super::dsp::{smlad, sxtb16, sxtb16_odd};
 use super::ChannelRequant;
 
 /// Convolution with `groups == 1`: `w` the packed weights, `bias` the folded bias and `rq` the
-/// requantization (one each per output channel), `pack` at least 2 words per group of 4 taps.
+/// requantization (one each per output channel), `pack` at least 3 words per group of 4 taps.
 pub fn conv(
     p: &Conv,
     x: &[i8],
@@ -35,20 +35,33 @@ pub fn conv(
         && win.stride_h == 1
         && win.stride_w == 1
         && win.pad_top + win.pad_left == 0;
-    let pack = &mut pack[..2 * depth.div_ceil(4)];
+    let groups = depth.div_ceil(4);
+    let (pack, raw) = pack[..3 * groups].split_at_mut(2 * groups);
+    let raw: &mut [u32] = bytemuck::cast_slice_mut(raw);
     for n in 0..p.batch {
         let xs: &[u8] = bytemuck::cast_slice(&x[n * in_size..][..in_size]);
         let ys = &mut y[n * p.c_out * out_plane..][..p.c_out * out_plane];
         for px in (0..out_plane).step_by(2) {
-            let cols = bytemuck::cast_slice_mut::<u64, u32>(pack)
-                .as_chunks_mut::<4>()
-                .0;
             if pointwise && px + 1 < out_plane {
+                let cols = bytemuck::cast_slice_mut::<u64, u32>(pack)
+                    .as_chunks_mut::<4>()
+                    .0;
                 pack_pointwise_pair(xs, p.c_in, out_plane, px, cols);
             } else {
                 // An odd last pixel is packed twice; its second result is dropped.
-                pack_column(p, xs, px, 0, cols);
-                pack_column(p, xs, (px + 1).min(out_plane - 1), 1, cols);
+                let (first, second) = raw.split_at_mut(groups);
+                let columns = [(px, first), ((px + 1).min(out_plane - 1), second)];
+                for (q, raw) in columns {
+                    let raw = bytemuck::cast_slice_mut(raw);
+                    match win.k_w {
+                        1 => gather_column::<1>(p, xs, q, raw),
+                        3 => gather_column::<3>(p, xs, q, raw),
+                        4 => gather_column::<4>(p, xs, q, raw),
+                        5 => gather_column::<5>(p, xs, q, raw),
+                        _ => gather_column::<0>(p, xs, q, raw),
+                    }
+                }
+                split_columns(raw, pack);
             }
             let pixels = (out_plane - px).min(2);
             let cols: &[u64] = pack;
@@ -147,44 +160,53 @@ fn split(raw: u32) -> [u32; 2] {
     [sxtb16(raw), sxtb16_odd(raw)]
 }
 
-/// Column `slot` (0 or 1) of the pair in `cols`: the taps of output pixel `px`, padding as the
-/// input zero point.
-fn pack_column(p: &Conv, xs: &[u8], px: usize, slot: usize, cols: &mut [[u32; 4]]) {
+/// The taps of output pixel `px` in weight order into `raw` (padding as the input zero point),
+/// zero-padded to whole groups of 4. `KW`: the kernel width when known at compile time (the
+/// copies of a kernel row then have a constant length: no `memcpy` calls), else 0.
+fn gather_column<const KW: usize>(p: &Conv, xs: &[u8], px: usize, raw: &mut [u8]) {
     let win = &p.win;
+    let k_w = if KW > 0 { KW } else { win.k_w };
     let (oh, ow) = (px / win.out_w, px % win.out_w);
     let zero_point = (-p.input_offset) as u8;
     let plane = win.in_plane();
-    let (mut raw, mut k) = (0_u32, 0_usize);
-    let mut push = |v: u8, cols: &mut [[u32; 4]]| {
-        raw |= u32::from(v) << (8 * (k & 3));
-        k += 1;
-        if k & 3 == 0 {
-            [cols[k / 4 - 1][slot], cols[k / 4 - 1][2 + slot]] = split(raw);
-            raw = 0;
-        }
-    };
+    // Left of the input wraps around to a large index.
+    let first = (ow * win.stride_w).wrapping_sub(win.pad_left);
+    let whole_rows = win.dil_w == 1 && first < win.in_w && first + k_w <= win.in_w;
+    let (taps, tail) = raw.split_at_mut(p.c_in * win.k_h * k_w);
+    tail.fill(0);
+    let mut rows = taps.chunks_exact_mut(k_w);
     for ci in 0..p.c_in {
         let xc = &xs[ci * plane..][..plane];
         for kh in 0..win.k_h {
-            // Above or below the input wraps around to a large index.
+            let Some(dst) = rows.next() else { return };
             let ih = (oh * win.stride_h + kh * win.dil_h).wrapping_sub(win.pad_top);
-            for kw in 0..win.k_w {
-                let iw = (ow * win.stride_w + kw * win.dil_w).wrapping_sub(win.pad_left);
-                let inside = ih < win.in_h && iw < win.in_w;
-                push(
-                    if inside {
-                        xc[ih * win.in_w + iw]
-                    } else {
-                        zero_point
-                    },
-                    cols,
-                );
+            if ih >= win.in_h {
+                dst.fill(zero_point);
+            } else if whole_rows {
+                dst.copy_from_slice(&xc[ih * win.in_w + first..][..k_w]);
+            } else {
+                let xr = &xc[ih * win.in_w..][..win.in_w];
+                for (kw, d) in dst.iter_mut().enumerate() {
+                    let iw = first.wrapping_add(kw * win.dil_w);
+                    *d = if iw < win.in_w { xr[iw] } else { zero_point };
+                }
             }
         }
     }
-    let depth = p.c_in * win.k_h * win.k_w;
-    for _ in depth..depth.next_multiple_of(4) {
-        push(0, cols);
+}
+
+/// Two gathered columns (`raw`: 4 bytes per group each, one after the other) into `cols`.
+fn split_columns(raw: &[u32], cols: &mut [u64]) {
+    let (first, second) = raw.split_at(raw.len() / 2);
+    for ((col, &a), &b) in cols
+        .as_chunks_mut::<2>()
+        .0
+        .iter_mut()
+        .zip(first)
+        .zip(second)
+    {
+        let (a, b) = (split(a), split(b));
+        *col = [halves_word([a[0], b[0]]), halves_word([a[1], b[1]])];
     }
 }
 
@@ -303,7 +325,7 @@ pub(crate) mod tests {
                 core::array::from_fn(|co| bias[co] + p.input_offset * wsum(co.min(c_out - 1)));
             let len = 2 * c_out * win.out_plane();
             let (mut got, mut want) = ([0_i8; 2 * 3 * 63], [0_i8; 2 * 3 * 63]);
-            let mut pack = [0_u64; 2 * 57];
+            let mut pack = [0_u64; 3 * 57];
             let mut packed = [0_u64; 2 * 57];
             let words = pack_weights(w, c_out, &mut packed);
             let packed = &packed[..words];
