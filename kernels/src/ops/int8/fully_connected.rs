@@ -13,7 +13,7 @@ pub struct FullyConnected {
     pub input_offset: i32,
 }
 
-/// All units of every batch row: `w` the packed weights (`gemm`), `bias` the folded bias
+/// All units of every batch row: `w` the weights in channel pairs (`gemm`), `bias` the folded bias
 /// `bias + input_offset * sum(w)` and `rq` the requantization per unit, `pack` a word per group
 /// of 4 inputs.
 pub fn fully_connected(
@@ -31,7 +31,7 @@ pub fn fully_connected(
         let ys = &mut y[row * p.units..][..p.units];
         let cols: &[u64] = cols;
         let dot = |ws: &[u64], bias| gemm::dot_2x1(cols, ws, bias);
-        gemm::channel_pairs(w, 2 * cols.len(), bias, rq, p.units, dot, |unit, _, v| {
+        gemm::channel_pairs(w, cols.len(), bias, rq, p.units, dot, |unit, _, v| {
             ys[unit] = v
         });
     }
@@ -61,8 +61,13 @@ mod tests {
         };
         let mut y = [0_i8; 4];
         // Folded bias: 5 + 2 * 3, -5 + 2 * 1.
-        let mut packed = [0; 2];
-        gemm::tests::pack_weights(&w, 2, &mut packed);
+        // Per channel pair and group of 4 inputs both rows' 4 bytes (zero-padded).
+        let row = |u: usize| {
+            u64::from(u32::from_le_bytes(
+                [w[3 * u], w[3 * u + 1], w[3 * u + 2], 0].map(|v| v as u8),
+            ))
+        };
+        let packed = [row(0) | row(1) << 32];
         let rq = [rq.channel(0), rq.channel(1)];
         fully_connected(&p, &x, &packed, &[11, -3], &rq, &mut y, &mut [0; 1]);
         // row 0: (3 + 0 + 5) + 5 = 13, (-3 + 0) - 5 = -8; row 1: 12 + 22 + 32 + 5 = 71 -> 40, -12 + 44 - 5 = 27.

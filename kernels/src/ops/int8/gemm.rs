@@ -8,9 +8,11 @@
 //! the `depth` inputs (`c_in * k_h * k_w`, the weight order) of one output pixel; each group of 4
 //! taps becomes two words of sign-extended 16-bit pairs, taps (0, 2) ("even") and (1, 3) ("odd"),
 //! as `sxtb16`/`sxtb16_odd` split a word. Per group two columns are `[even col0, even col1, odd
-//! col0, odd col1]` (read as two 64-bit words), one column `[even, odd]`. The weights are packed
-//! the same way at build time (`ariel_build/ops/quantized/packing.py`): per channel pair and group
-//! `[even c0, even c1, odd c0, odd c1]` as two u64, zero-padded to whole pairs and groups.
+//! col0, odd col1]` (read as two 64-bit words), one column `[even, odd]`. Convolution weights are
+//! packed the same way at build time (`ariel_build/ops/quantized/packing.py`): per channel pair
+//! and group `[even c0, even c1, odd c0, odd c1]` as two u64; fully connected weights stay int8,
+//! per channel pair and group the two channels' 4 bytes as one u64. Both zero-padded to whole
+//! pairs and groups.
 
 use super::conv::Conv;
 use super::dsp::{smlad, sxtb16, sxtb16_odd};
@@ -132,18 +134,16 @@ fn dot_2x2(cols: &[u64], ws: &[u64], bias: [i32; 2]) -> [[i32; 2]; 2] {
 }
 
 /// Two channels by one column (`pack_row`): per group of 4 taps the column's even and odd pairs
-/// times both channels' even pairs, then odd pairs.
+/// times both channels' weight words split by `sxtb16` (fully connected weights stay 8-bit: each
+/// is used once per row, so widening them at build time would double the flash for little).
 #[inline(always)]
 pub(super) fn dot_2x1(cols: &[u64], ws: &[u64], bias: [i32; 2]) -> [[i32; 2]; 1] {
     let mut acc = bias;
-    for (&x, w) in cols.iter().zip(ws.as_chunks::<2>().0) {
+    for (&x, &w) in cols.iter().zip(ws) {
         let (even, odd) = (x as u32, (x >> 32) as u32);
-        acc[0] = smlad(odd, w[1] as u32, smlad(even, w[0] as u32, acc[0]));
-        acc[1] = smlad(
-            odd,
-            (w[1] >> 32) as u32,
-            smlad(even, (w[0] >> 32) as u32, acc[1]),
-        );
+        let (w0, w1) = (split(w as u32), split((w >> 32) as u32));
+        acc[0] = smlad(odd, w0[1], smlad(even, w0[0], acc[0]));
+        acc[1] = smlad(odd, w1[1], smlad(even, w1[0], acc[1]));
     }
     [acc]
 }
@@ -240,7 +240,7 @@ pub(crate) mod tests {
         (*seed >> 16) as i8
     }
 
-    /// The build-time weight layout (ariel_build/ops/quantized/packing.py).
+    /// The build-time convolution weight layout (ariel_build/ops/quantized/packing.py).
     pub(crate) fn pack_weights(w: &[i8], channels: usize, out: &mut [u64]) -> usize {
         let depth = w.len() / channels;
         let groups = depth.div_ceil(4);
