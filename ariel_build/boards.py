@@ -28,6 +28,8 @@ class Core:
     mhz: int
     f32_speed: float  # relative f32 MAC throughput (the fastest core of the board = 1.0)
     int8_speed: float
+    fpu: bool = True  # f32 in hardware as built (from the target triple); False = soft-float
+    dsp: bool = False  # the int8 kernels' Arm DSP path (SMLAD) is built (thumbv7em targets)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,19 @@ class Board:
         return self.runner.kind == "qemu"
 
 
+def target_features(target: str | None) -> tuple[bool, bool]:
+    """(fpu, dsp) of code built for a Rust target triple (None = the host)."""
+    if target is None:
+        return True, False
+    isa = target.split("-")[0]
+    if isa.startswith("riscv"):
+        extensions = isa.removeprefix("riscv32").removeprefix("riscv64")
+        return "f" in extensions or "g" in extensions, False
+    if isa.startswith("thumb"):
+        return target.endswith("eabihf"), isa.startswith("thumbv7em")
+    return True, False  # xtensa-esp32s3 (single-precision FPU) and others
+
+
 def board_names() -> list[str]:
     return sorted(p.stem for p in BOARDS_DIR.glob("*.toml"))
 
@@ -86,6 +101,7 @@ def parse_board(path: Path) -> Board:
         "cores", list, what='[{ arch = "cortex-m4", mhz = 25, f32_speed = 1.0, int8_speed = 1.0 }]'
     )
     cores: list[Core] = []
+    fpu, dsp = target_features(top.get("target", str, None, '"thumbv7em-none-eabihf"'))
     for i, raw in enumerate(cores_raw):
         t = _Table(raw, where, f"cores[{i}].")
         count = t.get("count", int, 1, "2")
@@ -94,6 +110,8 @@ def parse_board(path: Path) -> Board:
             t.get("mhz", int, what="100"),
             float(t.get("f32_speed", (int, float), 1.0, "1.0")),
             float(t.get("int8_speed", (int, float), 1.0, "1.0")),
+            fpu,
+            dsp,
         )
         t.finish()
         cores.extend([core] * count)

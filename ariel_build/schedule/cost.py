@@ -1,48 +1,78 @@
-"""Cost model of the scheduler, in *units*: about one cycle of the fastest core (speed 1.0).
+"""Cost model of the scheduler, in *units*: about one instruction of a speed-1.0 core.
 
-A part's cost on a core = (MACs x MAC + bytes read and written x BYTE + OP) / the core's speed
-for the part's element type. The constants are first estimates for Cortex-M class cores (an f32
-MAC with its loads is a few cycles; a kernel call with its set-up a few hundred); they are to be
-calibrated from the QEMU runner's instruction counts.
+A part's cost on a core = (MACs x `mac` + bytes read and written x `byte` + `op`) / the core's
+speed for the part's element type, with the `Costs` of that element type on that core type:
+what the code is built with (board definition's target: `Core.fpu`, `Core.dsp`) decides them.
+An f32 MAC is a few instructions with an FPU and a software multiply and add without one; an
+int8 MAC is cheaper on the Arm DSP path (SXTB16 + SMLAD, two MACs each) than portably, and an
+int8 call re-packs its input columns and sets up per-channel requantization. The constants are
+fitted to QEMU instruction counts of one-core runs (`python -m tests.bench.speedup`,
+docs/speedup.md "Cost model fit"; docs/multicore.md says how to recalibrate).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from ariel_build.boards import Core
 from ariel_build.ir import DType
 from ariel_build.ops.base import lookup
 from ariel_build.schedule.split import Part
 
-MAC = 2.0  # per multiply-accumulate (load, multiply-add)
-BYTE = 0.25  # per byte moved (a word load or store per 4 bytes)
-OP = 200.0  # per kernel call: call, parameters, loop set-up
+
+@dataclass(frozen=True)
+class Costs:
+    mac: float  # per multiply-accumulate
+    byte: float  # per byte read or written
+    op: float  # per kernel call: call, parameters, loop set-up
+
+
+F32_FPU = Costs(mac=3.0, byte=0.25, op=600.0)  # qemu-an386 (Cortex-M4F): 2.9 per MAC, call ~600
+F32_SOFT_FLOAT = Costs(mac=55.0, byte=0.25, op=600.0)  # qemu-an524, qemu-riscv32: 50-59 per MAC
+INT8_DSP = Costs(mac=2.3, byte=0.5, op=1200.0)  # qemu-an386: 2.3 per MAC, call ~1000
+INT8_PORTABLE = Costs(mac=5.3, byte=0.5, op=1200.0)  # qemu-an524, qemu-riscv32: 5.2-5.4 per MAC
 SYNC = 150.0  # per cross-core dependency: release store, cache line transfer, acquire spin
 
 
+def costs(core: Core, dtype: DType) -> Costs:
+    if is_int8(dtype):
+        return INT8_DSP if core.dsp else INT8_PORTABLE
+    return F32_FPU if core.fpu else F32_SOFT_FLOAT
+
+
+def is_int8(dtype: DType) -> bool:
+    return dtype in (DType.I8, DType.U8)
+
+
 def part_traffic(part: Part) -> tuple[int, int]:
-    """(MACs, bytes read and written) of `part`."""
+    """(MACs, bytes read and written) of `part` (inputs its kernel reads)."""
     op = lookup(part.node.op)
-    macs = op.macs(part.node, part.graph) if op is not None else 0
     g = part.graph
+    macs = op.macs(part.node, g) if op is not None else 0
+    read = set(op.runtime_inputs(part.node, g)) if op is not None else set(range(len(part.node.inputs)))
     moved = sum(
         (r[1] - r[0] if r is not None else g.tensor(name).size) * g.tensor(name).dtype.size
-        for name, r in zip(part.node.inputs, part.input_ranges, strict=True)
-        if name
+        for k, (name, r) in enumerate(zip(part.node.inputs, part.input_ranges, strict=True))
+        if name and k in read
     )
     moved += sum(g.tensor(o).nbytes for o in part.node.outputs if o)
     return macs, moved
 
 
-def part_work(part: Part) -> float:
-    """Cost of `part` on a core of speed 1.0."""
+def part_dtype(part: Part) -> DType:
+    return part.graph.tensor(part.node.outputs[0]).dtype
+
+
+def part_work(part: Part, core: Core) -> float:
+    """Cost of `part` on a core of `core`'s type at speed 1.0."""
     macs, moved = part_traffic(part)
-    return macs * MAC + moved * BYTE + OP
+    c = costs(core, part_dtype(part))
+    return macs * c.mac + moved * c.byte + c.op
 
 
 def speed(core: Core, dtype: DType) -> float:
-    return core.int8_speed if dtype in (DType.I8, DType.U8) else core.f32_speed
+    return core.int8_speed if is_int8(dtype) else core.f32_speed
 
 
 def part_cost(part: Part, core: Core) -> float:
-    dtype = part.graph.tensor(part.node.outputs[0]).dtype
-    return part_work(part) / speed(core, dtype)
+    return part_work(part, core) / speed(core, part_dtype(part))

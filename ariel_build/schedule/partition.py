@@ -1,8 +1,9 @@
 """How many parts a node may run in, and how big each part is.
 
-`max_parts`: the node alone on the p fastest cores would take
-  p = 1:  work / s1
-  p > 1:  (work - OP) / (s1 + ... + sp) + OP / sp + SYNC x p   (sync to start and to join)
+`max_parts`: the node alone on the p fastest cores (speeds s_i, work_i = its whole cost on a
+speed-1.0 core of core i's type) would take
+  p = 1:  work_1 / s1
+  p > 1:  max_i ((work_i - op_i) / (s1 + ... + sp) + op_i / s_i) + SYNC x p   (sync to start and join)
 and p is capped where that stops falling, so an op too small to pay for the synchronisation
 stays whole. The list scheduler picks the number of parts at or below the cap that finishes the
 node earliest given what the cores are already doing. `split_over` sizes the parts in
@@ -14,7 +15,7 @@ from __future__ import annotations
 from ariel_build.boards import Core
 from ariel_build.ir import Graph, Node
 from ariel_build.ops.base import lookup
-from ariel_build.schedule.cost import OP, SYNC, part_work, speed
+from ariel_build.schedule.cost import SYNC, costs, part_work, speed
 from ariel_build.schedule.split import Part, split_rule, whole
 
 
@@ -34,10 +35,19 @@ def shares(units: int, speeds: list[float]) -> list[int]:
     return counts
 
 
-def estimated_time(work: float, speeds: list[float]) -> float:
-    if len(speeds) == 1:
-        return work / speeds[0]
-    return (work - OP) / sum(speeds) + OP / min(speeds) + SYNC * len(speeds)
+def estimated_time(node: Node, graph: Graph, cores: list[Core]) -> float:
+    """The node alone in one part per core, sized by speed (one core: whole)."""
+    full = whole(node, graph)
+    dtype = graph.tensor(node.outputs[0]).dtype
+    speeds = [speed(c, dtype) for c in cores]
+    if len(cores) == 1:
+        return part_work(full, cores[0]) / speeds[0]
+    total = sum(speeds)
+    slowest = max(
+        (part_work(full, c) - costs(c, dtype).op) / total + costs(c, dtype).op / s
+        for c, s in zip(cores, speeds, strict=True)
+    )
+    return slowest + SYNC * len(cores)
 
 
 def runs_code(node: Node) -> bool:
@@ -51,11 +61,10 @@ def max_parts(node: Node, graph: Graph, cores: tuple[Core, ...]) -> int:
     if rule is None or rule.units < 2:
         return 1
     dtype = graph.tensor(node.outputs[0]).dtype
-    speeds = sorted((speed(c, dtype) for c in cores), reverse=True)
-    work = part_work(whole(node, graph))
-    best, best_time = 1, estimated_time(work, speeds[:1])
-    for p in range(2, min(len(speeds), rule.units) + 1):
-        t = estimated_time(work, speeds[:p])
+    fastest = sorted(cores, key=lambda c: -speed(c, dtype))
+    best, best_time = 1, estimated_time(node, graph, fastest[:1])
+    for p in range(2, min(len(cores), rule.units) + 1):
+        t = estimated_time(node, graph, fastest[:p])
         if t >= best_time:
             break
         best, best_time = p, t

@@ -1,0 +1,65 @@
+"""Cost model per core type, against hand-computed costs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from onnx import helper
+
+from ariel_build.boards import load_board, target_features
+from ariel_build.pipeline import compile_model
+from ariel_build.schedule.cost import part_cost, part_work
+from ariel_build.schedule.split import whole
+from tests.conftest import SHARED_MODELS
+from tests.schedule.conftest import ir_graph
+
+
+@pytest.mark.parametrize(
+    ("target", "fpu", "dsp"),
+    [
+        ("thumbv7em-none-eabihf", True, True),
+        ("thumbv7em-none-eabi", False, True),
+        ("thumbv8m.main-none-eabi", False, False),
+        ("thumbv8m.main-none-eabihf", True, False),
+        ("thumbv6m-none-eabi", False, False),
+        ("riscv32imac-unknown-none-elf", False, False),
+        ("riscv32imafc-unknown-none-elf", True, False),
+        (None, True, False),
+    ],
+)
+def test_target_features(target: str | None, fpu: bool, dsp: bool) -> None:
+    assert target_features(target) == (fpu, dsp)
+
+
+def test_board_cores_carry_their_build_features() -> None:
+    assert {(c.fpu, c.dsp) for c in load_board("qemu-an524").cores} == {(False, False)}  # soft-float build
+    assert {(c.fpu, c.dsp) for c in load_board("qemu-an386").cores} == {(True, True)}
+    assert {(c.fpu, c.dsp) for c in load_board("stm32h747").cores} == {(True, True)}
+
+
+def test_f32_gemm_costs_per_core_type(tmp_path: Path) -> None:
+    # y[1, 16] = x[1, 32] @ w[32, 16]: 512 MACs; bytes: x 128 + w 2048 + y 64 = 2240.
+    gemm = helper.make_node("Gemm", ["x", "w"], ["y"], name="y")
+    g = ir_graph(tmp_path, [gemm], (1, 32), {"w": np.ones((32, 16), np.float32)}, ["y"])
+    part = whole(g.nodes[0], g)
+    an386, an524 = load_board("qemu-an386").cores[0], load_board("qemu-an524").cores[0]
+    assert part_work(part, an386) == pytest.approx(512 * 3.0 + 2240 * 0.25 + 600)
+    assert part_work(part, an524) == pytest.approx(512 * 55.0 + 2240 * 0.25 + 600)
+    m4 = load_board("stm32h747").cores[1]  # f32 speed 0.4
+    assert part_cost(part, m4) == pytest.approx(part_work(part, an386) / 0.4)
+
+
+def test_int8_fully_connected_costs_per_core_type() -> None:
+    model = compile_model(SHARED_MODELS / "mlperf_tiny" / "kws_ref_model.tflite")
+    g = model.graph
+    fc = next(n for n in g.nodes if n.op == "QFullyConnected")
+    # [1, 64] x [12, 64]: 768 MACs; the kernel reads x, the packed weights (not the int8 copy
+    # nor the bias: folded into the code) and writes y.
+    part = whole(fc, g)
+    moved = 64 + g.tensor(fc.inputs[3]).nbytes + 12
+    assert part_work(part, load_board("qemu-an386").cores[0]) == pytest.approx(768 * 2.3 + moved * 0.5 + 1200)
+    assert part_work(part, load_board("qemu-riscv32").cores[0]) == pytest.approx(
+        768 * 5.3 + moved * 0.5 + 1200
+    )
