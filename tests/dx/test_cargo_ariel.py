@@ -8,7 +8,9 @@ import stat
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
+from onnx import TensorProto, helper
 
 from ariel_build.boards import load_board
 from tests.dx.cargo_ariel import MNIST, cargo_ariel, cargo_ariel_binary, prediction
@@ -164,3 +166,16 @@ def test_a_bad_key_fails_the_build_with_one_message(binary: Path, tmp_path: Path
     assert result.returncode != 0
     assert result.stderr.count("unknown key 'model[0].input_shape'") == 1
     assert "did you mean 'input_shapes'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_check_names_an_unsupported_op_before_cargo_runs(binary: Path, tmp_path: Path) -> None:
+    crate = new_crate(binary, tmp_path, "qemu-an386")
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])
+    graph = helper.make_graph([helper.make_node("Unique", ["x"], ["y"], name="dedup")], "g", [x], [y])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), crate / "u.onnx")
+    (crate / "ariel.toml").write_text('[[model]]\nname = "u"\npath = "u.onnx"\n')
+    result = cargo_ariel(binary, crate, "check")
+    assert result.returncode == 1
+    assert "Unique 'dedup'" in result.stdout and "1 unsupported op type(s): Unique" in result.stdout
+    assert "Checking" not in result.stderr  # cargo check did not start
