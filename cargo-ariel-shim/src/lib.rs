@@ -249,4 +249,28 @@ mod tests {
         ]);
         assert!(tool.is_python && tool.program.to_str().unwrap().starts_with("python"));
     }
+
+    #[test]
+    fn python_comes_from_the_tool_scripts_shebang() {
+        let dir = scratch_dir("shebang", false).join("bin");
+        let python_of = |first_line: &str| {
+            fs::write(tool_in(&dir), format!("{first_line}\nimport sys\n")).unwrap();
+            find_python(|name| (name == "PATH").then(|| dir.clone().into_os_string()))
+        };
+        assert_eq!(
+            python_of("#!/opt/py/bin/python3.11"),
+            Path::new("/opt/py/bin/python3.11")
+        );
+        assert_eq!(
+            python_of("#!/usr/bin/env python3.12 -s"),
+            Path::new("python3.12")
+        );
+        // A wrapper that is no Python (a pyenv shim, say): the `python3` on PATH.
+        assert_eq!(python_of("#!/usr/bin/env bash"), Path::new("python3"));
+        let python = Path::new("/venv/bin/python3");
+        assert_eq!(
+            find_python(|name| (name == OVERRIDE_VAR).then(|| python.as_os_str().to_os_string())),
+            python
+        );
+    }
 }
