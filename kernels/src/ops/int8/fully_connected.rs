@@ -61,13 +61,8 @@ mod tests {
         };
         let mut y = [0_i8; 4];
         // Folded bias: 5 + 2 * 3, -5 + 2 * 1.
-        // Per channel pair and group of 4 inputs both rows' 4 bytes (zero-padded).
-        let row = |u: usize| {
-            u64::from(u32::from_le_bytes(
-                [w[3 * u], w[3 * u + 1], w[3 * u + 2], 0].map(|v| v as u8),
-            ))
-        };
-        let packed = [row(0) | row(1) << 32];
+        let mut packed = [0; 1];
+        gemm::tests::pack_weights(&w, 2, &mut packed);
         let rq = [rq.channel(0), rq.channel(1)];
         fully_connected(&p, &x, &packed, &[11, -3], &rq, &mut y, &mut [0; 1]);
         // row 0: (3 + 0 + 5) + 5 = 13, (-3 + 0) - 5 = -8; row 1: 12 + 22 + 32 + 5 = 71 -> 40, -12 + 44 - 5 = 27.

@@ -8,11 +8,10 @@
 //! the `depth` inputs (`c_in * k_h * k_w`, the weight order) of one output pixel; each group of 4
 //! taps becomes two words of sign-extended 16-bit pairs, taps (0, 2) ("even") and (1, 3) ("odd"),
 //! as `sxtb16`/`sxtb16_odd` split a word. Per group two columns are `[even col0, even col1, odd
-//! col0, odd col1]` (read as two 64-bit words), one column `[even, odd]`. Convolution weights are
-//! packed the same way at build time (`ariel_build/ops/quantized/packing.py`): per channel pair
-//! and group `[even c0, even c1, odd c0, odd c1]` as two u64; fully connected weights stay int8,
-//! per channel pair and group the two channels' 4 bytes as one u64. Both zero-padded to whole
-//! pairs and groups.
+//! col0, odd col1]` (read as two 64-bit words), one column `[even, odd]`. The weights are packed
+//! at build time (`ariel_build/ops/quantized/packing.py`): per channel pair and group of 4 taps the
+//! two channels' 4 int8 as one u64, split the same way at run time; zero-padded to whole pairs and
+//! groups.
 
 use super::conv::Conv;
 use super::dsp::{smlad, sxtb16, sxtb16_odd};
@@ -68,7 +67,7 @@ pub fn conv(
             let pixels = (out_plane - px).min(2);
             let cols: &[u64] = pack;
             let dot = |ws: &[u64], bias| dot_2x2(cols, ws, bias);
-            channel_pairs(w, cols.len(), bias, rq, p.c_out, dot, |co, k, v| {
+            channel_pairs(w, cols.len() / 2, bias, rq, p.c_out, dot, |co, k, v| {
                 if k < pixels {
                     ys[co * out_plane + px + k] = v;
                 }
@@ -118,24 +117,27 @@ pub(super) fn channel_pairs<const P: usize>(
     }
 }
 
-/// Two channels by two columns: per step one tap pair of both columns (one 64-bit load) times
-/// both channels' pair (another), four `smlad`.
+/// Two channels by two columns: per group of 4 taps one 64-bit load of both channels' weight
+/// words (split by `sxtb16`), the columns' even pairs (one 64-bit load) and odd pairs (another),
+/// eight `smlad`.
 #[inline(always)]
 fn dot_2x2(cols: &[u64], ws: &[u64], bias: [i32; 2]) -> [[i32; 2]; 2] {
     let mut acc = [bias; 2];
-    for (&x, &w) in cols.iter().zip(ws) {
-        let (x0, x1, w0, w1) = (x as u32, (x >> 32) as u32, w as u32, (w >> 32) as u32);
-        acc[0][0] = smlad(x0, w0, acc[0][0]);
-        acc[0][1] = smlad(x0, w1, acc[0][1]);
-        acc[1][0] = smlad(x1, w0, acc[1][0]);
-        acc[1][1] = smlad(x1, w1, acc[1][1]);
+    for (x, &w) in cols.as_chunks::<2>().0.iter().zip(ws) {
+        let (w0, w1) = (split(w as u32), split((w >> 32) as u32));
+        for (half, &x) in x.iter().enumerate() {
+            let (x0, x1) = (x as u32, (x >> 32) as u32);
+            acc[0][0] = smlad(x0, w0[half], acc[0][0]);
+            acc[0][1] = smlad(x0, w1[half], acc[0][1]);
+            acc[1][0] = smlad(x1, w0[half], acc[1][0]);
+            acc[1][1] = smlad(x1, w1[half], acc[1][1]);
+        }
     }
     acc
 }
 
 /// Two channels by one column (`pack_row`): per group of 4 taps the column's even and odd pairs
-/// times both channels' weight words split by `sxtb16` (fully connected weights stay 8-bit: each
-/// is used once per row, so widening them at build time would double the flash for little).
+/// times both channels' weight words split by `sxtb16`.
 #[inline(always)]
 pub(super) fn dot_2x1(cols: &[u64], ws: &[u64], bias: [i32; 2]) -> [[i32; 2]; 1] {
     let mut acc = bias;
@@ -240,25 +242,22 @@ pub(crate) mod tests {
         (*seed >> 16) as i8
     }
 
-    /// The build-time convolution weight layout (ariel_build/ops/quantized/packing.py).
+    /// The build-time weight layout (ariel_build/ops/quantized/packing.py).
     pub(crate) fn pack_weights(w: &[i8], channels: usize, out: &mut [u64]) -> usize {
         let depth = w.len() / channels;
-        let groups = depth.div_ceil(4);
         let tap = |c: usize, t: usize| {
             if c < channels && t < depth {
-                u32::from(w[c * depth + t] as i16 as u16)
+                w[c * depth + t] as u8
             } else {
                 0
             }
         };
         let mut n = 0;
         for pair in 0..channels.div_ceil(2) {
-            for g in 0..groups {
-                for first in [0, 1] {
-                    let word = |c: usize| tap(c, 4 * g + first) | tap(c, 4 * g + first + 2) << 16;
-                    out[n] = halves_word([word(2 * pair), word(2 * pair + 1)]);
-                    n += 1;
-                }
+            for g in 0..depth.div_ceil(4) {
+                let word = |c: usize| u32::from_le_bytes([0, 1, 2, 3].map(|k| tap(c, 4 * g + k)));
+                out[n] = halves_word([word(2 * pair), word(2 * pair + 1)]);
+                n += 1;
             }
         }
         n
@@ -326,7 +325,7 @@ pub(crate) mod tests {
             let len = 2 * c_out * win.out_plane();
             let (mut got, mut want) = ([0_i8; 2 * 3 * 63], [0_i8; 2 * 3 * 63]);
             let mut pack = [0_u64; 3 * 57];
-            let mut packed = [0_u64; 2 * 57];
+            let mut packed = [0_u64; 57];
             let words = pack_weights(w, c_out, &mut packed);
             let packed = &packed[..words];
             let rq: [ChannelRequant; 3] = core::array::from_fn(|co| RQ.channel(co));
