@@ -13,10 +13,13 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from ariel_build.ir import Graph, Node, Tensor
+import numpy as np
+
+from ariel_build.ir import Graph, Node, Quant, Tensor
 from ariel_build.ops.base import lookup
 from ariel_build.ops.binary import Elementwise
 from ariel_build.ops.gemm import gemm_shape
+from ariel_build.ops.quantized.packing import PACKED_INPUT, pack_weight_pairs, packed_weights
 from ariel_build.ops.unary import Unary
 
 Range = tuple[int, int]  # [start, end) in elements of the full tensor
@@ -37,12 +40,20 @@ class SplitRule:
 
 
 def _sub(graph: Graph, name: str, shape: tuple[int, ...], rng: Range | None) -> Tensor:
+    """The tensor's range `rng` as a tensor of `shape`; per-channel quantization (axis 0) keeps
+    the channels in the range."""
     t = graph.tensor(name)
     data = None
     if t.data is not None:
         flat = t.data.reshape(-1)
         data = (flat if rng is None else flat[rng[0] : rng[1]]).reshape(shape)
-    return Tensor(name, shape, t.dtype, data)
+    quant = t.quant
+    if quant is not None and rng is not None and quant.scale.size > 1:
+        assert quant.axis == 0, f"{name}: only per-channel quantization along axis 0 splits"
+        per_channel = t.size // t.shape[0]
+        lo, hi = rng[0] // per_channel, rng[1] // per_channel
+        quant = Quant(quant.scale[lo:hi], quant.zero_point[lo:hi], 0)
+    return Tensor(name, shape, t.dtype, data, quant)
 
 
 def _make_part(
@@ -189,6 +200,70 @@ def _elementwise_nary(node: Node, graph: Graph) -> SplitRule | None:
     return SplitRule(out.size, part)
 
 
+def _channel_pairs(node: Node, graph: Graph, channels: int) -> int | None:
+    """Words of the packed weights per pair of output channels (passes/pack_int8_weights.py),
+    when every pair's words are one contiguous run, else None (then the node runs whole)."""
+    packed, weights = graph.const(packed_weights(node)), graph.const(node.input(1))
+    pairs = -(-channels // 2)
+    if packed is None or weights is None or packed.size % pairs:
+        return None
+    rows, w = packed.reshape(pairs, -1), weights.reshape(channels, -1)
+    if not all(np.array_equal(pack_weight_pairs(w[2 * p : 2 * p + 2]), rows[p]) for p in range(pairs)):
+        return None
+    return packed.size // pairs
+
+
+def _packed_part(
+    node: Node, graph: Graph, lo: int, hi: int, words: int, out: tuple[tuple[int, ...], Range]
+) -> Part:
+    """Pairs [lo, hi) of output channels of a packed int8 product: weight rows, bias and packed
+    words of those channels; `out` is the output's sub-shape and range."""
+    channels = graph.tensor(node.inputs[1]).shape[0]
+    c_lo, c_hi = 2 * lo, min(2 * hi, channels)
+    w = graph.tensor(node.inputs[1]).shape
+    depth = math.prod(w[1:])
+    ins = {
+        1: ((c_hi - c_lo, *w[1:]), (c_lo * depth, c_hi * depth)),
+        PACKED_INPUT: (((hi - lo) * words,), (lo * words, hi * words)),
+    }
+    if node.input(2):
+        ins[2] = ((c_hi - c_lo,), (c_lo, c_hi))
+    return _make_part(node, graph, ins, out)
+
+
+def _qconv(node: Node, graph: Graph) -> SplitRule | None:
+    """Packed products (one group) by pairs of output channels (a pair shares its packed words);
+    grouped and depthwise convolutions by whole groups, as float Conv."""
+    if packed_weights(node) is None:
+        return _conv(node, graph)
+    x, y = graph.tensor(node.inputs[0]).shape, graph.tensor(node.outputs[0]).shape
+    channels, plane = y[1], math.prod(y[2:])
+    words = _channel_pairs(node, graph, channels) if x[0] == 1 else None
+    if words is None:
+        return None
+
+    def part(lo: int, hi: int) -> Part:
+        c_lo, c_hi = 2 * lo, min(2 * hi, channels)
+        out = ((1, c_hi - c_lo, *y[2:]), (c_lo * plane, c_hi * plane))
+        return _packed_part(node, graph, lo, hi, words, out)
+
+    return SplitRule(-(-channels // 2), part)
+
+
+def _qfully_connected(node: Node, graph: Graph) -> SplitRule | None:
+    """Batch 1: pairs of output units (columns of the output)."""
+    batch, units = graph.tensor(node.outputs[0]).shape
+    words = _channel_pairs(node, graph, units) if batch == 1 and packed_weights(node) else None
+    if words is None:
+        return None
+
+    def part(lo: int, hi: int) -> Part:
+        c_lo, c_hi = 2 * lo, min(2 * hi, units)
+        return _packed_part(node, graph, lo, hi, words, ((1, c_hi - c_lo), (c_lo, c_hi)))
+
+    return SplitRule(-(-units // 2), part)
+
+
 _RULES: dict[str, Callable[[Node, Graph], SplitRule | None]] = {
     "Conv": _conv,
     "MaxPool": _pool,
@@ -197,6 +272,17 @@ _RULES: dict[str, Callable[[Node, Graph], SplitRule | None]] = {
     "GlobalAveragePool": _pool,
     "Gemm": _gemm,
     "MatMul": _matmul,
+    "QConv": _qconv,
+    "QFullyConnected": _qfully_connected,
+    "QAveragePool": _pool,
+    "QMaxPool": _pool,
+    "QAdd": _elementwise_nary,
+    "QMul": _elementwise_nary,
+    "QRelu": _elementwise,
+    "QLogistic": _elementwise,
+    "QTanh": _elementwise,
+    "Quantize": _elementwise,
+    "Dequantize": _elementwise,
 }
 
 
