@@ -42,11 +42,16 @@ def _is_depthwise(node: Node, graph: Graph) -> bool:
     return s.groups == s.c_in > 1 and graph.const(node.input(1)) is not None
 
 
+# depthwise.rs BLOCK_POSITIONS: accumulators of one block of output rows.
+_BLOCK_POSITIONS = 128
+
+
 def _depthwise_scratch_bytes(node: Node, graph: Graph) -> int:
-    """depthwise.rs `scratch_words`: the padded input plane (+ 4 bytes) and one output row of i32."""
+    """depthwise.rs `scratch_words`: the padded input plane (+ 4 bytes) and a block of i32
+    accumulators."""
     axes = conv_shape(node, graph).win.axes
     plane = math.prod(a.size + a.pad_begin + a.pad_end for a in axes)
-    return 4 * (-(-plane // 4) + 1 + axes[-1].out)
+    return 4 * (-(-plane // 4) + 1 + max(axes[-1].out, _BLOCK_POSITIONS))
 
 
 @register

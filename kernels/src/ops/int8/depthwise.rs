@@ -17,12 +17,22 @@ use super::ChannelRequant;
 pub const fn scratch_words(p: &Conv) -> usize {
     let w = &p.win;
     let plane = (w.in_h + w.pad_top + w.pad_bottom) * (w.in_w + w.pad_left + w.pad_right);
-    plane.div_ceil(4) + 1 + w.out_w
+    let acc = if w.out_w > BLOCK_POSITIONS {
+        w.out_w
+    } else {
+        BLOCK_POSITIONS
+    };
+    plane.div_ceil(4) + 1 + acc
 }
 
+/// Accumulators of one block: with stride 1 several output rows run as one long row of the
+/// padded plane (the positions between them, past the row's end, are computed and dropped), so
+/// small planes pay the per-row set-up once per block.
+pub const BLOCK_POSITIONS: usize = 128;
+
 /// All output channels: `bias` the folded bias and `rq` the requantization per output channel,
-/// `scratch` at least [`scratch_words`] words. Each output row accumulates kernel row by kernel
-/// row (few values live at once), then is requantized.
+/// `scratch` at least [`scratch_words`] words. Each block of output rows accumulates kernel row by
+/// kernel row (few values live at once), then is requantized.
 pub fn depthwise(
     p: &Conv,
     x: &[i8],
@@ -37,9 +47,16 @@ pub fn depthwise(
     let multiplier = p.c_out / p.c_in;
     let row = win.in_w + win.pad_left + win.pad_right;
     let plane_words = (row * (win.in_h + win.pad_top + win.pad_bottom)).div_ceil(4) + 1;
-    let (padded, acc) = scratch[..scratch_words(p)].split_at_mut(plane_words);
+    let (padded, acc_all) = scratch[..scratch_words(p)].split_at_mut(plane_words);
     let padded: &mut [u8] = bytemuck::cast_slice_mut(padded);
     let three = win.k_w == 3 && win.dil_w == 1 && win.stride_w <= 2;
+    let block_rows = if win.stride_h == 1 && win.stride_w == 1 {
+        (BLOCK_POSITIONS.saturating_sub(win.out_w) / row + 1).min(win.out_h)
+    } else {
+        1
+    };
+    // Input bytes a block of `n` positions reads: its span and 4 bytes of word reads past it.
+    let reach = |n: usize| (n - 1) * win.stride_w + (win.k_w - 1) * win.dil_w + 5;
     for n in 0..p.batch {
         for co in 0..p.c_out {
             if co % multiplier == 0 {
@@ -50,21 +67,29 @@ pub fn depthwise(
             let ws = &w[co * taps..][..taps];
             let ys = &mut y[(n * p.c_out + co) * out_plane..][..out_plane];
             let r = &rq[co];
-            for (oh, yrow) in ys.chunks_exact_mut(win.out_w).enumerate() {
+            for (block, yrows) in ys.chunks_mut(block_rows * win.out_w).enumerate() {
+                let rows = yrows.len() / win.out_w;
+                let acc = &mut acc_all[..(rows - 1) * row + win.out_w];
                 acc.fill(bias[co]);
+                let top = block * block_rows * win.stride_h;
                 for (kh, wrow) in ws.chunks_exact(win.k_w).enumerate() {
-                    let start = (oh * win.stride_h + kh * win.dil_h) * row;
-                    let xrow = &padded[start..][..row + 4];
-                    if three && win.stride_w == 1 {
-                        row_stride1(xrow, wrow, acc);
-                    } else if three {
-                        row_stride2(xrow, wrow, acc);
-                    } else {
-                        row_any(p, xrow, wrow, acc);
+                    let xrow = &padded[(top + kh * win.dil_h) * row..][..reach(acc.len())];
+                    match (three, win.stride_w) {
+                        (true, 1) => row_stride1(xrow, wrow, acc),
+                        (true, _) => row_stride2(xrow, wrow, acc),
+                        _ => row_any(p, xrow, wrow, acc),
                     }
                 }
-                for (yv, &a) in yrow.iter_mut().zip(acc.iter()) {
-                    *yv = r.apply(a);
+                if rows == 1 {
+                    for (yv, &a) in yrows.iter_mut().zip(acc.iter()) {
+                        *yv = r.apply(a);
+                    }
+                    continue;
+                }
+                for (yrow, accs) in yrows.chunks_exact_mut(win.out_w).zip(acc.chunks(row)) {
+                    for (yv, &a) in yrow.iter_mut().zip(accs) {
+                        *yv = r.apply(a);
+                    }
                 }
             }
         }
@@ -248,7 +273,7 @@ mod tests {
             };
             let len = c_out * win.out_plane();
             let (mut got, mut want) = ([0_i8; 6 * 110], [0_i8; 6 * 110]);
-            let mut scratch = [0_i32; 14 * 14 / 4 + 1 + 14];
+            let mut scratch = [0_i32; 14 * 14 / 4 + 1 + BLOCK_POSITIONS];
             depthwise(
                 &p,
                 x,
