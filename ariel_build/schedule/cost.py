@@ -5,18 +5,22 @@ speed for the part's element type, with the `Costs` of that element type on that
 what the code is built with (board definition's target: `Core.fpu`, `Core.dsp`) decides them.
 An f32 MAC is a few instructions with an FPU and a software multiply and add without one; an
 int8 MAC is cheaper on the Arm DSP path (SXTB16 + SMLAD, two MACs each) than portably, and an
-int8 call re-packs its input columns and sets up per-channel requantization. The constants are
+int8 call sets up per-channel requantization. A packed int8 convolution also gathers its input
+columns, in full in every part of a channel split (`column`, per byte): that cost does not divide. The constants are
 fitted to QEMU instruction counts of one-core runs (`python -m tests.bench.speedup`,
 docs/speedup.md "Cost model fit"; docs/multicore.md says how to recalibrate).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ariel_build.boards import Core
 from ariel_build.ir import DType
 from ariel_build.ops.base import lookup
+from ariel_build.ops.conv import conv_shape
+from ariel_build.ops.quantized.packing import packed_weights
 from ariel_build.schedule.split import Part
 
 
@@ -25,12 +29,16 @@ class Costs:
     mac: float  # per multiply-accumulate
     byte: float  # per byte read or written
     op: float  # per kernel call: call, parameters, loop set-up
+    column: float = 0.0  # per input-column byte a packed int8 convolution gathers (`part_columns`)
 
 
 F32_FPU = Costs(mac=3.0, byte=0.25, op=600.0)  # qemu-an386 (Cortex-M4F): 2.9 per MAC, call ~600
 F32_SOFT_FLOAT = Costs(mac=55.0, byte=0.25, op=600.0)  # qemu-an524, qemu-riscv32: 50-59 per MAC
-INT8_DSP = Costs(mac=2.3, byte=0.5, op=1200.0)  # qemu-an386: 2.3 per MAC, call ~1000
-INT8_PORTABLE = Costs(mac=5.3, byte=0.5, op=1200.0)  # qemu-an524, qemu-riscv32: 5.2-5.4 per MAC
+# qemu-an386: 2.3 per MAC, call ~1000; column: as measured portably (the same byte gather).
+INT8_DSP = Costs(mac=2.3, byte=0.5, op=1200.0, column=16.0)
+# qemu-an524, qemu-riscv32: 5.2-5.4 per MAC; a second part of a channel-split convolution
+# costs 16 instructions per column byte more (qemu-an524, ResNet-8 int8).
+INT8_PORTABLE = Costs(mac=5.3, byte=0.5, op=1200.0, column=16.0)
 SYNC = 150.0  # per cross-core dependency: release store, cache line transfer, acquire spin
 
 
@@ -63,11 +71,27 @@ def part_dtype(part: Part) -> DType:
     return part.graph.tensor(part.node.outputs[0]).dtype
 
 
-def part_work(part: Part, core: Core) -> float:
-    """Cost of `part` on a core of `core`'s type at speed 1.0."""
+def part_columns(part: Part) -> int:
+    """Bytes of input columns (output pixels x taps x input channels) a packed int8 convolution
+    gathers: all of them in every part, whatever its channel range."""
+    node, g = part.node, part.graph
+    if node.op != "QConv" or packed_weights(node) is None:
+        return 0
+    s = conv_shape(node, g)
+    return math.prod(s.out_shape[2:]) * s.c_in * s.win.taps
+
+
+def part_work_split(part: Part, core: Core) -> tuple[float, float]:
+    """(cost that divides among parts, cost every part pays in full) on a speed-1.0 core of
+    `core`'s type."""
     macs, moved = part_traffic(part)
     c = costs(core, part_dtype(part))
-    return macs * c.mac + moved * c.byte + c.op
+    return macs * c.mac + moved * c.byte, c.op + part_columns(part) * c.column
+
+
+def part_work(part: Part, core: Core) -> float:
+    """Cost of `part` on a core of `core`'s type at speed 1.0."""
+    return sum(part_work_split(part, core))
 
 
 def speed(core: Core, dtype: DType) -> float:

@@ -1,9 +1,10 @@
 """How many parts a node may run in, and how big each part is.
 
-`max_parts`: the node alone on the p fastest cores (speeds s_i, work_i = its whole cost on a
-speed-1.0 core of core i's type) would take
-  p = 1:  work_1 / s1
-  p > 1:  max_i ((work_i - op_i) / (s1 + ... + sp) + op_i / s_i) + SYNC x p   (sync to start and join)
+`max_parts`: the node alone on the p fastest cores (speeds s_i; on a speed-1.0 core of core i's
+type its cost is div_i, which divides among parts, plus once_i, which every part pays: the call
+and a packed int8 convolution's column gathering) would take
+  p = 1:  (div_1 + once_1) / s1
+  p > 1:  max_i (div_i / (s1 + ... + sp) + once_i / s_i) + SYNC x p   (sync to start and join)
 and p is capped where that stops falling, so an op too small to pay for the synchronisation
 stays whole. The list scheduler picks the number of parts at or below the cap that finishes the
 node earliest given what the cores are already doing. `split_over` sizes the parts in
@@ -15,7 +16,7 @@ from __future__ import annotations
 from ariel_build.boards import Core
 from ariel_build.ir import Graph, Node
 from ariel_build.ops.base import lookup
-from ariel_build.schedule.cost import SYNC, costs, part_work, speed
+from ariel_build.schedule.cost import SYNC, part_work, part_work_split, speed
 from ariel_build.schedule.split import Part, split_rule, whole
 
 
@@ -43,10 +44,10 @@ def estimated_time(node: Node, graph: Graph, cores: list[Core]) -> float:
     if len(cores) == 1:
         return part_work(full, cores[0]) / speeds[0]
     total = sum(speeds)
-    slowest = max(
-        (part_work(full, c) - costs(c, dtype).op) / total + costs(c, dtype).op / s
-        for c, s in zip(cores, speeds, strict=True)
-    )
+    slowest = 0.0
+    for c, s in zip(cores, speeds, strict=True):
+        divisible, every_part = part_work_split(full, c)
+        slowest = max(slowest, divisible / total + every_part / s)
     return slowest + SYNC * len(cores)
 
 
