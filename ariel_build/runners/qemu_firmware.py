@@ -34,8 +34,14 @@ MARKS = "ARIEL_OP_MARKS"
 STACK_MARGIN = 8 * 1024
 # RAM kept for .data/.bss below the stack(s) (the firmware's own statics are a few bytes).
 STATIC_RESERVE = 4 * 1024
-# CPU1's stack on the SSE-200, a static of the runtime (board-support/runtime/src/cores.rs).
-SSE200_CPU1_STACK = 32 * 1024
+# Core 1's stack where the runtime starts it (SSE-200, RP2040/RP2350), a static of
+# board-support/runtime/src/cores.rs; per `secondary_start`, the runtime feature that starts it.
+CORE1_STACK = 32 * 1024
+CORE1_STARTS = {
+    "sse200-cpuwait": "sse200-cpuwait",
+    "rp2040-sio-fifo": "rp-sio-fifo",
+    "rp2350-sio-fifo": "rp-sio-fifo",
+}
 # Code of the runtime, kernels and harness (measured: 10-40 KiB at opt-level 3); checked before
 # building so a model that cannot fit fails in seconds, not after a cargo build.
 CODE_ALLOWANCE = 32 * 1024
@@ -105,13 +111,14 @@ def static_bytes(models: dict[str, CompiledModel], board: Board) -> int:
         for m in models.values()
         if m.multicore is not None
     )
-    return shared + (SSE200_CPU1_STACK if board.secondary_start == "sse200-cpuwait" else 0)
+    return shared + (CORE1_STACK if board.secondary_start in CORE1_STARTS else 0)
 
 
 def runtime_features(board: Board) -> list[str]:
     boot = board.extra.get("boot_block")
     features = [boot] if isinstance(boot, str) else []
-    return features + (["sse200-cpuwait"] if board.secondary_start == "sse200-cpuwait" else [])
+    start = CORE1_STARTS.get(board.secondary_start)
+    return features + ([start] if start else [])
 
 
 def io_bytes(model: CompiledModel) -> int:

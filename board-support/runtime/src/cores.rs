@@ -8,6 +8,8 @@
 //! Start-up per board:
 //! * SSE-200 (`sse200-cpuwait`, QEMU mps3-an524): CPU1 is held by CPUWAIT until core 0 writes
 //!   CPU1's vector table (its own stack and reset handler) to INITSVTOR1 and clears CPUWAIT bit 1.
+//! * RP2040 / RP2350 (`rp-sio-fifo`): core 1 waits in the boot ROM until core 0 sends it the
+//!   launch sequence (vector table, stack, entry) through the SIO FIFO; then it spins for jobs.
 //! * RISC-V: every hart starts at the entry; hart 0 initialises memory (`_mp_hook`) and runs
 //!   `main`, the others enter `main` too and go to [`serve`] from [`boot`]. Waiting for a job
 //!   they sleep (`wfi`) until core 0 raises their machine software interrupt (CLINT `msip`;
@@ -122,6 +124,47 @@ fn serve(core: usize) -> ! {
     }
 }
 
+#[cfg(any(feature = "sse200-cpuwait", feature = "rp-sio-fifo"))]
+mod core1 {
+    //! Core 1's own stack and vector table (core 0's are the ones cortex-m-rt sets up).
+    const STACK_BYTES: usize = 32 * 1024;
+
+    #[repr(C, align(8))]
+    struct Stack([u8; STACK_BYTES]);
+
+    static mut STACK: Stack = Stack([0; STACK_BYTES]);
+
+    /// Initial stack pointer, reset handler and the 14 system exception handlers; VTOR needs
+    /// 128-byte alignment for this size.
+    #[repr(C, align(128))]
+    pub struct VectorTable {
+        pub stack_top: *const u8,
+        pub handlers: [extern "C" fn() -> !; 15],
+    }
+
+    // SAFETY: read-only after link time.
+    unsafe impl Sync for VectorTable {}
+
+    pub static VECTORS: VectorTable = VectorTable {
+        // SAFETY: one past the end of STACK (only the address is taken).
+        stack_top: unsafe { (&raw const STACK).cast::<u8>().add(STACK_BYTES) },
+        handlers: {
+            let mut h: [extern "C" fn() -> !; 15] = [fault; 15];
+            h[0] = reset;
+            h
+        },
+    };
+
+    pub extern "C" fn reset() -> ! {
+        super::serve(1)
+    }
+
+    extern "C" fn fault() -> ! {
+        semihosting::eprintln!("fault on core 1");
+        crate::exit(crate::FAULT_EXIT)
+    }
+}
+
 #[cfg(feature = "sse200-cpuwait")]
 mod arch {
     //! SSE-200 (QEMU hw/misc/iotkit-sysctl.c, hw/arm/armsse.c): the Secure system control block,
@@ -130,43 +173,6 @@ mod arch {
     const INITSVTOR1: usize = SYSCTL + 0x114;
     const CPUWAIT: usize = SYSCTL + 0x118;
     const CPUID: usize = 0x4001_F000;
-    const CPU1_STACK_BYTES: usize = 32 * 1024;
-
-    #[repr(C, align(8))]
-    struct Stack([u8; CPU1_STACK_BYTES]);
-
-    /// CPU1's stack (core 0's is the one cortex-m-rt sets up at the top of RAM).
-    static mut CPU1_STACK: Stack = Stack([0; CPU1_STACK_BYTES]);
-
-    /// Initial stack pointer, reset handler and the 14 system exception handlers; VTOR needs
-    /// 128-byte alignment for this size.
-    #[repr(C, align(128))]
-    struct VectorTable {
-        stack_top: *const u8,
-        handlers: [extern "C" fn() -> !; 15],
-    }
-
-    // SAFETY: read-only after link time.
-    unsafe impl Sync for VectorTable {}
-
-    static CPU1_VECTORS: VectorTable = VectorTable {
-        // SAFETY: one past the end of CPU1_STACK (only the address is taken).
-        stack_top: unsafe { (&raw const CPU1_STACK).cast::<u8>().add(CPU1_STACK_BYTES) },
-        handlers: {
-            let mut h: [extern "C" fn() -> !; 15] = [cpu1_fault; 15];
-            h[0] = cpu1_reset;
-            h
-        },
-    };
-
-    extern "C" fn cpu1_reset() -> ! {
-        super::serve(1)
-    }
-
-    extern "C" fn cpu1_fault() -> ! {
-        semihosting::eprintln!("fault on core 1");
-        crate::exit(crate::FAULT_EXIT)
-    }
 
     pub fn started() -> usize {
         2
@@ -183,9 +189,92 @@ mod arch {
         unsafe {
             let wait = core::ptr::read_volatile(CPUWAIT as *const u32);
             if wait & 0b10 != 0 {
-                core::ptr::write_volatile(INITSVTOR1 as *mut u32, &raw const CPU1_VECTORS as u32);
+                let vectors = &raw const super::core1::VECTORS as u32;
+                core::ptr::write_volatile(INITSVTOR1 as *mut u32, vectors);
                 core::ptr::write_volatile(CPUWAIT as *mut u32, wait & !0b10);
             }
+        }
+    }
+
+    pub fn idle(_core: usize) {
+        core::hint::spin_loop();
+    }
+}
+
+#[cfg(feature = "rp-sio-fifo")]
+mod arch {
+    //! RP2040 and RP2350 (datasheets: "Launching code on processor core 1", RP2040 2.8.2, RP2350
+    //! 5.3): after reset core 1 waits in the boot ROM for a launch sequence on the SIO
+    //! inter-core FIFO: 0, 0, 1, vector table, stack pointer, entry. The ROM echoes each word;
+    //! on a mismatch the sequence starts again. Before a 0 the sender drains its read FIFO and
+    //! wakes core 1 (SEV), since the ROM sleeps in WFE while the FIFO is empty. Only atomic load
+    //! and store are used elsewhere (the RP2040's Cortex-M0+ has no atomic read-modify-write).
+    use core::sync::atomic::{AtomicBool, Ordering};
+
+    const SIO: usize = 0xD000_0000;
+    const CPUID: usize = SIO;
+    const FIFO_ST: usize = SIO + 0x050;
+    const FIFO_WR: usize = SIO + 0x054;
+    const FIFO_RD: usize = SIO + 0x058;
+    const FIFO_VALID: u32 = 1 << 0; // the read FIFO holds a word
+    const FIFO_READY: u32 = 1 << 1; // the write FIFO has room
+
+    static LAUNCHED: AtomicBool = AtomicBool::new(false);
+
+    fn sio_read(address: usize) -> u32 {
+        // SAFETY: a SIO register of this core (core-local, side effects only for FIFO_RD).
+        unsafe { core::ptr::read_volatile(address as *const u32) }
+    }
+
+    fn sio_write(address: usize, value: u32) {
+        // SAFETY: FIFO_WR, the SIO register through which this core sends to the other.
+        unsafe { core::ptr::write_volatile(address as *mut u32, value) }
+    }
+
+    pub fn started() -> usize {
+        2
+    }
+
+    pub fn core_id() -> usize {
+        sio_read(CPUID) as usize
+    }
+
+    pub fn wake_others() {
+        if !LAUNCHED.load(Ordering::Relaxed) {
+            launch_core1();
+            LAUNCHED.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn launch_core1() {
+        let sequence = [
+            0,
+            0,
+            1,
+            &raw const super::core1::VECTORS as u32,
+            super::core1::VECTORS.stack_top as u32,
+            super::core1::reset as *const () as u32, // a Thumb address (bit 0 set)
+        ];
+        let mut next = 0;
+        while next < sequence.len() {
+            let word = sequence[next];
+            if word == 0 {
+                while sio_read(FIFO_ST) & FIFO_VALID != 0 {
+                    sio_read(FIFO_RD);
+                }
+                cortex_m::asm::sev();
+            }
+            while sio_read(FIFO_ST) & FIFO_READY == 0 {}
+            sio_write(FIFO_WR, word);
+            cortex_m::asm::sev();
+            while sio_read(FIFO_ST) & FIFO_VALID == 0 {
+                cortex_m::asm::wfe();
+            }
+            next = if sio_read(FIFO_RD) == word {
+                next + 1
+            } else {
+                0
+            };
         }
     }
 
@@ -239,7 +328,11 @@ mod arch {
     }
 }
 
-#[cfg(not(any(feature = "sse200-cpuwait", target_arch = "riscv32")))]
+#[cfg(not(any(
+    feature = "sse200-cpuwait",
+    feature = "rp-sio-fifo",
+    target_arch = "riscv32"
+)))]
 mod arch {
     pub fn started() -> usize {
         1
