@@ -232,7 +232,7 @@ mod tests {
             let c_in = 2;
             let c_out = c_in * mult;
             let p = Conv {
-                batch: 1,
+                batch: 2,
                 c_in,
                 c_out,
                 groups: c_in,
@@ -240,9 +240,9 @@ mod tests {
                 input_offset: 6,
             };
             let taps = k_h * k_w;
-            let x: [i8; 2 * 110] = core::array::from_fn(|_| next());
+            let x: [i8; 2 * 2 * 110] = core::array::from_fn(|_| next());
             let w: [i8; 6 * 25] = core::array::from_fn(|_| next());
-            let (x, w) = (&x[..c_in * in_h * in_w], &w[..c_out * taps]);
+            let (x, w) = (&x[..2 * c_in * in_h * in_w], &w[..c_out * taps]);
             let bias: [i32; 6] = core::array::from_fn(|c| c as i32 * 70 - 200);
             let folded: [i32; 6] = core::array::from_fn(|c| {
                 let sum: i32 = w[(c % c_out) * taps..][..taps]
@@ -271,8 +271,8 @@ mod tests {
                 shift: &[-5, -6, -5, -6, -5, -6],
                 ..rq
             };
-            let len = c_out * win.out_plane();
-            let (mut got, mut want) = ([0_i8; 6 * 110], [0_i8; 6 * 110]);
+            let len = 2 * c_out * win.out_plane();
+            let (mut got, mut want) = ([0_i8; 2 * 6 * 110], [0_i8; 2 * 6 * 110]);
             let mut scratch = [0_i32; 14 * 14 / 4 + 1 + BLOCK_POSITIONS];
             depthwise(
                 &p,
