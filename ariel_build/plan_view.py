@@ -92,6 +92,11 @@ def critical_path(s: Schedule) -> list[int]:
     return path[::-1]
 
 
+def short_label(label: str) -> str:
+    """The last two path segments of a task label (TFLite names are long paths), for bars."""
+    return "/".join(label.split("/")[-2:])
+
+
 def _op_colours(s: Schedule) -> dict[str, int]:
     colours: dict[str, int] = {}
     for order in s.order:
@@ -128,7 +133,7 @@ def render_terminal(view: PlanView, console: Console) -> None:
             hi = min(max(round(s.finish[t] * scale), lo + 1), width)
             for x in range(prev_end, lo):
                 cells[x] = "·"  # waiting for another core
-            label = s.tasks[t].label[: hi - lo - 1]
+            label = short_label(s.tasks[t].label)[: hi - lo - 1]
             cells[lo:hi] = ["▏", *label.ljust(hi - lo - 1)]
             if t in critical:
                 marks[lo:hi] = ["^"] * (hi - lo)
@@ -188,7 +193,12 @@ def write_png(view: PlanView, out: Path) -> Path:
             )
             if s.finish[t] - s.start[t] > 0.06 * s.makespan:
                 ax.text(
-                    (s.start[t] + s.finish[t]) / 2, y, s.tasks[t].label, ha="center", va="center", fontsize=6
+                    (s.start[t] + s.finish[t]) / 2,
+                    y,
+                    short_label(s.tasks[t].label),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
                 )
             prev_end = s.finish[t]
     ax.set_yticks(range(n), [_core_name(view, c) for c in reversed(range(n))], fontsize=8)

@@ -2,7 +2,8 @@
 
 Nodes are taken by decreasing upward rank (mean whole-node cost + the largest rank of a
 successor plus one SYNC), which respects dependencies. For each node and each part count p up
-to `max_parts`, the parts go to the p cores that are ready first, sized by their speeds; a core
+to `max_parts`, the parts go to the p cores that are ready first, sized to finish together
+(`partition.balanced`: by speed, by when each core is free, by the per-part cost); a core
 is ready after its previous task and after every predecessor part (plus SYNC when that part ran
 on another core). The count whose last part finishes earliest wins (ties: fewer parts), so a
 node is split when the cores would otherwise idle and kept whole when another branch can use
@@ -18,7 +19,7 @@ from ariel_build.boards import Core
 from ariel_build.ir import Graph, Node
 from ariel_build.ops.base import lookup
 from ariel_build.schedule.cost import SYNC, part_cost, speed
-from ariel_build.schedule.partition import max_parts, runs_code, split_over
+from ariel_build.schedule.partition import balanced, max_parts, runs_code, split_over
 from ariel_build.schedule.split import Part, whole
 
 
@@ -106,10 +107,15 @@ def schedule(graph: Graph, cores: tuple[Core, ...]) -> Schedule:
                 full = whole(node, graph)
                 c = min(range(len(cores)), key=lambda c: (ready(c) + part_cost(full, cores[c]), c))
                 chosen = [c]
+                weights = [1.0]
             else:
                 by_ready = sorted(range(len(cores)), key=lambda c: (ready(c), -speed(cores[c], dtype), c))
                 chosen = sorted(by_ready[:p], key=lambda c: (-speed(cores[c], dtype), c))
-            parts = split_over(node, graph, [speed(cores[c], dtype) for c in chosen])
+                split = balanced(node, graph, [cores[c] for c in chosen], [ready(c) for c in chosen])
+                if split is None:
+                    continue  # a core free this late would get nothing
+                weights = split[1]
+            parts = split_over(node, graph, weights)
             placed = [
                 (c, part, ready(c), ready(c) + part_cost(part, cores[c]))
                 for c, part in zip(chosen, parts, strict=True)

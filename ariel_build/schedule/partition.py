@@ -4,11 +4,14 @@
 type its cost is div_i, which divides among parts, plus once_i, which every part pays: the call
 and a packed int8 convolution's column gathering) would take
   p = 1:  (div_1 + once_1) / s1
-  p > 1:  max_i (div_i / (s1 + ... + sp) + once_i / s_i) + SYNC x p   (sync to start and join)
+  p > 1:  T + SYNC x p, T the time at which parts sized to finish together all finish (`balanced`;
+          x_i = (s_i T - once_i) / div_i of the divisible work on core i, summing to 1)
 and p is capped where that stops falling, so an op too small to pay for the synchronisation
 stays whole. The list scheduler picks the number of parts at or below the cap that finishes the
-node earliest given what the cores are already doing. `split_over` sizes the parts in
-proportion to the chosen cores' speeds (largest remainder; every part gets at least one unit).
+node earliest given what the cores are already doing. `balanced` sizes the parts so that they
+would finish together: in proportion to speed when the cores are free at the same time and the
+per-part cost is small, less for a core that is free later or pays more per part; `split_over`
+rounds those fractions to units (largest remainder; every part gets at least one unit).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 from ariel_build.boards import Core
 from ariel_build.ir import Graph, Node
 from ariel_build.ops.base import lookup
-from ariel_build.schedule.cost import SYNC, part_work, part_work_split, speed
+from ariel_build.schedule.cost import SYNC, part_cost, part_work_split, speed
 from ariel_build.schedule.split import Part, split_rule, whole
 
 
@@ -36,19 +39,27 @@ def shares(units: int, speeds: list[float]) -> list[int]:
     return counts
 
 
-def estimated_time(node: Node, graph: Graph, cores: list[Core]) -> float:
-    """The node alone in one part per core, sized by speed (one core: whole)."""
+def balanced(
+    node: Node, graph: Graph, cores: list[Core], ready: list[float]
+) -> tuple[float, list[float]] | None:
+    """When the node's parts on `cores` (free at `ready`) would all finish together, and each
+    core's fraction of the divisible work; None if some core would get none. Core i finishes at
+    ready_i + (once_i + x_i div_i) / s_i (div, once: `part_work_split` of the whole node)."""
     full = whole(node, graph)
     dtype = graph.tensor(node.outputs[0]).dtype
-    speeds = [speed(c, dtype) for c in cores]
+    terms = [(speed(c, dtype), *part_work_split(full, c)) for c in cores]
+    rate = sum(s / div for s, div, _ in terms)
+    finish = (1 + sum((s * r + once) / div for (s, div, once), r in zip(terms, ready, strict=True))) / rate
+    fractions = [(s * (finish - r) - once) / div for (s, div, once), r in zip(terms, ready, strict=True)]
+    return (finish, fractions) if min(fractions) > 0 else None
+
+
+def estimated_time(node: Node, graph: Graph, cores: list[Core]) -> float:
+    """The node alone in one part per core, all free at 0, plus SYNC per core (one core: whole)."""
     if len(cores) == 1:
-        return part_work(full, cores[0]) / speeds[0]
-    total = sum(speeds)
-    slowest = 0.0
-    for c, s in zip(cores, speeds, strict=True):
-        divisible, every_part = part_work_split(full, c)
-        slowest = max(slowest, divisible / total + every_part / s)
-    return slowest + SYNC * len(cores)
+        return part_cost(whole(node, graph), cores[0])
+    split = balanced(node, graph, cores, [0.0] * len(cores))
+    return float("inf") if split is None else split[0] + SYNC * len(cores)
 
 
 def runs_code(node: Node) -> bool:
@@ -72,13 +83,13 @@ def max_parts(node: Node, graph: Graph, cores: tuple[Core, ...]) -> int:
     return best
 
 
-def split_over(node: Node, graph: Graph, speeds: list[float]) -> list[Part]:
-    """One part per core speed, sized by speed; one speed = the whole node."""
+def split_over(node: Node, graph: Graph, weights: list[float]) -> list[Part]:
+    """One part per weight, sized in proportion (largest remainder); one weight = the whole node."""
     rule = split_rule(node, graph)
-    if len(speeds) == 1 or rule is None:
+    if len(weights) == 1 or rule is None:
         return [whole(node, graph)]
     parts, lo = [], 0
-    for n in shares(rule.units, speeds):
+    for n in shares(rule.units, weights):
         parts.append(rule.part(lo, lo + n))
         lo += n
     return parts
