@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+# fmt: off
 RUST_KEYWORDS = {
     "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if",
     "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self",
@@ -15,6 +16,7 @@ RUST_KEYWORDS = {
     # locals of the multicore functions (shared state, this core's handle)
     "shared", "cx", "core",
 }
+# fmt: on
 # per-op operand locals of the generated code (`x0`, `y1`, ...)
 _OPERAND_LOCAL = re.compile(r"[xy][0-9]+")
 

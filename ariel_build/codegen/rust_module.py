@@ -160,7 +160,9 @@ def generate_module(
             out.append(f"pub const {ident}_SHAPE: [usize; {len(t.shape)}] = {_shape(t.shape)};")
             out.append(f"pub const {ident}_LEN: usize = {t.size};")
     blob = plan.weight_bytes
-    out.append(f"\nstatic WEIGHTS: k::Aligned<[u8; {blob}]> = k::Aligned(*include_bytes!({weights_include}));\n")
+    out.append(
+        f"\nstatic WEIGHTS: k::Aligned<[u8; {blob}]> = k::Aligned(*include_bytes!({weights_include}));\n"
+    )
 
     args = ["arena: &mut Arena"]
     for name in dict.fromkeys(graph.inputs):
@@ -182,7 +184,11 @@ def generate_module(
         loc = plan.locations[name]
         if loc.kind == "output" and loc.offset == k:
             continue
-        src = f"k::cast(&a[{loc.offset}..{loc.offset + loc.nbytes}])" if loc.kind == "arena" else emitter.read(name)
+        src = (
+            f"k::cast(&a[{loc.offset}..{loc.offset + loc.nbytes}])"
+            if loc.kind == "arena"
+            else emitter.read(name)
+        )
         t = graph.tensor(name)
         out.append(f"{output_param(name)}.copy_from_slice({src} as &[{t.dtype.rust}]);")
     if op_marker:
@@ -201,6 +207,10 @@ def rustfmt(source: str) -> str:
     if exe is None:
         return source
     result = subprocess.run(
-        [exe, "--edition", "2021", "--emit", "stdout"], input=source, capture_output=True, text=True, check=False
+        [exe, "--edition", "2021", "--emit", "stdout"],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return result.stdout if result.returncode == 0 else source

@@ -49,7 +49,9 @@ def _dtype(elem_type: int, where: str) -> DType:
         ) from e
 
 
-def _static_shape(vi: onnx.ValueInfoProto, overrides: dict[str, tuple[int, ...]], path: Path) -> tuple[int, ...]:
+def _static_shape(
+    vi: onnx.ValueInfoProto, overrides: dict[str, tuple[int, ...]], path: Path
+) -> tuple[int, ...]:
     if vi.name in overrides:
         return tuple(overrides[vi.name])
     dims = []
@@ -87,7 +89,8 @@ def read_onnx(path: Path) -> onnx.ModelProto:
 def list_ops(path: Path) -> Counter[str]:
     """Op types and their node counts, without importing the model (for `check`)."""
     return Counter(
-        n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}.{n.op_type}" for n in read_onnx(path).graph.node
+        n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}.{n.op_type}"
+        for n in read_onnx(path).graph.node
     )
 
 
@@ -143,5 +146,7 @@ def _constant_tensor(name: str, data: np.ndarray, path: Path) -> Tensor:
     try:
         dtype = DType.from_numpy(data.dtype)
     except ValueError as e:
-        raise ModelImportError(f"constant '{name}' has unsupported element type {data.dtype}", where=str(path)) from e
+        raise ModelImportError(
+            f"constant '{name}' has unsupported element type {data.dtype}", where=str(path)
+        ) from e
     return Tensor(name, tuple(int(d) for d in data.shape), dtype, np.asarray(data, order="C"))

@@ -143,7 +143,11 @@ class HostHarness:
         target = cache_dir() / "host-target"
         cmd = ["cargo", "build", "--quiet"] + (["--release"] if self.release else [])
         result = subprocess.run(
-            cmd, cwd=self.workdir, capture_output=True, text=True, env={**os.environ, "CARGO_TARGET_DIR": str(target)}
+            cmd,
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "CARGO_TARGET_DIR": str(target)},
         )
         if result.returncode != 0:
             raise BuildError(
@@ -168,7 +172,9 @@ class HostHarness:
                 t = g.tensor(name)
                 if tuple(arr.shape) != t.shape and arr.size != t.size:
                     raise RunError(f"input {k} ('{name}') has shape {arr.shape}; the model takes {t.shape}")
-                np.ascontiguousarray(arr, dtype=t.dtype.numpy).astype(t.dtype.numpy.newbyteorder("<")).tofile(io / f"input{k}.bin")
+                np.ascontiguousarray(arr, dtype=t.dtype.numpy).astype(t.dtype.numpy.newbyteorder("<")).tofile(
+                    io / f"input{k}.bin"
+                )
             try:
                 result = subprocess.run(
                     [str(self.binary), mod, str(io)], capture_output=True, text=True, timeout=timeout
@@ -180,5 +186,7 @@ class HostHarness:
             outs = []
             for k, name in enumerate(dict.fromkeys(g.outputs)):
                 t = g.tensor(name)
-                outs.append(np.fromfile(io / f"output{k}.bin", dtype=t.dtype.numpy.newbyteorder("<")).reshape(t.shape))
+                outs.append(
+                    np.fromfile(io / f"output{k}.bin", dtype=t.dtype.numpy.newbyteorder("<")).reshape(t.shape)
+                )
             return outs

@@ -97,7 +97,8 @@ def test_run_rejects_input_of_wrong_size(tmp_path: Path) -> None:
     )
     onnx.save(model, str(tmp_path / "ok.onnx"))
     np.save(tmp_path / "x.npy", np.zeros((5,), np.float32))
-    r = ariel("run", str(tmp_path / "ok.onnx"), "--input", str(tmp_path / "x.npy"), "--out", str(tmp_path / "o"))
+    r = ariel(
+        "run", str(tmp_path / "ok.onnx"), "--input", str(tmp_path / "x.npy"), "--out", str(tmp_path / "o")
+    )
     assert r.returncode == 2
     assert "x.npy" in r.stderr and "(2, 3)" in r.stderr
-
