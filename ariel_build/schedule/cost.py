@@ -32,13 +32,15 @@ class Costs:
     column: float = 0.0  # per input-column byte a packed int8 convolution gathers (`part_columns`)
 
 
-F32_FPU = Costs(mac=3.0, byte=0.25, op=600.0)  # qemu-an386 (Cortex-M4F): 2.9 per MAC, call ~600
-F32_SOFT_FLOAT = Costs(mac=55.0, byte=0.25, op=600.0)  # qemu-an524, qemu-riscv32: 50-59 per MAC
-# qemu-an386: 2.3 per MAC, call ~1000; column: as measured portably (the same byte gather).
-INT8_DSP = Costs(mac=2.3, byte=0.5, op=1200.0, column=16.0)
-# qemu-an524, qemu-riscv32: 5.2-5.4 per MAC; a second part of a channel-split convolution
+# Fits of one-core QEMU runs (docs/speedup.md): f32 per call 56-182, per byte 0.13-0.34;
+# int8 per call 980-1430, per byte 0.9-2.2.
+F32_FPU = Costs(mac=3.0, byte=0.25, op=150.0)  # qemu-an386 (Cortex-M4F): 3.1 per MAC
+F32_SOFT_FLOAT = Costs(mac=55.0, byte=0.25, op=150.0)  # qemu-an524, qemu-riscv32: 56-59 per MAC
+# qemu-an386: 2.3 per MAC; column: as measured portably (the same byte gather).
+INT8_DSP = Costs(mac=2.3, byte=1.0, op=1200.0, column=16.0)
+# qemu-an524, qemu-riscv32: 5.3-5.4 per MAC; a second part of a channel-split convolution
 # costs 16 instructions per column byte more (qemu-an524, ResNet-8 int8).
-INT8_PORTABLE = Costs(mac=5.3, byte=0.5, op=1200.0, column=16.0)
+INT8_PORTABLE = Costs(mac=5.3, byte=1.0, op=1200.0, column=16.0)
 SYNC = 150.0  # per cross-core dependency: release store, cache line transfer, acquire spin
 
 

@@ -45,8 +45,8 @@ def test_f32_gemm_costs_per_core_type(tmp_path: Path) -> None:
     g = ir_graph(tmp_path, [gemm], (1, 32), {"w": np.ones((32, 16), np.float32)}, ["y"])
     part = whole(g.nodes[0], g)
     an386, an524 = load_board("qemu-an386").cores[0], load_board("qemu-an524").cores[0]
-    assert part_work(part, an386) == pytest.approx(512 * 3.0 + 2240 * 0.25 + 600)
-    assert part_work(part, an524) == pytest.approx(512 * 55.0 + 2240 * 0.25 + 600)
+    assert part_work(part, an386) == pytest.approx(512 * 3.0 + 2240 * 0.25 + 150)
+    assert part_work(part, an524) == pytest.approx(512 * 55.0 + 2240 * 0.25 + 150)
     m4 = load_board("stm32h747").cores[1]  # f32 speed 0.4
     assert part_cost(part, m4) == pytest.approx(part_work(part, an386) / 0.4)
 
@@ -59,9 +59,9 @@ def test_int8_fully_connected_costs_per_core_type() -> None:
     # nor the bias: folded into the code) and writes y.
     part = whole(fc, g)
     moved = 64 + g.tensor(fc.inputs[3]).nbytes + 12
-    assert part_work(part, load_board("qemu-an386").cores[0]) == pytest.approx(768 * 2.3 + moved * 0.5 + 1200)
+    assert part_work(part, load_board("qemu-an386").cores[0]) == pytest.approx(768 * 2.3 + moved * 1.0 + 1200)
     assert part_work(part, load_board("qemu-riscv32").cores[0]) == pytest.approx(
-        768 * 5.3 + moved * 0.5 + 1200
+        768 * 5.3 + moved * 1.0 + 1200
     )
 
 

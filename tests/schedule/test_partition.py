@@ -23,8 +23,8 @@ def test_shares_follow_speeds() -> None:
 
 
 def test_tiny_op_is_not_split(tmp_path: Path) -> None:
-    # Relu of 4 floats (test cores: an FPU): 4 x MAC 3 + 32 bytes x 0.25 + call 600 = 620 units
-    # whole; in two parts at least call 600 + 2 x SYNC 150 = 900.
+    # Relu of 4 floats (test cores: an FPU): 4 x MAC 3 + 32 bytes x 0.25 + call 150 = 170 units
+    # whole; in two parts at least call 150 + 2 x SYNC 150 = 450.
     relu = helper.make_node("Relu", ["x"], ["y"], name="y")
     g = ir_graph(tmp_path, [relu], (1, 4), {}, ["y"])
     assert max_parts(g.nodes[0], g, (FAST, FAST)) == 1
