@@ -106,7 +106,7 @@ class _NodeEmitter:
         if copy_view:
             lines.append("y0.copy_from_slice(x0);")
         elif inplace:
-            lines.append(op.emit_inplace(node, g, "y0"))
+            lines.append(op.emit_inplace(node, g, Operands(in_vars, out_vars)))
         else:
             lines.append(op.emit(node, g, Operands(in_vars, out_vars, "scratch" if scratch else None)))
         return "{\n" + "\n".join(lines) + "\n}\n"

@@ -70,8 +70,9 @@ class Op:
         """Rust statements computing the outputs (called for non-view ops that run at run time)."""
         raise NotImplementedError(f"{self.name}.emit")
 
-    def emit_inplace(self, node: Node, graph: Graph, output: str) -> str:
-        """Rust statements that overwrite `output` (holding input 0) with the result."""
+    def emit_inplace(self, node: Node, graph: Graph, io: Operands) -> str:
+        """Rust statements that overwrite `io.outputs[0]` (holding input 0) with the result; the
+        other run-time inputs are in `io.inputs` as for `emit` (`io.inputs[0]` is None)."""
         raise NotImplementedError(f"{self.name}.emit_inplace")
 
 

@@ -24,7 +24,7 @@ from ariel_build.ops.base import (
     rust_array,
     rust_literal,
 )
-from ariel_build.ops.unary import INPUT_VAR, NUMERIC
+from ariel_build.ops.unary import NUMERIC
 
 FLOATS = (DType.F32, DType.F64)
 
@@ -142,9 +142,8 @@ class Elementwise(Op):
         )
         return "\n".join([first, *self.fold_rest(node, graph, y, inputs, 2)])
 
-    def emit_inplace(self, node: Node, graph: Graph, output: str) -> str:
-        inputs = [INPUT_VAR.format(i) for i in range(len(node.inputs))]
-        return "\n".join(self.fold_rest(node, graph, output, inputs, 1))
+    def emit_inplace(self, node: Node, graph: Graph, io: Operands) -> str:
+        return "\n".join(self.fold_rest(node, graph, io.outputs[0], io.inputs, 1))
 
 
 def _int_or_float(dtype: DType, float_expr: str, int_expr: str) -> str:

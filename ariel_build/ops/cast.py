@@ -48,7 +48,7 @@ class CastBase(Op):
             return f"{io.outputs[0]}.copy_from_slice({io.inputs[0]});"
         return f"k::ops::unary::map({io.inputs[0]}, {io.outputs[0]}, |v: {src.rust}| {conversion(src, dst)});"
 
-    def emit_inplace(self, node: Node, graph: Graph, output: str) -> str:
+    def emit_inplace(self, node: Node, graph: Graph, io: Operands) -> str:
         return "// same element type: nothing to convert"
 
 

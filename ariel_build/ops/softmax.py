@@ -52,9 +52,9 @@ class SoftmaxFamily(Op):
         params, outer = self.params(node, graph)
         return f"k::ops::softmax::softmax(&{params}, {io.inputs[0]}, {io.outputs[0]}, 0..{outer});"
 
-    def emit_inplace(self, node: Node, graph: Graph, output: str) -> str:
+    def emit_inplace(self, node: Node, graph: Graph, io: Operands) -> str:
         params, outer = self.params(node, graph)
-        return f"k::ops::softmax::softmax_inplace(&{params}, {output}, 0..{outer});"
+        return f"k::ops::softmax::softmax_inplace(&{params}, {io.outputs[0]}, 0..{outer});"
 
 
 @register

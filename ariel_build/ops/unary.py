@@ -23,8 +23,6 @@ from ariel_build.ops.base import (
 INTS = (DType.I8, DType.U8, DType.I16, DType.U16, DType.I32, DType.U32, DType.I64, DType.U64)
 SIGNED_INTS = tuple(d for d in INTS if d.is_signed)
 NUMERIC = (DType.F32, DType.F64, *INTS)
-# Name codegen/rust_module.py binds runtime input k to; emit_inplace receives only the output.
-INPUT_VAR = "x{}"
 
 
 class Unary(Op):
@@ -54,8 +52,8 @@ class Unary(Op):
     def emit(self, node: Node, graph: Graph, io: Operands) -> str:
         return f"k::ops::unary::map({io.inputs[0]}, {io.outputs[0]}, {self.closure(node, graph)});"
 
-    def emit_inplace(self, node: Node, graph: Graph, output: str) -> str:
-        return f"k::ops::unary::map_inplace({output}, {self.closure(node, graph)});"
+    def emit_inplace(self, node: Node, graph: Graph, io: Operands) -> str:
+        return f"k::ops::unary::map_inplace({io.outputs[0]}, {self.closure(node, graph)});"
 
 
 def _unary(op_name: str, function: str, attrs: tuple[tuple[str, float], ...] = ()) -> None:
@@ -200,8 +198,8 @@ class Clip(Unary):
     def runtime_inputs(self, node: Node, graph: Graph) -> list[int]:
         return [0, *self.runtime_bounds(node, graph)]
 
-    def bounds(self, node: Node, graph: Graph) -> tuple[str, str]:
-        """Rust expressions of (low, high)."""
+    def bounds(self, node: Node, graph: Graph, inputs: list[str | None] | None = None) -> tuple[str, str]:
+        """Rust expressions of (low, high); `inputs` are the operand variables (run-time bounds)."""
         dtype = in_dtype(node, graph)
         info = np.finfo(dtype.numpy) if dtype.is_float else np.iinfo(dtype.numpy)
         defaults = (-np.inf, np.inf) if dtype.is_float else (int(info.min), int(info.max))
@@ -221,7 +219,7 @@ class Clip(Unary):
                 )
             value = graph.const(name)
             found.append(
-                INPUT_VAR.format(i) + "[0]"
+                f"{inputs[i] if inputs else 'bound'}[0]"
                 if value is None
                 else rust_literal(value.reshape(-1)[0].item(), dtype)
             )
@@ -235,9 +233,9 @@ class Clip(Unary):
         return "k::ops::unary::clip(v, low, high)"
 
     def emit(self, node: Node, graph: Graph, io: Operands) -> str:
-        low, high = self.bounds(node, graph)
+        low, high = self.bounds(node, graph, io.inputs)
         return f"let (low, high) = ({low}, {high});\n{super().emit(node, graph, io)}"
 
-    def emit_inplace(self, node: Node, graph: Graph, output: str) -> str:
-        low, high = self.bounds(node, graph)
-        return f"let (low, high) = ({low}, {high});\n{super().emit_inplace(node, graph, output)}"
+    def emit_inplace(self, node: Node, graph: Graph, io: Operands) -> str:
+        low, high = self.bounds(node, graph, io.inputs)
+        return f"let (low, high) = ({low}, {high});\n{super().emit_inplace(node, graph, io)}"

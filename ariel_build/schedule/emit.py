@@ -79,7 +79,7 @@ class _StepEmitter:
             lines.append(f"let ([{o_pat}], [{i_pat}]) = cx.views([{o_rng}], [{i_rng}]);")
         lines.extend(bindings)
         if inplace:
-            lines.append(op.emit_inplace(node, g, "y0"))
+            lines.append(op.emit_inplace(node, g, Operands(in_vars, out_vars)))
         else:
             lines.append(op.emit(node, g, Operands(in_vars, out_vars, "scratch" if scratch else None)))
         return "{\n" + "\n".join(lines) + "\n}"
