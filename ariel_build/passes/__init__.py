@@ -9,6 +9,7 @@ from ariel_build.passes.choose_layout import choose_layout
 from ariel_build.passes.copy_to_view import copy_to_view
 from ariel_build.passes.eliminate_dead import eliminate_dead
 from ariel_build.passes.eliminate_identity import eliminate_identity
+from ariel_build.passes.expand_qlinear import expand_qlinear
 from ariel_build.passes.fold_batchnorm import fold_batchnorm
 from ariel_build.passes.fold_constants import fold_constants
 from ariel_build.passes.fuse_activation import fuse_activation
@@ -17,6 +18,7 @@ from ariel_build.passes.fuse_qdq import fuse_qdq
 from ariel_build.passes.pack_int8_weights import pack_int8_weights
 
 PIPELINE: list[tuple[str, Callable[[Graph], Graph]]] = [
+    ("expand_qlinear", expand_qlinear),
     ("fuse_qdq", fuse_qdq),
     ("eliminate_identity", eliminate_identity),
     ("fold_constants", fold_constants),
