@@ -667,6 +667,78 @@ def _qmean(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str)
 QCONVERTERS["RESHAPE"] = QCONVERTERS["SQUEEZE"] = QCONVERTERS["EXPAND_DIMS"] = CONVERTERS["RESHAPE"]
 
 
+def _require_same_quant(imp: _Importer, ins: list[int], outs: list[int]) -> None:
+    """int8 data movement: the output's quantization must be the input's (nothing is rescaled)."""
+    q_in, q_out = imp.quant(ins[0]), imp.quant(outs[0])
+    if q_in is None or q_out is None or q_in.axis is not None or q_in.per_tensor != q_out.per_tensor:
+        raise _Unsupported("int8 output quantization differs from the input's (no requantization here)")
+
+
+@qconverter("TRANSPOSE")
+@converter("TRANSPOSE")
+def _transpose(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    if imp.sg.Tensors(ins[0]).Type() == INT8:
+        _require_same_quant(imp, ins, outs)
+    perm_data = imp.constant_data(ins[1])
+    if perm_data is None:
+        raise _Unsupported("perm must be a constant")
+    rank = len(imp.shape(ins[0]))
+    perm = [int(p) % rank for p in perm_data.reshape(-1)] if rank else []
+    if sorted(perm) != list(range(rank)):
+        raise _Unsupported(f"perm {perm_data.reshape(-1).tolist()} is not a permutation of {rank} axes")
+    # The IR holds 4-D values NCHW: read through NCHW→NHWC, write back NHWC→NCHW, as one Transpose.
+    held = list(NCHW_TO_NHWC) if rank == 4 else list(range(rank))
+    composed = [held[p] for p in perm]
+    if rank == 4:
+        composed = [composed[i] for i in NHWC_TO_NCHW]
+    imp.node("Transpose", [imp.value(ins[0])], label, imp.output_name(outs[0]), perm=composed)
+
+
+@qconverter("STRIDED_SLICE")
+@converter("STRIDED_SLICE")
+def _strided_slice(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    if imp.sg.Tensors(ins[0]).Type() == INT8:
+        _require_same_quant(imp, ins, outs)
+    o = _options(op, "StridedSliceOptions")
+    if o.EllipsisMask() or o.NewAxisMask() or o.Offset():
+        raise _Unsupported("ellipsis_mask, new_axis_mask and offset are not supported")
+    shape = imp.shape(ins[0])
+    values = [imp.constant_data(i) for i in ins[1:4]]
+    if any(v is None for v in values) or len(ins) < 4:
+        raise _Unsupported("begin, end and strides must be constants")
+    begin, end, strides = ([int(v) for v in data.reshape(-1)] for data in values if data is not None)
+    if not len(begin) == len(end) == len(strides) == len(shape):
+        raise _Unsupported(f"begin/end/strides must have one value per axis of the input {list(shape)}")
+    last = 2**62
+    starts, ends = [], []
+    for axis, dim in enumerate(shape):
+        bit = 1 << axis
+        if o.ShrinkAxisMask() & bit:  # one element, at `begin`
+            first = begin[axis] + dim if begin[axis] < 0 else begin[axis]
+            if not 0 <= first < dim:
+                raise _Unsupported(f"shrunk axis {axis} index {begin[axis]} is outside [0, {dim})")
+            starts.append(first)
+            ends.append(first + 1)
+            strides[axis] = 1
+            continue
+        forward = strides[axis] > 0
+        starts.append((0 if forward else last) if o.BeginMask() & bit else begin[axis])
+        ends.append((last if forward else -last) if o.EndMask() & bit else end[axis])
+    if 0 in strides:
+        raise _Unsupported("a stride of 0")
+    axes = list(range(len(shape)))
+    if len(shape) == 4:
+        axes = [NHWC_AXIS_IN_NCHW[a] for a in axes]
+    params = [imp.const(np.array(v, np.int64), f"{label}/{k}") for k, v in
+              (("starts", starts), ("ends", ends), ("axes", axes), ("steps", strides))]  # fmt: skip
+    x = imp.value(ins[0])
+    if not o.ShrinkAxisMask():
+        imp.node("Slice", [x, *params], label, imp.output_name(outs[0]))
+        return
+    y = imp.node("Slice", [x, *params], label, quant=imp.quant(outs[0]))
+    _reshape_to(imp, imp.to_nhwc(y, label) if len(shape) == 4 else y, outs[0], label)
+
+
 def _converter_for(imp: _Importer, name: str, ins: list[int]) -> Converter:
     """The float converter, or the int8 one when the op's runtime inputs are int8."""
     runtime = {imp.sg.Tensors(i).Type() for i in ins if i in imp.names and imp.g.const(imp.names[i]) is None}

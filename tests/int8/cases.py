@@ -206,6 +206,39 @@ def relu(name: str, kind: str, in_q: tuple[float, int], out_q: tuple[float, int]
     return OpCase(name, m, every_int8(shape))
 
 
+def transpose(name: str, shape: tuple[int, ...], perm: list[int], dtype: str = "int8") -> OpCase:
+    m = TFLiteModel()
+    q = {"scale": 0.05, "zero_point": -7} if dtype == "int8" else {}
+    x = m.tensor(shape, dtype, **q)
+    y = m.tensor(tuple(shape[p] for p in perm), dtype, **q)
+    m.op("TRANSPOSE", [x, m.const(np.array(perm, np.int32))], [y], "TransposeOptions")
+    m.inputs, m.outputs = [x], [y]
+    if dtype == "int8":
+        return OpCase(name, m)
+    return OpCase(name, m, lambda rng: [rng.standard_normal(shape).astype(np.float32)])
+
+
+def strided_slice(name: str, shape: tuple[int, ...], begin: list[int], end: list[int], strides: list[int],
+                  begin_mask: int = 0, end_mask: int = 0, shrink_mask: int = 0) -> OpCase:  # fmt: skip
+    """Output shape from numpy's slicing (the same semantics), an index where an axis shrinks."""
+    index: list[slice | int] = []
+    for axis, (b, e, st) in enumerate(zip(begin, end, strides, strict=True)):
+        bit = 1 << axis
+        if shrink_mask & bit:
+            index.append(b)
+        else:
+            index.append(slice(None if begin_mask & bit else b, None if end_mask & bit else e, st))
+    out_shape = np.empty(shape)[tuple(index)].shape
+    m = TFLiteModel()
+    x = m.tensor(shape, scale=0.03, zero_point=12)
+    y = m.tensor(out_shape, scale=0.03, zero_point=12)
+    inputs = [x, *(m.const(np.array(v, np.int32)) for v in (begin, end, strides))]
+    m.op("STRIDED_SLICE", inputs, [y], "StridedSliceOptions", BeginMask=begin_mask, EndMask=end_mask,
+         ShrinkAxisMask=shrink_mask)  # fmt: skip
+    m.inputs, m.outputs = [x], [y]
+    return OpCase(name, m)
+
+
 def cases() -> list[OpCase]:
     return [
         conv("conv_3x3_same", (7, 9), 3, 5, (3, 3)),
@@ -248,4 +281,31 @@ def cases() -> list[OpCase]:
         relu("relu_rescaled", "RELU", (0.05, -10), (0.03, -128)),
         relu("relu6", "RELU6", (0.06, 4), (0.06, 4)),
         relu("relu6_small_scale", "RELU6", (0.01, -100), (0.01, -100)),
+        transpose("transpose_4d_nhwc_to_nchw", (1, 5, 7, 3), [0, 3, 1, 2]),
+        transpose("transpose_4d_swap_hw", (2, 5, 3, 4), [0, 2, 1, 3]),
+        transpose("transpose_4d_reverse", (2, 3, 5, 7), [3, 2, 1, 0]),
+        transpose("transpose_3d", (3, 5, 7), [2, 0, 1]),
+        transpose("transpose_2d_float", (9, 13), [1, 0], "float32"),
+        strided_slice("strided_slice_4d_strides", (1, 9, 8, 6), [0, 1, 0, 1], [1, 8, 7, 6], [1, 2, 3, 2]),
+        strided_slice(
+            "strided_slice_4d_masks_negative",
+            (1, 7, 6, 5),
+            [0, -2, 0, 0],
+            [1, 0, 4, -1],
+            [1, -1, 1, 1],
+            begin_mask=0b0101,
+            end_mask=0b0010,
+        ),  # fmt: skip
+        strided_slice(
+            "strided_slice_4d_shrink_height",
+            (1, 6, 5, 4),
+            [0, 2, 0, 1],
+            [1, 3, 5, 4],
+            [1, 1, 1, 1],
+            shrink_mask=0b0010,
+        ),  # fmt: skip
+        strided_slice("strided_slice_2d_shrink_row", (5, 9), [-1, 1], [0, 8], [1, 3], shrink_mask=0b01),
+        strided_slice(
+            "strided_slice_3d_reverse", (3, 4, 10), [0, 0, -1], [3, 4, 0], [1, 2, -2], end_mask=0b101
+        ),
     ]

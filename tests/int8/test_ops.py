@@ -5,9 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ariel_build.errors import UnsupportedOpsError
+from ariel_build.frontends import load_model
 from ariel_build.pipeline import compile_model
 from ariel_build.runners.host import HostHarness
-from tests.int8.cases import OpCase, cases
+from tests.int8.cases import OpCase, cases, strided_slice, transpose
 from tests.oracle import tflite_micro_outputs
 
 CASES = {c.name: c for c in cases()}
@@ -46,3 +48,19 @@ def test_op_equals_tflite_micro(built: tuple[HostHarness, dict[str, Path]], name
                 f"run {run}: {bad.size} of {a.size} differ; at {bad[:4]}: {a.reshape(-1)[bad[:4]]} "
                 f"vs TFLite Micro {b.reshape(-1)[bad[:4]]}"
             )
+
+
+@pytest.mark.parametrize("kind", ["TRANSPOSE", "STRIDED_SLICE"])
+def test_int8_data_movement_with_a_different_output_quantization_is_reported(
+    tmp_path: Path, kind: str
+) -> None:
+    case = (
+        transpose(kind, (2, 3), [1, 0])
+        if kind == "TRANSPOSE"
+        else strided_slice(kind, (2, 3), [0, 0], [2, 3], [1, 1])
+    )
+    model = case.model
+    model.tensors[model.outputs[0]].scale = [0.5]
+    with pytest.raises(UnsupportedOpsError) as e:
+        load_model(model.save(tmp_path / "m.tflite"))
+    assert [(op, "quantization differs" in why) for op, _, why in e.value.problems] == [(kind, True)]
