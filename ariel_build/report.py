@@ -49,7 +49,8 @@ def summary(model: CompiledModel) -> dict[str, Any]:
 
 
 def add_board_measurements(report: dict[str, Any], measured: dict[str, Any]) -> None:
-    """Adds what a run on a board measured: instructions per core and per op, flash/RAM of the ELF."""
+    """Adds what a run on a board measured: instructions per core and per op, flash/RAM of the ELF
+    and the stack high-water mark (`memory.stack_bytes`, `memory.stack_bytes_per_core`)."""
     for row, instructions in zip(report["ops"], measured["op_instructions"], strict=True):
         row["instructions"] = instructions
     for row, per_core in zip(report["ops"], measured.get("op_instructions_per_core", []), strict=False):

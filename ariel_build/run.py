@@ -69,7 +69,7 @@ def run_model(
             with console.status(f"running on {board.name} (QEMU)…"):
                 result = qemu.run("model", arrays)
             outputs = result.outputs
-            add_board_measurements(report, qemu.report("model", result.counts))
+            add_board_measurements(report, qemu.report("model", result.counts, result.stack_bytes))
         else:
             from ariel_build.runners.host import HostHarness
 

@@ -109,11 +109,22 @@ def replay(steps: list[list[Step]], busy: list[int]) -> list[int]:
     return time
 
 
+def stack_fields(stack_bytes: list[int] | None) -> dict[str, Any]:
+    """`stack_bytes` (core 0) and, for a model run on several cores, `stack_bytes_per_core`."""
+    if not stack_bytes:
+        return {}
+    fields: dict[str, Any] = {"stack_bytes": stack_bytes[0]}
+    if len(stack_bytes) > 1:
+        fields["stack_bytes_per_core"] = stack_bytes
+    return fields
+
+
 @dataclass
 class RunResult:
     outputs: list[np.ndarray]
     counts: Counts
     stdout: str
+    stack_bytes: list[int] = field(default_factory=list)  # per core the model ran on
 
 
 def run_workdir(model_path: str | Path, board: Board) -> Path:
@@ -223,10 +234,12 @@ class QemuHarness:
                 raw = np.fromfile(io / f"output{k}.bin", dtype=t.dtype.numpy.newbyteorder("<"))
                 outputs.append(raw.astype(t.dtype.numpy).reshape(t.shape))
             counts = Counts.parse(counts_file.read_text()) if counts_file.exists() else Counts([])
-            return RunResult(outputs, counts, result.stdout)
+            stack = np.fromfile(io / "stack.bin", dtype="<u4").tolist()
+            return RunResult(outputs, counts, result.stdout, stack)
 
-    def report(self, name: str, counts: Counts) -> dict[str, Any]:
-        """report.json fields measured on the board: instructions and flash/RAM use of the ELF.
+    def report(self, name: str, counts: Counts, stack_bytes: list[int] | None = None) -> dict[str, Any]:
+        """report.json fields measured on the board: instructions, flash/RAM use of the ELF and the
+        stack high-water mark per core (`stack_bytes`, from `RunResult`).
 
         `per_core_instructions`: what each core executed in its steps (ops or parts, signals,
         the outputs copy), waits excluded. `per_core_wait_instructions`: instructions spent
@@ -265,5 +278,9 @@ class QemuHarness:
             "critical_path_instructions": critical,
             "op_instructions": [sum(row) for row in per_op],
             "op_instructions_per_core": per_op,
-            "memory": {**self.info.memory, "arena_bytes": model.plan.arena_bytes},
+            "memory": {
+                **self.info.memory,
+                "arena_bytes": model.plan.arena_bytes,
+                **stack_fields(stack_bytes),
+            },
         }

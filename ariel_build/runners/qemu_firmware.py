@@ -1,8 +1,9 @@
 """Firmware crates for microcontroller boards: `memory.x`, the budget check, the crate, ELF sizes.
 
-One firmware holds many generated models. At start it reads the host file `model` (the module
-name to run), reads `input<k>.bin`, runs, writes `output<k>.bin`, all through semihosting, and
-exits 0. A model compiled for several cores runs `run_main` on core 0 and `run_worker` on the
+One firmware holds many generated models. At start it paints core 0's unused stack, reads the
+host file `model` (the module name to run), reads `input<k>.bin`, runs, writes `output<k>.bin`
+and `stack.bin` (the stack bytes each core the model ran on used, u32 each), all through
+semihosting, and exits 0. A model compiled for several cores runs `run_main` on core 0 and `run_worker` on the
 others (`ariel_board::cores::run_on_cores`), in a shared arena that is a static.
 
 Before each op (task, on several cores) the model calls `ariel_op_mark(core, mark)`, which stores
@@ -215,9 +216,19 @@ pub fn ariel_op_mark(core: usize, mark: usize) {{
 
 {runners}
 
+/// Writes the bytes of stack each of the model's `cores` used (since `main` painted them).
+fn write_stack_used(cores: usize) -> Result<(), host::Error> {{
+    let mut used = [0u32; cores::MAX_CORES];
+    for (core, bytes) in used.iter_mut().enumerate().take(cores) {{
+        *bytes = cores::stack_used(core) as u32;
+    }}
+    host::write(c"stack.bin", &used[..cores])
+}}
+
 #[entry]
 fn main() -> ! {{
     cores::boot();
+    cores::paint_stack();
     let mut name = [0u8; 64];
     let result = match host::read_bytes(c"model", &mut name) {{
 {arms}
@@ -227,7 +238,7 @@ fn main() -> ! {{
         }}
         Err(e) => Err(e),
     }};
-    match result {{
+    match result.and_then(write_stack_used) {{
         Ok(()) => exit(0),
         Err(e) => {{
             eprintln!("host I/O failed: {{:?}}", e);
@@ -239,9 +250,10 @@ fn main() -> ! {{
 
 
 def _runner_fn(model: CompiledModel, mod: str) -> str:
-    """`run_<mod>`: reads the inputs, runs the model (on its cores), writes the outputs."""
+    """`run_<mod>`: reads the inputs, runs the model (on its cores), writes the outputs; returns
+    the number of cores it ran on."""
     g = model.graph
-    lines = ["#[inline(never)]", f"fn run_{mod}() -> Result<(), host::Error> {{"]
+    lines = ["#[inline(never)]", f"fn run_{mod}() -> Result<usize, host::Error> {{"]
     if model.multicore is None:
         lines.append(f"    let mut arena = models::{mod}::Arena::new();")
     inputs = []
@@ -272,7 +284,7 @@ def _runner_fn(model: CompiledModel, mod: str) -> str:
             "    );",
         ]
     lines += [f'    host::write(c"output{k}.bin", &o{k})?;' for k in range(len(outs))]
-    lines += ["    Ok(())", "}"]
+    lines += [f"    Ok({1 if model.multicore is None else f'models::{mod}::CORES'})", "}"]
     return "\n".join(lines)
 
 

@@ -15,6 +15,10 @@
 //!   they sleep (`wfi`) until core 0 raises their machine software interrupt (CLINT `msip`;
 //!   interrupts stay disabled in `mstatus`, the pending bit just ends `wfi`).
 //!
+//! Stack use: [`paint_stack`] fills a core's unused stack with [`STACK_PAINT`] (core 0 calls it
+//! in `main`, the other cores in [`serve`] before their first job); [`stack_used`] later finds the deepest word
+//! no longer painted. Each core's stack bounds come from its `arch` module.
+//!
 //! Protocol: core 0 writes the job, then stores `generation + 1` (Release); a core loads the
 //! generation (Acquire), runs the job and stores the generation into its `done` slot (Release).
 //! Core 0 writes the next job only after every core's `done` holds the current generation, so
@@ -101,9 +105,51 @@ pub fn run_on_cores<M: FnOnce(), W: Fn(usize) + Sync>(cores: usize, main: M, wor
     }
 }
 
+/// Word written over the unused stack; a word that no longer holds it has been used.
+pub const STACK_PAINT: u32 = 0xCCCC_CCCC;
+/// Bytes just below the caller's frame left unpainted (`paint_stack`'s own frame lives there).
+const PAINT_GUARD: usize = 256;
+
+/// Paints this core's stack from its bottom up to `PAINT_GUARD` bytes below the caller's frame.
+#[inline(never)]
+pub fn paint_stack() {
+    let here = 0u32;
+    let top = ((&raw const here) as usize - PAINT_GUARD) & !3;
+    let mut word = arch::stack(core_id()).start;
+    while word < top {
+        // SAFETY: `word` is in this core's stack below its stack pointer (minus the guard), a part
+        // no live frame uses and no interrupt handler can (interrupts stay disabled).
+        unsafe { core::ptr::write_volatile(word as *mut u32, STACK_PAINT) };
+        word += 4;
+    }
+}
+
+/// Bytes of `core`'s stack used since it was painted: from its top down to the deepest word that
+/// no longer holds [`STACK_PAINT`]. Call on core 0 while `core` waits (or on `core` itself).
+pub fn stack_used(core: usize) -> usize {
+    let stack = arch::stack(core);
+    // SAFETY: aligned reads inside `core`'s stack; words it writes meanwhile are above the deepest
+    // used one (it waits in `serve`), so the result does not depend on them.
+    let painted =
+        |word: usize| unsafe { core::ptr::read_volatile(word as *const u32) } == STACK_PAINT;
+    let deepest = stack.clone().step_by(4).find(|&word| !painted(word));
+    stack.end - deepest.unwrap_or(stack.end)
+}
+
+/// Core 0's stack on Arm: from the end of the statics to the top of RAM (cortex-m-rt's symbols).
+#[cfg(target_arch = "arm")]
+fn core0_stack() -> core::ops::Range<usize> {
+    extern "C" {
+        static _stack_end: u32; // linker symbols: their addresses are the values
+        static _stack_start: u32;
+    }
+    (&raw const _stack_end) as usize..(&raw const _stack_start) as usize
+}
+
 /// Loop of the cores other than 0: wait for a job, run it, report done.
 fn serve(core: usize) -> ! {
     let mut seen = 0;
+    let mut painted = false;
     loop {
         let generation = loop {
             let g = MAILBOX.generation.load(Ordering::Acquire);
@@ -117,6 +163,10 @@ fn serve(core: usize) -> ! {
         // it alone until this core reports done.
         let job = unsafe { *MAILBOX.job.get() };
         if core < job.cores {
+            if !painted {
+                paint_stack(); // at its first job, so a core that never gets one stays idle
+                painted = true;
+            }
             // SAFETY: `call` and `data` are a matching pair from `run_on_cores`.
             unsafe { (job.call)(job.data, core) }
         }
@@ -133,6 +183,11 @@ mod core1 {
     struct Stack([u8; STACK_BYTES]);
 
     static mut STACK: Stack = Stack([0; STACK_BYTES]);
+
+    pub fn stack() -> core::ops::Range<usize> {
+        let bottom = (&raw const STACK) as usize; // taking the address needs no `unsafe`
+        bottom..bottom + STACK_BYTES
+    }
 
     /// Initial stack pointer, reset handler and the 14 system exception handlers; VTOR needs
     /// 128-byte alignment for this size.
@@ -198,6 +253,14 @@ mod arch {
 
     pub fn idle(_core: usize) {
         core::hint::spin_loop();
+    }
+
+    pub fn stack(core: usize) -> core::ops::Range<usize> {
+        if core == 0 {
+            super::core0_stack()
+        } else {
+            super::core1::stack()
+        }
     }
 }
 
@@ -281,6 +344,14 @@ mod arch {
     pub fn idle(_core: usize) {
         core::hint::spin_loop();
     }
+
+    pub fn stack(core: usize) -> core::ops::Range<usize> {
+        if core == 0 {
+            super::core0_stack()
+        } else {
+            super::core1::stack()
+        }
+    }
 }
 
 #[cfg(target_arch = "riscv32")]
@@ -289,7 +360,9 @@ mod arch {
     use core::sync::atomic::Ordering;
 
     extern "C" {
-        static _max_hart_id: u8; // a linker symbol: its address is the value
+        static _max_hart_id: u8; // linker symbols: their addresses are the values
+        static _hart_stack_size: u8;
+        static _stack_start: u8;
     }
 
     pub fn started() -> usize {
@@ -321,6 +394,13 @@ mod arch {
         core::sync::atomic::fence(Ordering::SeqCst); // cleared before the job is looked for
     }
 
+    /// Hart `core`'s stack: riscv-rt starts hart k at `_stack_start - k * _hart_stack_size`.
+    pub fn stack(core: usize) -> core::ops::Range<usize> {
+        let size = (&raw const _hart_stack_size) as usize;
+        let top = (&raw const _stack_start) as usize - core * size;
+        top - size..top
+    }
+
     /// riscv-rt calls this on every hart before memory is initialised: hart 0 initialises.
     #[export_name = "_mp_hook"]
     fn mp_hook(hartid: usize) -> bool {
@@ -346,5 +426,9 @@ mod arch {
 
     pub fn idle(_core: usize) {
         core::hint::spin_loop();
+    }
+
+    pub fn stack(_core: usize) -> core::ops::Range<usize> {
+        super::core0_stack()
     }
 }
