@@ -9,6 +9,7 @@ pub mod elementwise;
 pub mod fixed_point;
 pub mod fully_connected;
 pub mod gemm;
+pub mod integer;
 pub mod mean;
 pub mod pool;
 pub mod quantize;
