@@ -100,6 +100,10 @@ CASES = [
 ]  # fmt: skip
 
 
+def output_scale(case: ModelCase) -> float:
+    return float(numpy_helper.to_array(next(i for i in case.model.graph.initializer if i.name == "y_scale")))
+
+
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> CaseBatch:
     return CaseBatch(CASES, Path(tmp_path_factory.mktemp("qlinear")))
@@ -117,9 +121,7 @@ def test_qlinear_is_int8_and_within_one_step_of_onnxruntime(batch: CaseBatch, ca
     assert not ops & {"QLinearConv", "QLinearMatMul"}
     (got,) = batch.harness.run(case.name, case.inputs)
     (want,) = onnxruntime_outputs(batch.paths[case.name], case.inputs)
-    y_scale = float(
-        numpy_helper.to_array(next(i for i in case.model.graph.initializer if i.name == "y_scale"))
-    )
+    y_scale = output_scale(case)
     steps = np.abs(got - want) / y_scale
     assert steps.max() <= 1.001, f"{steps.max():.2f} steps"
     assert np.unique(np.round(want / y_scale)).size > min(16, want.size // 2)  # many output levels

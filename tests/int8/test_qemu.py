@@ -1,7 +1,8 @@
 """int8 models and per-op cases on emulated boards equal TFLite Micro bit-exactly: qemu-an386
 (Cortex-M4) runs the DSP kernel paths (SMLAD, SXTB16), qemu-an524 (Cortex-M33 CPU0 without DSP in
-QEMU) the portable ones. The default run builds one an386 firmware for a sample; `-m slow` sweeps
-every case and model on both boards."""
+QEMU) the portable ones. The default run builds one an386 firmware for a sample (with the ONNX
+ConvInteger/MatMulInteger cases, equal to onnxruntime, and two QLinear cases, within one step of
+it); `-m slow` sweeps every TFLite case and model on both boards."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fixtures.model_case import ModelCase
 from tests.boards.qemu_batch import QemuBatch
+from tests.int8 import test_onnx_integer, test_onnx_qlinear
 from tests.int8.cases import OpCase, cases
 from tests.int8.test_models import INT8_MODELS
-from tests.oracle import tflite_micro_outputs
+from tests.oracle import onnxruntime_outputs, tflite_micro_outputs
 
 pytestmark = pytest.mark.cargo
 
@@ -33,17 +36,23 @@ SAMPLE_CASES = [
     "softmax_rows_beta_0p5",
 ]
 SAMPLE_MODELS = ["kws", "ad01"]
+ONNX_INTEGER = test_onnx_integer.CASES
+ONNX_QLINEAR = [c for c in test_onnx_qlinear.CASES if c.name in ("conv_i8_depthwise", "matmul_i8_per_column")]
 # qemu-an524's 512 KiB of flash: models whose weights fit next to the op cases.
 AN524_MODELS = ["kws", "resnet8", "hello_world", "sine", "micro_speech"]
 RUNS = 2
 
 
 def _batch(
-    board: str, case_names: list[str], model_names: list[str], tmp: Path
+    board: str,
+    case_names: list[str],
+    model_names: list[str],
+    tmp: Path,
+    onnx_cases: tuple[ModelCase, ...] = (),
 ) -> tuple[QemuBatch, dict[str, Path]]:
     paths = {n: CASES[n].model.save(tmp / "models" / f"{n}.tflite") for n in case_names}
     paths |= {n: INT8_MODELS[n] for n in model_names}
-    return QemuBatch(board, [], paths, tmp), paths
+    return QemuBatch(board, list(onnx_cases), paths, tmp), paths
 
 
 def _inputs(batch: QemuBatch, name: str, rng: np.random.Generator) -> list[np.ndarray]:
@@ -69,12 +78,29 @@ def _check(batch: QemuBatch, paths: dict[str, Path], name: str) -> None:
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[QemuBatch, dict[str, Path]]:
-    return _batch("qemu-an386", SAMPLE_CASES, SAMPLE_MODELS, tmp_path_factory.mktemp("int8-qemu"))
+    tmp = tmp_path_factory.mktemp("int8-qemu")
+    return _batch("qemu-an386", SAMPLE_CASES, SAMPLE_MODELS, tmp, (*ONNX_INTEGER, *ONNX_QLINEAR))
 
 
 @pytest.mark.parametrize("name", SAMPLE_CASES + SAMPLE_MODELS)
 def test_sample_on_an386_equals_tflite_micro(sample: tuple[QemuBatch, dict[str, Path]], name: str) -> None:
     _check(*sample, name)
+
+
+@pytest.mark.parametrize("name", [c.name for c in ONNX_INTEGER])
+def test_integer_ops_on_an386_equal_onnxruntime(sample: tuple[QemuBatch, dict[str, Path]], name: str) -> None:
+    sample[0].check(name)
+
+
+@pytest.mark.parametrize("case", ONNX_QLINEAR, ids=[c.name for c in ONNX_QLINEAR])
+def test_qlinear_ops_on_an386_within_one_step_of_onnxruntime(
+    sample: tuple[QemuBatch, dict[str, Path]], case: ModelCase
+) -> None:
+    batch = sample[0]
+    (got,) = batch.run(case.name, case.inputs).outputs
+    (want,) = onnxruntime_outputs(batch.paths[case.name], case.inputs)
+    y_scale = test_onnx_qlinear.output_scale(case)
+    assert np.abs(got - want).max() / y_scale <= 1.001
 
 
 SWEEP = {
