@@ -605,6 +605,12 @@ def _qrelu(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str)
     )
 
 
+@qconverter("LEAKY_RELU")
+def _qleaky_relu(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    alpha = float(np.float32(_options(op, "LeakyReluOptions").Alpha()))
+    imp.node("QLeakyRelu", [imp.value(ins[0])], label, imp.output_name(outs[0]), alpha=alpha)
+
+
 @qconverter("QUANTIZE")
 def _quantize(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
     imp.node("Quantize", [imp.value(ins[0])], label, imp.output_name(outs[0]))

@@ -206,6 +206,16 @@ def relu(name: str, kind: str, in_q: tuple[float, int], out_q: tuple[float, int]
     return OpCase(name, m, every_int8(shape))
 
 
+def leaky_relu(name: str, alpha: float, in_q: tuple[float, int], out_q: tuple[float, int]) -> OpCase:
+    m = TFLiteModel()
+    shape = (2, 128)
+    x = m.tensor(shape, scale=in_q[0], zero_point=in_q[1])
+    y = m.tensor(shape, scale=out_q[0], zero_point=out_q[1])
+    m.op("LEAKY_RELU", [x], [y], "LeakyReluOptions", Alpha=alpha)
+    m.inputs, m.outputs = [x], [y]
+    return OpCase(name, m, every_int8(shape))
+
+
 def transpose(name: str, shape: tuple[int, ...], perm: list[int], dtype: str = "int8") -> OpCase:
     m = TFLiteModel()
     q = {"scale": 0.05, "zero_point": -7} if dtype == "int8" else {}
@@ -281,6 +291,9 @@ def cases() -> list[OpCase]:
         relu("relu_rescaled", "RELU", (0.05, -10), (0.03, -128)),
         relu("relu6", "RELU6", (0.06, 4), (0.06, 4)),
         relu("relu6_small_scale", "RELU6", (0.01, -100), (0.01, -100)),
+        leaky_relu("leaky_relu_0p2_rescaled", 0.2, (0.05, -10), (0.037, 20)),
+        leaky_relu("leaky_relu_0p01_same_quant", 0.01, (0.1, 3), (0.1, 3)),
+        leaky_relu("leaky_relu_0p3_coarser", 0.3, (0.013, 60), (0.11, -100)),
         transpose("transpose_4d_nhwc_to_nchw", (1, 5, 7, 3), [0, 3, 1, 2]),
         transpose("transpose_4d_swap_hw", (2, 5, 3, 4), [0, 2, 1, 3]),
         transpose("transpose_4d_reverse", (2, 3, 5, 7), [3, 2, 1, 0]),

@@ -44,6 +44,24 @@ pub fn requantize(p: &Requantize, x: &[i8], y: &mut [i8]) {
     }
 }
 
+/// TFLM's int8 LEAKY_RELU: `positive` requantizes inputs at or above its zero point, `negative`
+/// (its multiplier carrying alpha) those below.
+pub fn leaky_relu(positive: &Requantize, negative: &Requantize, x: &[i8], y: &mut [i8]) {
+    for (yv, &xv) in y.iter_mut().zip(x) {
+        let p = if i32::from(xv) >= positive.input_zero_point {
+            positive
+        } else {
+            negative
+        };
+        let v = multiply_by_quantized_multiplier(
+            i32::from(xv) - p.input_zero_point,
+            p.multiplier,
+            p.shift,
+        );
+        *yv = clamp_i8(v + p.output_zero_point, p.min, p.max);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +88,9 @@ mod tests {
         assert_eq!(y[..2], [1, -1]);
         requantize(&Requantize { min: 0, ..p }, &[4, 2], &mut y[..2]);
         assert_eq!(y[..2], [1, 0]);
+        // alpha 1/4: multiplier 2^30 with shift -1 is x 1/4.
+        let negative = Requantize { shift: -1, ..p };
+        leaky_relu(&p, &negative, &[11, 3, -5, -6], &mut y[..4]);
+        assert_eq!(y[..4], [8, 0, -2, -2]);
     }
 }
