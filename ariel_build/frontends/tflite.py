@@ -710,7 +710,7 @@ def _strided_slice(imp: _Importer, op: Any, ins: list[int], outs: list[int], lab
         raise _Unsupported("ellipsis_mask, new_axis_mask and offset are not supported")
     shape = imp.shape(ins[0])
     values = [imp.constant_data(i) for i in ins[1:4]]
-    if any(v is None for v in values) or len(ins) < 4:
+    if len(values) < 3 or any(v is None for v in values):
         raise _Unsupported("begin, end and strides must be constants")
     begin, end, strides = ([int(v) for v in data.reshape(-1)] for data in values if data is not None)
     if not len(begin) == len(end) == len(strides) == len(shape):

@@ -229,7 +229,7 @@ def transpose(name: str, shape: tuple[int, ...], perm: list[int], dtype: str = "
 
 
 def strided_slice(name: str, shape: tuple[int, ...], begin: list[int], end: list[int], strides: list[int],
-                  begin_mask: int = 0, end_mask: int = 0, shrink_mask: int = 0) -> OpCase:  # fmt: skip
+                  begin_mask: int = 0, end_mask: int = 0, shrink_mask: int = 0, dtype: str = "int8") -> OpCase:  # fmt: skip
     """Output shape from numpy's slicing (the same semantics), an index where an axis shrinks."""
     index: list[slice | int] = []
     for axis, (b, e, st) in enumerate(zip(begin, end, strides, strict=True)):
@@ -240,13 +240,16 @@ def strided_slice(name: str, shape: tuple[int, ...], begin: list[int], end: list
             index.append(slice(None if begin_mask & bit else b, None if end_mask & bit else e, st))
     out_shape = np.empty(shape)[tuple(index)].shape
     m = TFLiteModel()
-    x = m.tensor(shape, scale=0.03, zero_point=12)
-    y = m.tensor(out_shape, scale=0.03, zero_point=12)
+    q = {"scale": 0.03, "zero_point": 12} if dtype == "int8" else {}
+    x = m.tensor(shape, dtype, **q)
+    y = m.tensor(out_shape, dtype, **q)
     inputs = [x, *(m.const(np.array(v, np.int32)) for v in (begin, end, strides))]
     m.op("STRIDED_SLICE", inputs, [y], "StridedSliceOptions", BeginMask=begin_mask, EndMask=end_mask,
          ShrinkAxisMask=shrink_mask)  # fmt: skip
     m.inputs, m.outputs = [x], [y]
-    return OpCase(name, m)
+    if dtype == "int8":
+        return OpCase(name, m)
+    return OpCase(name, m, lambda rng: [rng.standard_normal(shape).astype(np.float32)])
 
 
 def cases() -> list[OpCase]:
@@ -318,6 +321,16 @@ def cases() -> list[OpCase]:
             shrink_mask=0b0010,
         ),  # fmt: skip
         strided_slice("strided_slice_2d_shrink_row", (5, 9), [-1, 1], [0, 8], [1, 3], shrink_mask=0b01),
+        strided_slice(
+            "strided_slice_4d_shrink_channel_float",
+            (2, 5, 4, 3),
+            [0, 1, 0, -1],
+            [2, 5, 4, 0],
+            [1, 2, -1, 1],
+            end_mask=0b0100,
+            shrink_mask=0b1000,
+            dtype="float32",
+        ),  # fmt: skip
         strided_slice(
             "strided_slice_3d_reverse", (3, 4, 10), [0, 0, -1], [3, 4, 0], [1, 2, -2], end_mask=0b101
         ),
