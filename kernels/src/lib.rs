@@ -14,6 +14,8 @@ pub mod arena;
 pub mod ops;
 #[allow(unsafe_code)]
 pub mod sync;
+pub mod yield_now;
 
 pub use arena::{cast, cast_mut, views, Aligned, Arena};
 pub use ops::act::Act;
+pub use yield_now::yield_now;
