@@ -204,11 +204,16 @@ class Inference:
     consts: set[str]
     multicore: bool
 
-    def call(self, arena: str) -> str:
+    def call(self, arena: str, is_async: bool = False) -> str:
+        """The statement running one inference (`is_async`: in an async task, awaiting)."""
         refs = ", ".join(f"&mut {a.name}" if a.output else f"&{a.name}" for a in self.args)
-        return f"infer({refs});" if self.multicore else f"{self.module}::run({arena}, {refs});"
+        await_ = ".await" if is_async else ""
+        if self.multicore:
+            return f"infer({refs}){await_};"
+        entry = "run_async" if is_async else "run"
+        return f"{self.module}::{entry}({arena}, {refs}){await_};"
 
-    def items(self) -> str:
+    def items(self, is_async: bool = False) -> str:
         """The multicore `infer` function and its shared state (nothing for one core)."""
         if not self.multicore:
             return ""
@@ -217,19 +222,26 @@ class Inference:
             f"{a.name}: &{'mut ' if a.output else ''}[{a.rust_type}; {_length(m, a, self.consts)}]"
             for a in self.args
         )
-        names = [a.name for a in self.args]
+        names = ", ".join(a.name for a in self.args)
         inputs = [a.name for a in self.args if not a.output]
+        doc = f"/// Runs the model on {m}::CORES cores; the calling core takes part"
+        if is_async:
+            doc += ",\n/// yielding to the executor between its ops."
+            fork, main = "run_on_cores_async", f"{m}::run_main_async(&SHARED, {names})"
+        else:
+            doc += "."
+            fork, main = "run_on_cores", f"|| {m}::run_main(&SHARED, {names})"
         return f"""
 /// The arena and flags the cores share ({m}::SHARED_ARENA_BYTES of RAM).
 static SHARED: {m}::Shared = {m}::Shared::new();
 
-/// Runs the model on {m}::CORES cores; the calling core takes part.
-fn infer({params}) {{
-    ariel_board::cores::run_on_cores(
+{doc}
+{"async " if is_async else ""}fn infer({params}) {{
+    ariel_board::cores::{fork}(
         {m}::CORES,
-        || {m}::run_main(&SHARED, {", ".join(names)}),
+        {main},
         &|core| {m}::run_worker(core, &SHARED, {", ".join(inputs)}),
-    );
+    ){".await" if is_async else ""};
 }}
 """
 
@@ -293,7 +305,7 @@ use embassy_sync::channel::Channel;
 
 """
             + _argmax_fn()
-            + inference.items()
+            + inference.items(is_async=True)
             + f"""
 /// Inputs from the sensor task to the inference task.
 static INPUTS: Channel<ThreadModeRawMutex, {x_type}, 1> = Channel::new();
@@ -305,12 +317,13 @@ async fn sensor() {{
     INPUTS.send([{x.rust_type}::default(); {x_len}]).await;
 }}
 
-/// Runs the model on each input it receives; prints the result and ends the program.
+/// Runs the model on each input it receives (other tasks run between its ops); prints the
+/// result and ends the program.
 #[embassy_executor::task]
 async fn inference() {{
     {inference.arena}let {x.name} = INPUTS.receive().await;
     let mut {y.name} = [{y.rust_type}::default(); {y_len}];
-    {inference.call("&mut arena")}
+    {inference.call("&mut arena", is_async=True)}
     println!("prediction: {{}} {{:?}}", argmax(&{y.name}), {y.name});
     exit(0)
 }}

@@ -7,6 +7,7 @@ import subprocess
 from dataclasses import dataclass
 
 from ariel_build import __version__
+from ariel_build.codegen.async_entry import YIELD, async_body, blocking_body
 from ariel_build.codegen.names import NameTable, snake_case
 from ariel_build.ir import Graph, Node
 from ariel_build.ops.base import Operands, lookup
@@ -171,14 +172,12 @@ def generate_module(
     for name in dict.fromkeys(graph.outputs):
         t = graph.tensor(name)
         args.append(f"{output_param(name)}: &mut [{t.dtype.rust}; {t.size}]")
-    out.append("/// Runs one inference. Deterministic; allocates nothing.")
-    out.append(f"pub fn run({', '.join(args)}) {{")
-    out.append("let a = &mut arena.bytes[..];")
-    out.append("let w = &WEIGHTS.0[..];")
+    body: list[str] = ["let a = &mut arena.bytes[..];", "let w = &WEIGHTS.0[..];"]
     for step, node in enumerate(graph.nodes):
         if op_marker:
-            out.append(f"{op_marker}(0, {step + 1});")
-        out.append(emitter.block(node, step))
+            body.append(f"{op_marker}(0, {step + 1});")
+        body.append(emitter.block(node, step))
+        body.append(YIELD)
     # Outputs that no op wrote in place: constants, graph inputs, views of intermediates.
     for k, name in enumerate(graph.outputs):
         loc = plan.locations[name]
@@ -190,9 +189,17 @@ def generate_module(
             else emitter.read(name)
         )
         t = graph.tensor(name)
-        out.append(f"{output_param(name)}.copy_from_slice({src} as &[{t.dtype.rust}]);")
+        body.append(f"{output_param(name)}.copy_from_slice({src} as &[{t.dtype.rust}]);")
     if op_marker:
-        out.append(f"{op_marker}(0, 0);")
+        body.append(f"{op_marker}(0, 0);")
+    out.append("/// Runs one inference. Deterministic; allocates nothing.")
+    out.append(f"pub fn run({', '.join(args)}) {{")
+    out.extend(blocking_body(body))
+    out.append("}\n")
+    out.append("/// `run` for an async task: yields to the executor after each op, so other tasks on this")
+    out.append("/// core run meanwhile. Same results; allocates nothing.")
+    out.append(f"pub async fn run_async({', '.join(args)}) {{")
+    out.extend(async_body(body))
     out.append("}\n")
     if multicore is not None:
         out.extend(emit_multicore(graph, multicore, params, output_param, op_marker))

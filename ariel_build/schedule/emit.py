@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ariel_build.codegen.async_entry import YIELD, async_body, blocking_body
 from ariel_build.codegen.names import NameTable
 from ariel_build.ir import Graph
 from ariel_build.ops.base import Operands, lookup
@@ -139,6 +140,7 @@ def emit_multicore(
             if isinstance(step, Run):
                 lines += mark(core, step.task + 1)
                 lines.append(emitter.step(tasks[step.task]))
+                lines.append(YIELD)
             elif isinstance(step, Wait):
                 lines += mark(core, "usize::MAX")
                 lines.append(f"cx.wait({step.flag});")
@@ -146,27 +148,34 @@ def emit_multicore(
                 lines.append(f"cx.signal({step.flag});")
         return lines
 
-    out.append("/// Core 0's part of one inference: starts the run, waits for the other cores (each in")
-    out.append("/// `run_worker`), writes the outputs. Bit-identical to `run`; allocates nothing.")
-    out.append(f"pub fn run_main({', '.join(['shared: &Shared', *in_args, *out_args])}) {{")
-    out.extend(body(0))
-    out += mark(0, "usize::MAX")
-    out.append("cx.join();")
-    out += mark(0, len(tasks) + 1)
+    main = body(0)
+    main += mark(0, "usize::MAX")
+    main.append("cx.join();")
+    main += mark(0, len(tasks) + 1)
     for name in dict.fromkeys(graph.outputs):
         loc, t = plan.locations[name], graph.tensor(name)
         dst = output_param(name)
         if loc.kind == "arena":
-            out.append(f"{{ let ([], [src]) = cx.views([], [({loc.offset}, {loc.nbytes})]);")
-            out.append(f"{dst}.copy_from_slice(k::cast::<{t.dtype.rust}>(src)); }}")
+            main.append(f"{{ let ([], [src]) = cx.views([], [({loc.offset}, {loc.nbytes})]);")
+            main.append(f"{dst}.copy_from_slice(k::cast::<{t.dtype.rust}>(src)); }}")
         elif loc.kind == "const":
-            out.append(
+            main.append(
                 f"{dst}.copy_from_slice(k::cast::<{t.dtype.rust}>(&w[{loc.offset}..{loc.offset + loc.nbytes}]));"
             )
         else:
-            out.append(f"{dst}.copy_from_slice(&{params(graph.inputs[loc.offset])}[..]);")
-    out.append("cx.finish();")
-    out += mark(0, 0)
+            main.append(f"{dst}.copy_from_slice(&{params(graph.inputs[loc.offset])}[..]);")
+    main.append("cx.finish();")
+    main += mark(0, 0)
+    main_args = ", ".join(["shared: &Shared", *in_args, *out_args])
+    out.append("/// Core 0's part of one inference: starts the run, waits for the other cores (each in")
+    out.append("/// `run_worker`), writes the outputs. Bit-identical to `run`; allocates nothing.")
+    out.append(f"pub fn run_main({main_args}) {{")
+    out.extend(blocking_body(main))
+    out.append("}\n")
+    out.append("/// `run_main` for an async task: yields to the executor after each of core 0's steps, so")
+    out.append("/// other tasks on core 0 run meanwhile (its waits for the other cores still spin).")
+    out.append(f"pub async fn run_main_async({main_args}) {{")
+    out.extend(async_body(main))
     out.append("}\n")
     args = ", ".join(["shared", *in_names])
     out.append("/// Core `core`'s part (1 <= core < CORES) of the run `run_main` starts on core 0.")
@@ -176,7 +185,7 @@ def emit_multicore(
     out.append("_ => {}\n}\n}\n")
     for c in range(1, program.cores):
         out.append(f"fn core_{c}({', '.join(['shared: &Shared', *in_args])}) {{")
-        out.extend(body(c))
+        out.extend(blocking_body(body(c)))
         out.append("cx.finish();")
         out += mark(c, 0)
         out.append("}\n")

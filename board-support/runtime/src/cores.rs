@@ -1,9 +1,9 @@
 //! The other cores: their start-up, and a fork-join that runs one job on every core.
 //!
 //! Core 0 runs the firmware's `main`; the other cores wait in [`serve`] for jobs that core 0
-//! posts with [`run_on_cores`]. A job is a closure called with the core's index; core 0 runs its
-//! own closure meanwhile and returns only after every core has finished, so the closures may
-//! borrow core 0's stack (inputs, for instance).
+//! posts with [`run_on_cores`] ([`run_on_cores_async`] in an async task). A job is a closure
+//! called with the core's index; core 0 runs its own closure meanwhile and returns only after
+//! every core has finished, so the closures may borrow core 0's stack (inputs, for instance).
 //!
 //! Start-up per board:
 //! * SSE-200 (`sse200-cpuwait`, QEMU mps3-an524): CPU1 is held by CPUWAIT until core 0 writes
@@ -78,6 +78,40 @@ pub fn boot() {
 
 /// Runs `main` here (core 0) and `worker(k)` on cores `1..cores`; returns when all are done.
 pub fn run_on_cores<M: FnOnce(), W: Fn(usize) + Sync>(cores: usize, main: M, worker: &W) {
+    let _joined = post(cores, worker);
+    main();
+}
+
+/// [`run_on_cores`] for an async task: awaits `main` here (so it may yield to the executor)
+/// while cores `1..cores` run `worker`. The other cores borrow `worker` until they are done:
+/// dropping the future early waits for them, and the future must not be leaked
+/// (`core::mem::forget` of a boxed one) while they run.
+pub async fn run_on_cores_async<M: core::future::Future<Output = ()>, W: Fn(usize) + Sync>(
+    cores: usize,
+    main: M,
+    worker: &W,
+) {
+    let _joined = post(cores, worker);
+    main.await;
+}
+
+/// Waits, when dropped, until every core has finished the job of `generation`.
+struct Joined {
+    generation: u32,
+}
+
+impl Drop for Joined {
+    fn drop(&mut self) {
+        for done in &MAILBOX.done[1..started_cores()] {
+            while done.load(Ordering::Acquire) != self.generation {
+                core::hint::spin_loop();
+            }
+        }
+    }
+}
+
+/// Posts `worker` as the next job for cores `1..cores` and wakes them.
+fn post<W: Fn(usize) + Sync>(cores: usize, worker: &W) -> Joined {
     assert!(
         cores <= started_cores(),
         "more cores asked for than the board starts"
@@ -87,7 +121,7 @@ pub fn run_on_cores<M: FnOnce(), W: Fn(usize) + Sync>(cores: usize, main: M, wor
         unsafe { (*data.cast::<W>())(core) }
     }
     let generation = MAILBOX.generation.load(Ordering::Relaxed).wrapping_add(1);
-    // SAFETY: every core finished the previous job (waited for below), so none reads `job`.
+    // SAFETY: every core finished the previous job (its `Joined` waited), so none reads `job`.
     unsafe {
         *MAILBOX.job.get() = Job {
             cores,
@@ -97,12 +131,7 @@ pub fn run_on_cores<M: FnOnce(), W: Fn(usize) + Sync>(cores: usize, main: M, wor
     }
     MAILBOX.generation.store(generation, Ordering::Release);
     arch::wake_others();
-    main();
-    for done in &MAILBOX.done[1..started_cores()] {
-        while done.load(Ordering::Acquire) != generation {
-            core::hint::spin_loop();
-        }
-    }
+    Joined { generation }
 }
 
 /// Word written over the unused stack; a word that no longer holds it has been used.

@@ -22,16 +22,18 @@ fn argmax<T: PartialOrd + Copy>(values: &[T]) -> usize {
 /// The arena and flags the cores share (mnist::SHARED_ARENA_BYTES of RAM).
 static SHARED: mnist::Shared = mnist::Shared::new();
 
-/// Runs the model on mnist::CORES cores; the calling core takes part.
-fn infer(
+/// Runs the model on mnist::CORES cores; the calling core takes part,
+/// yielding to the executor between its ops.
+async fn infer(
     input3: &[f32; mnist::INPUT3_LEN],
     plus214_output_0: &mut [f32; mnist::PLUS214_OUTPUT_0_LEN],
 ) {
-    ariel_board::cores::run_on_cores(
+    ariel_board::cores::run_on_cores_async(
         mnist::CORES,
-        || mnist::run_main(&SHARED, input3, plus214_output_0),
+        mnist::run_main_async(&SHARED, input3, plus214_output_0),
         &|core| mnist::run_worker(core, &SHARED, input3),
-    );
+    )
+    .await;
 }
 
 /// Inputs from the sensor task to the inference task.
@@ -44,12 +46,13 @@ async fn sensor() {
     INPUTS.send([f32::default(); mnist::INPUT3_LEN]).await;
 }
 
-/// Runs the model on each input it receives; prints the result and ends the program.
+/// Runs the model on each input it receives (other tasks run between its ops); prints the
+/// result and ends the program.
 #[embassy_executor::task]
 async fn inference() {
     let input3 = INPUTS.receive().await;
     let mut plus214_output_0 = [f32::default(); mnist::PLUS214_OUTPUT_0_LEN];
-    infer(&input3, &mut plus214_output_0);
+    infer(&input3, &mut plus214_output_0).await;
     println!(
         "prediction: {} {:?}",
         argmax(&plus214_output_0),

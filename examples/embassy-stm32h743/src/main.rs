@@ -29,13 +29,14 @@ async fn sensor() {
     INPUTS.send([f32::default(); mnist::INPUT3_LEN]).await;
 }
 
-/// Runs the model on each input it receives; prints the result and ends the program.
+/// Runs the model on each input it receives (other tasks run between its ops); prints the
+/// result and ends the program.
 #[embassy_executor::task]
 async fn inference() {
     let mut arena = mnist::Arena::new();
     let input3 = INPUTS.receive().await;
     let mut plus214_output_0 = [f32::default(); mnist::PLUS214_OUTPUT_0_LEN];
-    mnist::run(&mut arena, &input3, &mut plus214_output_0);
+    mnist::run_async(&mut arena, &input3, &mut plus214_output_0).await;
     println!(
         "prediction: {} {:?}",
         argmax(&plus214_output_0),
