@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ariel_build.errors import RunError
+
+if TYPE_CHECKING:
+    from ariel_build.boards import Board
 
 
 @dataclass
 class RunResult:
     outputs: dict[str, np.ndarray]  # graph output name → value
     report: dict[str, Any]
+
+
+@contextmanager
+def _step(progress: Progress, name: str) -> Iterator[None]:
+    """One named step of the run: a spinner while it works, a tick and its time once done."""
+    task = progress.add_task(name, total=1)
+    yield
+    progress.update(task, completed=1)
 
 
 def run_model(
@@ -30,9 +44,6 @@ def run_model(
 ) -> RunResult:
     """`input_files` names where the inputs came from, for the error messages."""
     from ariel_build.boards import load_board
-    from ariel_build.pipeline import compile_model
-    from ariel_build.report import add_board_measurements, summary
-    from ariel_build.schedule.multicore import board_cores
 
     console = console or Console(stderr=True)
     board = load_board(board_name)
@@ -41,7 +52,31 @@ def run_model(
             f"board '{board.name}' is a real board ({board.runner.kind}); `run` drives the host and QEMU only",
             fix="use --board host or an emulated board (qemu-an386, qemu-riscv32, ...)",
         )
-    model = compile_model(model_path, input_shapes or {}, board_cores(board, cores))
+    progress = Progress(
+        SpinnerColumn(finished_text="[green]✓"),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    with progress:
+        return _run(model_path, board, cores, inputs, input_shapes, progress, input_files)
+
+
+def _run(
+    model_path: str | Path,
+    board: Board,
+    cores: int,
+    inputs: list[np.ndarray],
+    input_shapes: dict[str, tuple[int, ...]] | None,
+    progress: Progress,
+    input_files: list[str] | None,
+) -> RunResult:
+    from ariel_build.pipeline import compile_model
+    from ariel_build.report import add_board_measurements, summary
+    from ariel_build.schedule.multicore import board_cores
+
+    with _step(progress, f"compiling {Path(model_path).name} for {cores} core(s)"):
+        model = compile_model(model_path, input_shapes or {}, board_cores(board, cores))
     g = model.graph
     if len(inputs) != len(g.inputs):
         raise RunError(
@@ -64,19 +99,20 @@ def run_model(
             from ariel_build.runners.qemu import QemuHarness
 
             qemu = QemuHarness({"model": model}, Path(work), board)
-            with console.status(f"building the firmware for {board.name} (cargo)…"):
+            with _step(progress, f"building the firmware for {board.name} (cargo)"):
                 qemu.build()
-            with console.status(f"running on {board.name} (QEMU)…"):
+            with _step(progress, f"running on {board.name} (QEMU)"):
                 result = qemu.run("model", arrays)
             outputs = result.outputs
             add_board_measurements(report, qemu.report("model", result.counts, result.stack_bytes))
         else:
             from ariel_build.runners.host import HostHarness
 
-            with console.status("building the host harness (cargo)…"):
+            with _step(progress, "building the host harness (cargo)"):
                 harness = HostHarness({"model": model}, Path(work))
                 harness.build()
-            outputs = harness.run("model", arrays)
+            with _step(progress, "running on the host"):
+                outputs = harness.run("model", arrays)
             report.update(
                 flash_bytes=model.plan.weight_bytes,
                 per_core_instructions=None,
