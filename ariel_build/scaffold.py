@@ -237,11 +237,7 @@ static SHARED: {m}::Shared = {m}::Shared::new();
 
 {doc}
 {"async " if is_async else ""}fn infer({params}) {{
-    ariel_board::cores::{fork}(
-        {m}::CORES,
-        {main},
-        &|core| {m}::run_worker(core, &SHARED, {", ".join(inputs)}),
-    ){".await" if is_async else ""};
+{_fork_call(fork, m, main, inputs, is_async)}
 }}
 """
 
@@ -254,6 +250,21 @@ static SHARED: {m}::Shared = {m}::Shared::new();
     @property
     def arena(self) -> str:
         return "" if self.multicore else f"let mut arena = {self.module}::Arena::new();\n    "
+
+
+def _fork_call(fork: str, m: str, main: str, inputs: list[str], is_async: bool) -> str:
+    call = f"""ariel_board::cores::{fork}(
+        {m}::CORES,
+        {main},
+        &|core| {m}::run_worker(core, &SHARED, {", ".join(inputs)}),
+    )"""
+    if not is_async:
+        return f"    {call};"
+    return (
+        "    // SAFETY: awaited here, and `infer` is only awaited (never leaked) by the inference\n"
+        "    // task, so the other cores' borrow of the worker ends before `infer` returns.\n"
+        f"    unsafe {{ {call} }}\n    .await;"
+    )
 
 
 def main_rs(framework: str, inference: Inference) -> str:

@@ -83,10 +83,16 @@ pub fn run_on_cores<M: FnOnce(), W: Fn(usize) + Sync>(cores: usize, main: M, wor
 }
 
 /// [`run_on_cores`] for an async task: awaits `main` here (so it may yield to the executor)
-/// while cores `1..cores` run `worker`. The other cores borrow `worker` until they are done:
-/// dropping the future early waits for them, and the future must not be leaked
-/// (`core::mem::forget` of a boxed one) while they run.
-pub async fn run_on_cores_async<M: core::future::Future<Output = ()>, W: Fn(usize) + Sync>(
+/// while cores `1..cores` run `worker`. Dropping the future early waits for the other cores.
+///
+/// # Safety
+/// The other cores borrow `worker` until they are done, which only the future's drop or
+/// completion waits for: the caller must await the future to completion (or drop it), never
+/// leak it (e.g. `forget` of a boxed future) while it runs.
+pub async unsafe fn run_on_cores_async<
+    M: core::future::Future<Output = ()>,
+    W: Fn(usize) + Sync,
+>(
     cores: usize,
     main: M,
     worker: &W,
