@@ -284,10 +284,13 @@ mod arch {
                 core::ptr::write_volatile(CPUWAIT as *mut u32, wait & !0b10);
             }
         }
+        cortex_m::asm::dsb(); // the posted job is visible before the event
+        cortex_m::asm::sev();
     }
 
+    /// Sleeps until an event (core 0's `sev` after posting a job) instead of polling the bus.
     pub fn idle(_core: usize) {
-        core::hint::spin_loop();
+        cortex_m::asm::wfe();
     }
 
     pub fn stack(core: usize) -> core::ops::Range<usize> {
@@ -342,6 +345,8 @@ mod arch {
             launch_core1();
             LAUNCHED.store(true, Ordering::Relaxed);
         }
+        cortex_m::asm::dsb(); // the posted job is visible before the event
+        cortex_m::asm::sev();
     }
 
     fn launch_core1() {
@@ -376,8 +381,9 @@ mod arch {
         }
     }
 
+    /// Sleeps until an event (core 0's `sev` after posting a job).
     pub fn idle(_core: usize) {
-        core::hint::spin_loop();
+        cortex_m::asm::wfe();
     }
 
     pub fn stack(core: usize) -> core::ops::Range<usize> {
