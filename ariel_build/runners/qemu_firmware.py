@@ -35,13 +35,14 @@ MARKS = "ARIEL_OP_MARKS"
 STACK_MARGIN = 8 * 1024
 # RAM kept for .data/.bss below the stack(s) (the firmware's own statics are a few bytes).
 STATIC_RESERVE = 4 * 1024
-# Core 1's stack where the runtime starts it (SSE-200, RP2040/RP2350), a static of
+# Core 1's stack where the runtime starts it (SSE-200, RP2040/RP2350, STM32H747), a static of
 # board-support/runtime/src/cores.rs; per `secondary_start`, the runtime feature that starts it.
 CORE1_STACK = 32 * 1024
 CORE1_STARTS = {
     "sse200-cpuwait": "sse200-cpuwait",
     "rp2040-sio-fifo": "rp-sio-fifo",
     "rp2350-sio-fifo": "rp-sio-fifo",
+    "stm32h7-boot-c2": "stm32h7-boot-c2",
 }
 # Code of the runtime, kernels and harness (measured: 10-40 KiB at opt-level 3); checked before
 # building so a model that cannot fit fails in seconds, not after a cargo build.
@@ -55,13 +56,24 @@ def memory_x(board: Board, statics: int = 0) -> str:
         raise PlanError(f"board '{board.name}' has no [memory] flash and ram", where=str(board.path))
     flash, ram = board.flash, board.ram
     boot = board.extra.get("boot_block")
+    core1_boot = board.extra.get("m4_boot_address")
     lines = ["MEMORY", "{"]
-    if boot == "rp2040-boot2":
+    if isinstance(core1_boot, int):
+        # STM32H747: code and data end where the M4 boots; there only its vector table.
+        lines.append(f"  FLASH : ORIGIN = {flash.origin:#x}, LENGTH = {code_flash(board):#x}")
+        lines.append(f"  CORE1_BOOT : ORIGIN = {core1_boot:#x}, LENGTH = 0x400")
+    elif boot == "rp2040-boot2":
         lines.append(f"  BOOT2 : ORIGIN = {flash.origin:#x}, LENGTH = 0x100")
         lines.append(f"  FLASH : ORIGIN = {flash.origin + 0x100:#x}, LENGTH = {flash.size - 0x100:#x}")
     else:
         lines.append(f"  FLASH : ORIGIN = {flash.origin:#x}, LENGTH = {flash.size:#x}")
     lines += [f"  RAM : ORIGIN = {ram.origin:#x}, LENGTH = {ram.size:#x}", "}", ""]
+    if isinstance(core1_boot, int):
+        lines += [
+            "SECTIONS {",
+            "  .core1_vectors ORIGIN(CORE1_BOOT) : { KEEP(*(.core1_vectors)); } > CORE1_BOOT",
+            "} INSERT AFTER .rodata;",
+        ]
     if boot == "rp2040-boot2":
         lines += [
             "SECTIONS {",
@@ -90,6 +102,14 @@ def memory_x(board: Board, statics: int = 0) -> str:
         ):
             lines.append(f'REGION_ALIAS("REGION_{region}", {memory});')
     return "\n".join(lines) + "\n"
+
+
+def code_flash(board: Board) -> int:
+    """Flash bytes for code, weights and .data's initial values: up to the M4's boot address on
+    the STM32H747, else all of it."""
+    assert board.flash is not None
+    core1_boot = board.extra.get("m4_boot_address")
+    return core1_boot - board.flash.origin if isinstance(core1_boot, int) else board.flash.size
 
 
 def _is_riscv(board: Board) -> bool:
@@ -144,7 +164,7 @@ def check_budget(models: dict[str, CompiledModel], board: Board) -> None:
     if board.flash is None or board.ram is None:
         return
     weights = sum(m.plan.weight_bytes for m in models.values())
-    if weights + CODE_ALLOWANCE > board.flash.size:
+    if weights + CODE_ALLOWANCE > code_flash(board):
         consts = [
             (f"{name}:{t}", loc.nbytes)
             for name, m in models.items()
@@ -152,8 +172,8 @@ def check_budget(models: dict[str, CompiledModel], board: Board) -> None:
             if loc.kind == "const"
         ]
         raise PlanError(
-            f"weights {weights:,} B + code ~{CODE_ALLOWANCE:,} B do not fit the {board.flash.size:,} B of "
-            f"flash of board '{board.name}'; biggest weights: {_biggest(consts)}",
+            f"weights {weights:,} B + code ~{CODE_ALLOWANCE:,} B do not fit the {code_flash(board):,} B of "
+            f"flash of board '{board.name}' for them; biggest weights: {_biggest(consts)}",
             fix="choose a board with more flash or a smaller (e.g. quantized) model",
         )
     statics = static_bytes(models, board)

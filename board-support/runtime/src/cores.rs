@@ -10,6 +10,8 @@
 //!   CPU1's vector table (its own stack and reset handler) to INITSVTOR1 and clears CPUWAIT bit 1.
 //! * RP2040 / RP2350 (`rp-sio-fifo`): core 1 waits in the boot ROM until core 0 sends it the
 //!   launch sequence (vector table, stack, entry) through the SIO FIFO; then it spins for jobs.
+//! * STM32H747 (`stm32h7-boot-c2`): the M4 boots from the vector table at 0x08100000 (the
+//!   linker places core 1's there) and waits until core 0 sets `RCC_GCR.BOOT_C2`.
 //! * RISC-V: every hart starts at the entry; hart 0 initialises memory (`_mp_hook`) and runs
 //!   `main`, the others enter `main` too and go to [`serve`] from [`boot`]. Waiting for a job
 //!   they sleep (`wfi`) until core 0 raises their machine software interrupt (CLINT `msip`;
@@ -209,7 +211,11 @@ fn serve(core: usize) -> ! {
     }
 }
 
-#[cfg(any(feature = "sse200-cpuwait", feature = "rp-sio-fifo"))]
+#[cfg(any(
+    feature = "sse200-cpuwait",
+    feature = "rp-sio-fifo",
+    feature = "stm32h7-boot-c2"
+))]
 mod core1 {
     //! Core 1's own stack and vector table (core 0's are the ones cortex-m-rt sets up).
     const STACK_BYTES: usize = 32 * 1024;
@@ -217,6 +223,11 @@ mod core1 {
     #[repr(C, align(8))]
     struct Stack([u8; STACK_BYTES]);
 
+    // On the STM32H747 the M4 may run before core 0 zeroes .bss: its stack is left out of it.
+    #[cfg_attr(
+        feature = "stm32h7-boot-c2",
+        link_section = ".uninit.ariel_core1_stack"
+    )]
     static mut STACK: Stack = Stack([0; STACK_BYTES]);
 
     pub fn stack() -> core::ops::Range<usize> {
@@ -235,6 +246,8 @@ mod core1 {
     // SAFETY: read-only after link time.
     unsafe impl Sync for VectorTable {}
 
+    /// On the STM32H747 at the M4's boot address (memory.x places `.core1_vectors` there).
+    #[cfg_attr(feature = "stm32h7-boot-c2", link_section = ".core1_vectors", used)]
     pub static VECTORS: VectorTable = VectorTable {
         // SAFETY: one past the end of STACK (only the address is taken).
         stack_top: unsafe { (&raw const STACK).cast::<u8>().add(STACK_BYTES) },
@@ -246,6 +259,8 @@ mod core1 {
     };
 
     pub extern "C" fn reset() -> ! {
+        #[cfg(feature = "stm32h7-boot-c2")]
+        super::arch::await_release();
         super::serve(1)
     }
 
@@ -395,6 +410,80 @@ mod arch {
     }
 }
 
+#[cfg(feature = "stm32h7-boot-c2")]
+mod arch {
+    //! STM32H747 (RM0399): the M7 (core 0) boots at BOOT_CM7_ADD0, the M4 at BOOT_CM4_ADD0
+    //! (0x08100000 by default, flash bank 2) if option bit BCM4 is set; otherwise it is gated
+    //! until software sets RCC_GCR.BOOT_C2 (RM0399 "Boot configuration"; RCC "RCC global control
+    //! register (RCC_GCR)", bit 3; section numbers not checked against a copy here). So the
+    //! M4 may start with core 0, before RAM is initialised: its reset handler touches only its
+    //! own stack (not zeroed) and waits for BOOT_C2, which core 0 sets in its first
+    //! `wake_others`, after start-up. The M4 then polls the mailbox: that the M7's SEV reaches
+    //! the M4's event input is not confirmed, so it does not sleep in WFE. The M7's data cache
+    //! stays off (cortex-m-rt does not enable it), so both cores see the shared AXI SRAM.
+    const RCC_GCR: usize = 0x5802_4400 + 0x0A0;
+    const BOOT_C2: u32 = 1 << 3;
+    /// Each core's own System Control Block (private peripheral bus).
+    const SCB_CPUID: usize = 0xE000_ED00;
+    const SCB_CPACR: usize = 0xE000_ED88;
+    const CORTEX_M4_PARTNO: u32 = 0xC24;
+
+    pub fn started() -> usize {
+        2
+    }
+
+    pub fn core_id() -> usize {
+        // SAFETY: CPUID is a read-only register of the core's own SCB.
+        let cpuid = unsafe { core::ptr::read_volatile(SCB_CPUID as *const u32) };
+        usize::from((cpuid >> 4) & 0xFFF == CORTEX_M4_PARTNO)
+    }
+
+    fn boot_c2() -> bool {
+        // SAFETY: RCC_GCR, readable by both cores.
+        unsafe { core::ptr::read_volatile(RCC_GCR as *const u32) & BOOT_C2 != 0 }
+    }
+
+    /// Releases the M4 the first time (a no-op if BCM4 booted it already).
+    pub fn wake_others() {
+        cortex_m::asm::dsb(); // the posted job is in RAM before the M4 is released
+        if !boot_c2() {
+            // SAFETY: read-modify-write of RCC_GCR by core 0 only; BOOT_C2 lets the M4 boot.
+            unsafe {
+                let gcr = core::ptr::read_volatile(RCC_GCR as *const u32);
+                core::ptr::write_volatile(RCC_GCR as *mut u32, gcr | BOOT_C2);
+            }
+        }
+        cortex_m::asm::sev();
+    }
+
+    /// First thing on the M4: waits for core 0's release, then enables its FPU (the code is
+    /// built for thumbv7em-none-eabihf; cortex-m-rt's reset, which does this, runs on core 0 only).
+    pub fn await_release() {
+        while !boot_c2() {
+            core::hint::spin_loop();
+        }
+        // SAFETY: CPACR of this core; CP10 and CP11 full access, nothing else changes.
+        unsafe {
+            let cpacr = core::ptr::read_volatile(SCB_CPACR as *const u32);
+            core::ptr::write_volatile(SCB_CPACR as *mut u32, cpacr | 0xF << 20);
+        }
+        cortex_m::asm::dsb();
+        cortex_m::asm::isb();
+    }
+
+    pub fn idle(_core: usize) {
+        core::hint::spin_loop();
+    }
+
+    pub fn stack(core: usize) -> core::ops::Range<usize> {
+        if core == 0 {
+            super::core0_stack()
+        } else {
+            super::core1::stack()
+        }
+    }
+}
+
 #[cfg(target_arch = "riscv32")]
 mod arch {
     //! Every hart up to `_max_hart_id` (memory.x) starts at the entry with its own stack.
@@ -452,6 +541,7 @@ mod arch {
 #[cfg(not(any(
     feature = "sse200-cpuwait",
     feature = "rp-sio-fifo",
+    feature = "stm32h7-boot-c2",
     target_arch = "riscv32"
 )))]
 mod arch {
