@@ -27,6 +27,26 @@ pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
     out
 }
 
+/// `smlad` that the compiler keeps in program order with the loads around it: declared as
+/// possibly touching memory, so later loads are not hoisted above it (in a tight loop that
+/// hoisting holds more values in registers than there are and spills).
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+pub fn smlad_ordered(a: u32, b: u32, acc: i32) -> i32 {
+    let mut acc = acc;
+    // SAFETY: register-only instruction (see the module audit).
+    unsafe {
+        core::arch::asm!(
+            "smlad {acc}, {a}, {b}, {acc}",
+            acc = inout(reg) acc,
+            a = in(reg) a,
+            b = in(reg) b,
+            options(nostack),
+        );
+    }
+    acc
+}
+
 /// Bytes 0 and 2 of `v`, sign-extended to the low and high 16-bit halves (SXTB16).
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(always)]
@@ -62,7 +82,7 @@ pub fn sxtb16_odd(v: u32) -> u32 {
 }
 
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
-pub use portable::{smlad, sxtb16, sxtb16_odd};
+pub use portable::{smlad, smlad_ordered, sxtb16, sxtb16_odd};
 
 /// The definitions, used where the DSP instructions are missing (and tested against them).
 #[cfg_attr(all(target_arch = "arm", target_feature = "dsp"), allow(dead_code))]
@@ -79,6 +99,11 @@ mod portable {
     pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
         let ((a0, a1), (b0, b1)) = (halves(a), halves(b));
         acc.wrapping_add(a0 * b0).wrapping_add(a1 * b1)
+    }
+
+    #[inline(always)]
+    pub fn smlad_ordered(a: u32, b: u32, acc: i32) -> i32 {
+        smlad(a, b, acc)
     }
 
     #[inline(always)]
