@@ -57,8 +57,11 @@ impl Requant<'_> {
 #[derive(Clone, Copy, Debug)]
 pub struct ChannelRequant {
     multiplier: i32,
-    left: u32,
-    right: u32,
+    /// `2^left` for a positive shift (a wrapping multiply is the wrapping left shift), else 1.
+    left_factor: i32,
+    /// The right shift (the negative shift) minus 1, applied when `rounds_twice`.
+    right_minus_one: u32,
+    rounds_twice: bool,
     /// Added to `x * multiplier` (x after the left shift) when the product plus 2^30 is
     /// non-negative, resp. negative (see `scale`).
     round: i64,
@@ -87,8 +90,9 @@ impl ChannelRequant {
         };
         ChannelRequant {
             multiplier,
-            left,
-            right,
+            left_factor: 1_u32.wrapping_shl(left) as i32,
+            right_minus_one: right.saturating_sub(1),
+            rounds_twice: right > 0,
             round,
             round_negative: round - (1 << 31),
             // x * m < -2^30  <=>  x < -2^30 / m  <=>  x <= -floor(2^30 / m) - 1 (m > 0).
@@ -119,17 +123,19 @@ impl ChannelRequant {
         // p = x * m + 2^30; the first rounding is floor(p / 2^31) =: v. The second,
         // floor((v + 2^(right-1) - [v < 0]) / 2^right), nests into one floor of
         // (p + 2^(30+right) - [p < 0] * 2^31) / 2^(31+right), as v < 0 exactly when p < 0.
-        let x = acc.wrapping_shl(self.left);
-        let product = i64::from(x) * i64::from(self.multiplier);
-        if self.right == 0 {
+        // A left shift only comes with a single rounding (shift > 0).
+        if !self.rounds_twice {
+            let product =
+                i64::from(acc.wrapping_mul(self.left_factor)) * i64::from(self.multiplier);
             return ((product + self.round) >> 31) as i32;
         }
-        let round = if x <= self.last_negative {
+        let product = i64::from(acc) * i64::from(self.multiplier);
+        let round = if acc <= self.last_negative {
             self.round_negative
         } else {
             self.round
         };
-        (((product + round) >> 32) as i32) >> (self.right - 1)
+        (((product + round) >> 32) as i32) >> self.right_minus_one
     }
 }
 
