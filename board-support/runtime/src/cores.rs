@@ -235,6 +235,15 @@ mod core1 {
         bottom..bottom + STACK_BYTES
     }
 
+    /// The stack of `core` on a two-core chip: cortex-m-rt's for core 0, the static above for 1.
+    pub fn stack_of(core: usize) -> core::ops::Range<usize> {
+        if core == 0 {
+            super::core0_stack()
+        } else {
+            stack()
+        }
+    }
+
     /// Initial stack pointer, reset handler and the 14 system exception handlers; VTOR needs
     /// 128-byte alignment for this size.
     #[repr(C, align(128))]
@@ -308,13 +317,7 @@ mod arch {
         cortex_m::asm::wfe();
     }
 
-    pub fn stack(core: usize) -> core::ops::Range<usize> {
-        if core == 0 {
-            super::core0_stack()
-        } else {
-            super::core1::stack()
-        }
-    }
+    pub use super::core1::stack_of as stack;
 }
 
 #[cfg(feature = "rp-sio-fifo")]
@@ -401,13 +404,7 @@ mod arch {
         cortex_m::asm::wfe();
     }
 
-    pub fn stack(core: usize) -> core::ops::Range<usize> {
-        if core == 0 {
-            super::core0_stack()
-        } else {
-            super::core1::stack()
-        }
-    }
+    pub use super::core1::stack_of as stack;
 }
 
 #[cfg(feature = "stm32h7-boot-c2")]
@@ -475,13 +472,7 @@ mod arch {
         core::hint::spin_loop();
     }
 
-    pub fn stack(core: usize) -> core::ops::Range<usize> {
-        if core == 0 {
-            super::core0_stack()
-        } else {
-            super::core1::stack()
-        }
-    }
+    pub use super::core1::stack_of as stack;
 }
 
 #[cfg(target_arch = "riscv32")]
