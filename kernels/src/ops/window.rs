@@ -26,6 +26,16 @@ pub struct Window {
 }
 
 impl Window {
+    /// A 1x1 window with stride 1 and no padding: each output is its input position.
+    #[inline(always)]
+    pub fn is_pointwise(&self) -> bool {
+        self.k_h == 1
+            && self.k_w == 1
+            && self.stride_h == 1
+            && self.stride_w == 1
+            && self.pad_top + self.pad_left + self.pad_bottom + self.pad_right == 0
+    }
+
     #[inline(always)]
     pub fn rows(&self) -> Axis {
         Axis {

@@ -31,12 +31,7 @@ impl Conv {
 
     #[inline(always)]
     fn is_pointwise(&self) -> bool {
-        let w = &self.win;
-        w.k_h == 1
-            && w.k_w == 1
-            && w.stride_h == 1
-            && w.stride_w == 1
-            && w.pad_top + w.pad_left + w.pad_bottom + w.pad_right == 0
+        self.win.is_pointwise()
     }
 
     #[inline(always)]
