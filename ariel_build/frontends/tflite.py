@@ -283,16 +283,26 @@ def _padding(code: int) -> str:
 
 
 Converter = Callable[[_Importer, Any, list[int], list[int], str], None]
-CONVERTERS: dict[str, Converter] = {}
+CONVERTERS: dict[str, Converter] = {}  # float ops
+QCONVERTERS: dict[str, Converter] = {}  # integer (quantized) ops
 
 
-def converter(*names: str) -> Callable[[Converter], Converter]:
-    def wrap(fn: Converter) -> Converter:
-        for n in names:
-            CONVERTERS[n] = fn
-        return fn
+def _registrar(table: dict[str, Converter]) -> Callable[..., Callable[[Converter], Converter]]:
+    """A decorator factory: `@deco("OP_A", "OP_B")` enters the converter under those op names."""
 
-    return wrap
+    def register(*names: str) -> Callable[[Converter], Converter]:
+        def wrap(fn: Converter) -> Converter:
+            for n in names:
+                table[n] = fn
+            return fn
+
+        return wrap
+
+    return register
+
+
+converter = _registrar(CONVERTERS)
+qconverter = _registrar(QCONVERTERS)
 
 
 def _bias(imp: _Importer, ins: list[int]) -> list[str]:
@@ -476,18 +486,8 @@ def _dequantize(imp: _Importer, op: Any, ins: list[int], outs: list[int], label:
 
 # --- int8 (fully quantized) models ---------------------------------------------------------------
 
-QCONVERTERS: dict[str, Converter] = {}
 
 FUSED_ACTIVATION_NAMES = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
-
-
-def qconverter(*names: str) -> Callable[[Converter], Converter]:
-    def wrap(fn: Converter) -> Converter:
-        for n in names:
-            QCONVERTERS[n] = fn
-        return fn
-
-    return wrap
 
 
 def _fused(code: int) -> str:
