@@ -7,7 +7,7 @@ import subprocess
 from dataclasses import dataclass
 
 from ariel_build import __version__
-from ariel_build.codegen.async_entry import YIELD, async_body, blocking_body
+from ariel_build.codegen.async_entry import YIELD, entries
 from ariel_build.codegen.names import NameTable, snake_case
 from ariel_build.ir import Graph, Node
 from ariel_build.ops.base import Operands, lookup
@@ -192,15 +192,16 @@ def generate_module(
         body.append(f"{output_param(name)}.copy_from_slice({src} as &[{t.dtype.rust}]);")
     if op_marker:
         body.append(f"{op_marker}(0, 0);")
-    out.append("/// Runs one inference. Deterministic; allocates nothing.")
-    out.append(f"pub fn run({', '.join(args)}) {{")
-    out.extend(blocking_body(body))
-    out.append("}\n")
-    out.append("/// `run` for an async task: yields to the executor after each op, so other tasks on this")
-    out.append("/// core run meanwhile. Same results; allocates nothing.")
-    out.append(f"pub async fn run_async({', '.join(args)}) {{")
-    out.extend(async_body(body))
-    out.append("}\n")
+    out += entries(
+        "run",
+        ", ".join(args),
+        body,
+        ["Runs one inference. Deterministic; allocates nothing."],
+        [
+            "`run` for an async task: yields to the executor after each op, so other tasks on this",
+            "core run meanwhile. Same results; allocates nothing.",
+        ],
+    )
     if multicore is not None:
         out.extend(emit_multicore(graph, multicore, params, output_param, op_marker))
     out.append("}\n")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ariel_build.codegen.async_entry import YIELD, async_body, blocking_body
+from ariel_build.codegen.async_entry import YIELD, blocking_body, entries
 from ariel_build.codegen.names import NameTable
 from ariel_build.ir import Graph
 from ariel_build.ops.base import Operands, lookup
@@ -167,16 +167,19 @@ def emit_multicore(
     main.append("cx.finish();")
     main += mark(0, 0)
     main_args = ", ".join(["shared: &Shared", *in_args, *out_args])
-    out.append("/// Core 0's part of one inference: starts the run, waits for the other cores (each in")
-    out.append("/// `run_worker`), writes the outputs. Bit-identical to `run`; allocates nothing.")
-    out.append(f"pub fn run_main({main_args}) {{")
-    out.extend(blocking_body(main))
-    out.append("}\n")
-    out.append("/// `run_main` for an async task: yields to the executor after each of core 0's steps, so")
-    out.append("/// other tasks on core 0 run meanwhile (its waits for the other cores still spin).")
-    out.append(f"pub async fn run_main_async({main_args}) {{")
-    out.extend(async_body(main))
-    out.append("}\n")
+    out += entries(
+        "run_main",
+        main_args,
+        main,
+        [
+            "Core 0's part of one inference: starts the run, waits for the other cores (each in",
+            "`run_worker`), writes the outputs. Bit-identical to `run`; allocates nothing.",
+        ],
+        [
+            "`run_main` for an async task: yields to the executor after each of core 0's steps, so",
+            "other tasks on core 0 run meanwhile (its waits for the other cores still spin).",
+        ],
+    )
     args = ", ".join(["shared", *in_names])
     out.append("/// Core `core`'s part (1 <= core < CORES) of the run `run_main` starts on core 0.")
     out.append(f"pub fn run_worker({', '.join(['core: usize', 'shared: &Shared', *in_args])}) {{")
