@@ -14,6 +14,7 @@ pub mod mean;
 pub mod pool;
 pub mod quantize;
 pub mod softmax;
+pub mod svdf;
 
 /// Requantization of int32 accumulators to int8: per output channel (or one for all)
 /// multiplier and shift, output zero point, and the clamp of the fused activation.
