@@ -44,6 +44,21 @@ pub fn requantize(p: &Requantize, x: &[i8], y: &mut [i8]) {
     }
 }
 
+/// Requantization between integer types (TFLM QUANTIZE from int16, e.g. int16 -> int8 or
+/// int32): as `requantize`, `min` and `max` being the output type's range.
+pub fn requantize_to<X: Copy + Into<i32>, Y: Copy + TryFrom<i32> + Default>(
+    p: &Requantize,
+    x: &[X],
+    y: &mut [Y],
+) {
+    for (yv, &xv) in y.iter_mut().zip(x) {
+        let v =
+            multiply_by_quantized_multiplier(xv.into() - p.input_zero_point, p.multiplier, p.shift);
+        let clamped = v.saturating_add(p.output_zero_point).clamp(p.min, p.max);
+        *yv = Y::try_from(clamped).unwrap_or_default();
+    }
+}
+
 /// TFLM's int8 LEAKY_RELU: `positive` requantizes inputs at or above its zero point, `negative`
 /// (its multiplier carrying alpha) those below.
 pub fn leaky_relu(positive: &Requantize, negative: &Requantize, x: &[i8], y: &mut [i8]) {
@@ -92,5 +107,33 @@ mod tests {
         let negative = Requantize { shift: -1, ..p };
         leaky_relu(&p, &negative, &[11, 3, -5, -6], &mut y[..4]);
         assert_eq!(y[..4], [8, 0, -2, -2]);
+    }
+
+    #[test]
+    fn requantize_to_converts_between_integer_types() {
+        // int16 -> int8 by x 1/4 (rounding half away from zero), zero point 10, saturating.
+        let quarter = Requantize {
+            input_zero_point: -2,
+            multiplier: 1 << 30,
+            shift: -1,
+            output_zero_point: 10,
+            min: -128,
+            max: 127,
+        };
+        let mut y = [0_i8; 4];
+        requantize_to(&quarter, &[-2_i16, 4, -8, 32_000], &mut y);
+        assert_eq!(y, [10, 12, 8, 127]);
+        // int16 -> int32 by x 2.
+        let double = Requantize {
+            input_zero_point: 0,
+            multiplier: 1 << 30,
+            shift: 2,
+            output_zero_point: -1,
+            min: i32::MIN,
+            max: i32::MAX,
+        };
+        let mut z = [0_i32; 2];
+        requantize_to(&double, &[i16::MIN, 7], &mut z);
+        assert_eq!(z, [-65537, 13]);
     }
 }
