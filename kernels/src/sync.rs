@@ -27,6 +27,7 @@
 //! runs on one thread at a time, and every core runs every run (generated code does both).
 
 use core::cell::UnsafeCell;
+use core::marker::PhantomData;
 use core::ops::Range;
 
 #[cfg(loom)]
@@ -144,6 +145,49 @@ impl<const N: usize, const C: usize, const F: usize> Core<'_, N, C, F> {
         (outs, ins)
     }
 
+    /// As `views`, plus writable `rows`: `(offset, len, stride, count)` = `count` rows of `len`
+    /// bytes, `stride` bytes apart (the pixels of one part in every channel plane of an NCHW
+    /// output); the other ranges must not overlap the rows' span.
+    pub fn views_with_rows<const M: usize, const K: usize>(
+        &mut self,
+        rows: (usize, usize, usize, usize),
+        outputs: [(usize, usize); M],
+        inputs: [(usize, usize); K],
+    ) -> (Rows<'_>, [&mut [u8]; M], [&[u8]; K]) {
+        let (offset, len, stride, count) = rows;
+        assert!(len <= stride || count <= 1, "rows overlap each other");
+        let span = match count {
+            0 => 0,
+            _ => (count - 1) * stride + len,
+        };
+        assert!(
+            offset <= N && span <= N - offset,
+            "arena range out of bounds"
+        );
+        let (start, end) = (offset, offset + span);
+        assert!(
+            span == 0
+                || outputs
+                    .iter()
+                    .chain(&inputs)
+                    .all(|&(o, n)| n == 0 || o.saturating_add(n) <= start || end <= o),
+            "an output range overlaps another range of the same step"
+        );
+        let base = self.shared.arena.get().cast::<i8>();
+        // SAFETY: the rows are inside the arena and disjoint from the step's other ranges
+        // (checked above); other cores' views are race-free by the build-time plan (module
+        // comment). `Rows` borrows the arena for as long as this core's views do.
+        let rows = Rows {
+            base: unsafe { base.add(offset) },
+            len,
+            stride,
+            count,
+            _borrow: PhantomData,
+        };
+        let (outs, ins) = self.views(outputs, inputs);
+        (rows, outs, ins)
+    }
+
     /// Publishes everything this core wrote so far under `flag`.
     pub fn signal(&mut self, flag: usize) {
         self.shared.flags[flag].store(self.epoch, Ordering::Release);
@@ -166,6 +210,43 @@ impl<const N: usize, const C: usize, const F: usize> Core<'_, N, C, F> {
     /// Ends this core's part of the run.
     pub fn finish(self) {
         self.shared.done[self.core].store(self.epoch, Ordering::Release);
+    }
+}
+
+/// Writable rows of equal length at a fixed stride, e.g. the pixels `lo..hi` of every channel
+/// plane of an NCHW output: rows of one channel each, which other cores' rows interleave.
+pub struct Rows<'a> {
+    base: *mut i8,
+    len: usize,
+    stride: usize,
+    count: usize,
+    _borrow: PhantomData<&'a mut [i8]>,
+}
+
+impl<'a> Rows<'a> {
+    /// `y` as consecutive rows of `len` (a trailing partial row is left out).
+    pub fn new(y: &'a mut [i8], len: usize) -> Self {
+        Self {
+            base: y.as_mut_ptr(),
+            len,
+            stride: len,
+            count: y.len().checked_div(len).unwrap_or(0),
+            _borrow: PhantomData,
+        }
+    }
+
+    /// Number of rows.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Row `r` (panics past the last row).
+    pub fn row(&mut self, r: usize) -> &mut [i8] {
+        assert!(r < self.count, "row out of range");
+        // SAFETY: row `r` lies inside the borrowed region (`new`: inside `y`; `views_with_rows`:
+        // checked against the arena), rows are disjoint (len <= stride), and the returned slice
+        // borrows `self` mutably, so at most one row is reachable at a time.
+        unsafe { core::slice::from_raw_parts_mut(self.base.add(r * self.stride), self.len) }
     }
 }
 
@@ -235,6 +316,41 @@ mod tests {
         let shared: Shared<64, 1, 0> = Shared::new();
         let mut core = shared.begin(0);
         let _ = core.views([(60, 8)], []);
+    }
+
+    #[test]
+    fn rows_are_strided_and_disjoint_from_the_views() {
+        let shared: Shared<64, 1, 0> = Shared::new();
+        let mut core = shared.begin(0);
+        let (mut rows, [s], [x]) = core.views_with_rows((2, 3, 10, 4), [(40, 8)], [(48, 16)]);
+        for r in 0..rows.count() {
+            rows.row(r).fill(r as i8 + 1);
+        }
+        s.fill(9);
+        assert_eq!((x.len(), rows.count()), (16, 4));
+        let ([], [all]) = core.views([], [(0, 40)]);
+        let expected: [u8; 40] = core::array::from_fn(|i| match (i % 10, i / 10) {
+            (2..=4, r) => r as u8 + 1,
+            _ => 0,
+        });
+        assert_eq!(all, &expected);
+        core.finish();
+    }
+
+    #[test]
+    #[should_panic(expected = "overlaps")]
+    fn a_range_inside_the_rows_span_is_refused() {
+        let shared: Shared<64, 1, 0> = Shared::new();
+        let mut core = shared.begin(0);
+        let _ = core.views_with_rows((0, 2, 8, 3), [], [(6, 1)]);
+    }
+
+    #[test]
+    fn rows_of_a_slice() {
+        let mut y = [0i8; 7];
+        let mut rows = Rows::new(&mut y, 3);
+        rows.row(1).fill(5);
+        assert_eq!((rows.count(), y), (2, [0, 0, 0, 5, 5, 5, 0]));
     }
 
     #[test]

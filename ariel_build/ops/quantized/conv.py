@@ -42,6 +42,9 @@ def _is_depthwise(node: Node, graph: Graph) -> bool:
     return s.groups == s.c_in > 1 and graph.const(node.input(1)) is not None
 
 
+# Attribute of a multicore part (schedule/split.py): the output pixels [lo, hi) it computes.
+PIXELS = "pixels"
+
 # depthwise.rs BLOCK_POSITIONS: accumulators of one block of output rows.
 _BLOCK_POSITIONS = 128
 
@@ -107,9 +110,15 @@ class QConv(Op):
         if _packed(node, graph):
             bias = rust_array(folded_bias(node, graph, s.c_out, in_zero))
             rq = rust_channel_requants(multipliers, out_zero, bounds, s.c_out)
+            plane = math.prod(s.out_shape[2:])
+            pixels = node.attrs.get(PIXELS)
+            if pixels is None:  # the whole plane: one row per channel
+                rows, (lo, hi) = f"&mut k::sync::Rows::new({io.outputs[0]}, {plane})", (0, plane)
+            else:  # a multicore part: the output is already `Rows` of its pixels
+                rows, (lo, hi) = f"&mut {io.outputs[0]}", pixels
             return (
                 f"k::ops::int8::gemm::conv(&{params}, {io.inputs[0]}, {io.inputs[PACKED_INPUT]}, &{bias}, "
-                f"{rq}, {io.outputs[0]}, k::cast_mut({io.scratch}));"
+                f"{rq}, {rows}, {lo}..{hi}, k::cast_mut({io.scratch}));"
             )
         if _is_depthwise(node, graph):
             bias = rust_array(folded_bias(node, graph, s.c_out, in_zero))

@@ -13,19 +13,27 @@
 //! two channels' 4 int8 as one u64, split the same way at run time; zero-padded to whole pairs and
 //! groups.
 
+use core::ops::Range;
+
 use super::conv::Conv;
 use super::dsp::{smlad, smlad_ordered, sxtb16, sxtb16_odd};
 use super::ChannelRequant;
+use crate::sync::Rows;
 
 /// Convolution with `groups == 1`: `w` the packed weights, `bias` the folded bias and `rq` the
 /// requantization (one each per output channel), `pack` at least 3 words per group of 4 taps.
+/// Computes the output pixels `pixels` of every plane into `y`, one row per batch and output
+/// channel: pixels are packed two at a time from `pixels.start`, so a range packs only its own
+/// columns (a multicore part, `ariel_build/schedule/split.py`).
+#[allow(clippy::too_many_arguments)]
 pub fn conv(
     p: &Conv,
     x: &[i8],
     w: &[u64],
     bias: &[i32],
     rq: &[ChannelRequant],
-    y: &mut [i8],
+    y: &mut Rows,
+    pixels: Range<usize>,
     pack: &mut [u64],
 ) {
     let win = &p.win;
@@ -39,11 +47,11 @@ pub fn conv(
     let groups = depth.div_ceil(4);
     let (pack, raw) = pack[..3 * groups].split_at_mut(2 * groups);
     let raw: &mut [u32] = bytemuck::cast_slice_mut(raw);
+    let end = pixels.end.min(out_plane);
     for n in 0..p.batch {
         let xs: &[u8] = bytemuck::cast_slice(&x[n * in_size..][..in_size]);
-        let ys = &mut y[n * p.c_out * out_plane..][..p.c_out * out_plane];
-        for px in (0..out_plane).step_by(2) {
-            if pointwise && px + 1 < out_plane {
+        for px in (pixels.start..end).step_by(2) {
+            if pointwise && px + 1 < end {
                 let cols = bytemuck::cast_slice_mut::<u64, u32>(pack)
                     .as_chunks_mut::<4>()
                     .0;
@@ -51,7 +59,7 @@ pub fn conv(
             } else {
                 // An odd last pixel is packed twice; its second result is dropped.
                 let (first, second) = raw.split_at_mut(groups);
-                let columns = [(px, first), ((px + 1).min(out_plane - 1), second)];
+                let columns = [(px, first), ((px + 1).min(end - 1), second)];
                 for (q, raw) in columns {
                     let raw = bytemuck::cast_slice_mut(raw);
                     match win.k_w {
@@ -64,12 +72,12 @@ pub fn conv(
                 }
                 split_columns(raw, pack);
             }
-            let pixels = (out_plane - px).min(2);
+            let (count, at) = ((end - px).min(2), px - pixels.start);
             let cols: &[u64] = pack;
             let dot = |ws: &[u64], bias| dot_2x2(cols, ws, bias);
             channel_pairs(w, cols.len() / 2, bias, rq, p.c_out, dot, |co, k, v| {
-                if k < pixels {
-                    ys[co * out_plane + px + k] = v;
+                if k < count {
+                    y.row(n * p.c_out + co)[at + k] = v;
                 }
             });
         }
@@ -336,7 +344,8 @@ pub(crate) mod tests {
                 packed,
                 &folded[..c_out],
                 &rq[..c_out],
-                &mut got[..len],
+                &mut Rows::new(&mut got[..len], win.out_plane()),
+                0..win.out_plane(),
                 &mut pack,
             );
             super::super::conv::conv(
@@ -353,6 +362,67 @@ pub(crate) mod tests {
                 want[..len],
                 "{in_h}x{in_w} k {k} stride {stride}"
             );
+        }
+    }
+
+    /// Pixel ranges (odd starts and lengths too) give the whole plane's values, row by row.
+    #[test]
+    fn pixel_ranges_match_the_whole_plane() {
+        let mut seed = 11;
+        for &(k, stride, pad) in &[(3, 1, 1), (1, 1, 0), (3, 2, 1)] {
+            let (in_h, in_w, c_in, c_out) = (5, 7, 5, 3);
+            let out = |d: usize| (d + 2 * pad - k) / stride + 1;
+            let win = Window {
+                in_h,
+                in_w,
+                out_h: out(in_h),
+                out_w: out(in_w),
+                k_h: k,
+                k_w: k,
+                stride_h: stride,
+                stride_w: stride,
+                dil_h: 1,
+                dil_w: 1,
+                pad_top: pad,
+                pad_left: pad,
+                pad_bottom: pad,
+                pad_right: pad,
+            };
+            let p = Conv {
+                batch: 1,
+                c_in,
+                c_out,
+                groups: 1,
+                win,
+                input_offset: 3,
+            };
+            let x: [i8; 5 * 35] = core::array::from_fn(|_| next(&mut seed));
+            let w: [i8; 3 * 5 * 9] = core::array::from_fn(|_| next(&mut seed));
+            let w = &w[..c_out * c_in * k * k];
+            let mut packed = [0_u64; 32];
+            let words = pack_weights(w, c_out, &mut packed);
+            let packed = &packed[..words];
+            let bias = [7, -300, 90];
+            let rq: [ChannelRequant; 3] = core::array::from_fn(|co| RQ.channel(co));
+            let plane = win.out_plane();
+            let mut pack = [0_u64; 3 * 12];
+            let mut whole = [0_i8; 3 * 35];
+            let y = &mut Rows::new(&mut whole[..c_out * plane], plane);
+            conv(&p, &x, packed, &bias, &rq, y, 0..plane, &mut pack);
+            for split in [1, 2, plane / 2, plane - 1] {
+                let mut joined = [0_i8; 3 * 35];
+                for range in [0..split, split..plane] {
+                    let n = range.len();
+                    let mut part = [0_i8; 3 * 35];
+                    let y = &mut Rows::new(&mut part[..c_out * n], n);
+                    conv(&p, &x, packed, &bias, &rq, y, range.clone(), &mut pack);
+                    for co in 0..c_out {
+                        joined[co * plane + range.start..][..n]
+                            .copy_from_slice(&part[co * n..][..n]);
+                    }
+                }
+                assert_eq!(joined, whole, "k {k} stride {stride} split at {split}");
+            }
         }
     }
 }
