@@ -484,6 +484,57 @@ def _dequantize(imp: _Importer, op: Any, ins: list[int], outs: list[int], label:
     imp.names[outs[0]] = imp.const(data, imp.label(outs[0]))
 
 
+# UNIDIRECTIONAL_SEQUENCE_LSTM inputs: 1-4 input weights and 5-8 recurrent weights of the input,
+# forget, cell and output gates, 12-15 their biases, 18-19 hidden and cell state (variables).
+LSTM_OPTIONAL = {
+    (9, 10, 11): "peephole connections",
+    (16, 17): "a projection layer",
+    (20, 21, 22, 23): "layer normalization",
+}
+LSTM_TANH = 4
+
+
+def _lstm_attrs(imp: _Importer, op: Any, ins: list[int]) -> dict[str, Any]:
+    """Checks the LSTM variant (TFLite Micro's: no peepholes, projection, layer norm or CIFG) and
+    returns the attributes shared by the f32 and int8 ops."""
+    if len(ins) != 24:
+        raise _Unsupported(f"{len(ins)} inputs (24 expected)")
+    for indices, feature in LSTM_OPTIONAL.items():
+        if any(ins[i] >= 0 for i in indices):
+            raise _Unsupported(f"{feature} is not supported")
+    if ins[1] < 0 or ins[5] < 0 or ins[12] < 0:
+        raise _Unsupported("coupled input and forget gates (CIFG) are not supported")
+    for i in (18, 19):
+        if imp.constant_data(ins[i]) is not None or not imp.sg.Tensors(ins[i]).IsVariable():
+            raise _Unsupported(f"state tensor '{imp.label(ins[i])}' must be a variable without initial data")
+    o = _options(op, "UnidirectionalSequenceLSTMOptions")
+    if o.ProjClip() != 0.0:
+        raise _Unsupported("proj_clip without a projection layer is not supported")
+    if o.FusedActivationFunction() != LSTM_TANH:
+        raise _Unsupported(f"fused activation {o.FusedActivationFunction()} (only TANH is supported)")
+    return {"time_major": int(o.TimeMajor()), "cell_clip": float(o.CellClip())}
+
+
+def _stacked(imp: _Importer, indices: list[int], what: str) -> np.ndarray:
+    """The four gates' constants (input, forget, cell, output) stacked along axis 0."""
+    parts = [imp.dequantized(i) for i in indices]
+    if any(p is None for p in parts):
+        raise _Unsupported(f"{what} must be constants")
+    return np.concatenate([p for p in parts if p is not None]).astype(np.float32)
+
+
+@converter("UNIDIRECTIONAL_SEQUENCE_LSTM")
+def _lstm(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    attrs = _lstm_attrs(imp, op, ins)
+    inputs = [
+        imp.value(ins[0]),
+        imp.const(_stacked(imp, ins[1:5], "input weights"), f"{label}/weights"),
+        imp.const(_stacked(imp, ins[5:9], "recurrent weights"), f"{label}/recurrent_weights"),
+        imp.const(_stacked(imp, ins[12:16], "biases"), f"{label}/bias"),
+    ]
+    imp.node("SequenceLstm", inputs, label, imp.output_name(outs[0]), **attrs)
+
+
 # --- int8 (fully quantized) models ---------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from ariel_build.errors import ModelImportError, UnsupportedOpsError
 from ariel_build.frontends import list_ops, load_model
 from ariel_build.pipeline import compile_model
 from ariel_build.runners.host import HostHarness
+from fixtures.tflite_builder import TFLiteModel
 from tests.conftest import SHARED_MODELS
 from tests.ir_onnx import to_onnx
 from tests.oracle import litert_outputs, onnxruntime_outputs
@@ -71,12 +72,17 @@ def test_inputs_keep_the_models_nhwc_shape() -> None:
     assert g.tensor(conv.inputs[0]).shape == (1, 1, 49, 10)
 
 
-def test_every_unsupported_op_is_named_with_its_tflite_name() -> None:
-    path = SHARED_MODELS / "tflite_micro" / "trained_lstm.tflite"
+def test_every_unsupported_op_is_named_with_its_tflite_name(tmp_path: Path) -> None:
+    m = TFLiteModel()
+    x, y, z = (m.tensor((1, 8), "float32") for _ in range(3))
+    m.op("L2_NORMALIZATION", [x], [y])
+    m.op("RELU", [y], [z])
+    m.inputs, m.outputs = [x], [z]
+    path = m.save(tmp_path / "l2_norm.tflite")
     with pytest.raises(UnsupportedOpsError) as e:
         load_model(path)
-    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in {p[0] for p in e.value.problems}
-    assert list_ops(path)["UNIDIRECTIONAL_SEQUENCE_LSTM"] == 1
+    assert {p[0] for p in e.value.problems} == {"L2_NORMALIZATION"}
+    assert list_ops(path)["L2_NORMALIZATION"] == 1
 
 
 @pytest.mark.parametrize("content", [b"", b"\x00" * 64, b"1234TFL3" + b"\xff" * 40])

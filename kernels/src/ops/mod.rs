@@ -7,6 +7,7 @@ pub mod gather;
 pub mod gemm;
 pub mod int8;
 pub mod layernorm;
+pub mod lstm;
 pub mod pad;
 pub mod pool;
 pub mod reduce;

@@ -1,0 +1,99 @@
+"""UNIDIRECTIONAL_SEQUENCE_LSTM: the shared models and generated single-op models on the host
+against the TFLite Micro interpreter (f32 within float tolerance)."""
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ariel_build.errors import UnsupportedOpsError
+from ariel_build.frontends import load_model
+from ariel_build.pipeline import compile_model
+from ariel_build.runners.host import HostHarness
+from fixtures.tflite_builder import TFLiteModel
+from tests.conftest import SHARED_MODELS
+from tests.oracle import tflite_micro_outputs
+
+TANH, RELU = 4, 1
+SEEDS = range(3)
+
+
+def lstm_model(
+    batch: int, time: int, features: int, hidden: int, *, time_major: bool, cell_clip: float,
+    peephole: bool = False, activation: int = TANH,
+) -> TFLiteModel:  # fmt: skip
+    """One f32 LSTM with random weights; optional inputs absent unless `peephole`."""
+    rng = np.random.default_rng(batch * 1000 + time * 100 + features * 10 + hidden)
+    m = TFLiteModel()
+    x = m.tensor((time, batch, features) if time_major else (batch, time, features), "float32")
+
+    def const(*shape: int) -> int:
+        return m.const(rng.uniform(-0.8, 0.8, shape).astype(np.float32))
+
+    weights = [const(hidden, features) for _ in range(4)] + [const(hidden, hidden) for _ in range(4)]
+    peepholes = [const(hidden) for _ in range(3)] if peephole else [-1, -1, -1]
+    biases = [const(hidden) for _ in range(4)]
+    states = [m.tensor((batch, hidden), "float32", variable=True) for _ in range(2)]
+    y = m.tensor((time, batch, hidden) if time_major else (batch, time, hidden), "float32")
+    inputs = [x, *weights, *peepholes, *biases, -1, -1, *states, -1, -1, -1, -1]
+    m.op("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y], "UnidirectionalSequenceLSTMOptions",
+         FusedActivationFunction=activation, CellClip=cell_clip, TimeMajor=time_major)  # fmt: skip
+    m.inputs, m.outputs = [x], [y]
+    return m
+
+
+GENERATED = {
+    "time_major": lambda: lstm_model(2, 5, 3, 4, time_major=True, cell_clip=0.0),
+    "batch_major_clipped": lambda: lstm_model(3, 4, 6, 5, time_major=False, cell_clip=0.3),
+}
+SHARED = {"trained_lstm": SHARED_MODELS / "tflite_micro" / "trained_lstm.tflite"}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[HostHarness, dict[str, Path]]:
+    workdir = tmp_path_factory.mktemp("lstm")
+    paths = dict(SHARED)
+    paths.update({name: make().save(workdir / f"{name}.tflite") for name, make in GENERATED.items()})
+    harness = HostHarness({name: compile_model(p) for name, p in paths.items()}, workdir / "harness")
+    harness.build()
+    return harness, paths
+
+
+@pytest.mark.cargo
+@pytest.mark.parametrize("name", sorted([*SHARED, *GENERATED]))
+def test_f32_lstm_matches_tflite_micro(built: tuple[HostHarness, dict[str, Path]], name: str) -> None:
+    harness, paths = built
+    g = harness.models[name].graph
+    for seed in SEEDS:
+        rng = np.random.default_rng(seed)
+        inputs = [rng.uniform(-1, 1, g.tensor(i).shape).astype(np.float32) for i in g.inputs]
+        want = tflite_micro_outputs(paths[name], inputs)
+        got = harness.run(name, inputs)
+        for a, b in zip(got, want, strict=True):
+            assert a.shape == b.shape
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_reference_matches_tflite_micro(tmp_path: Path) -> None:
+    """The op's numpy reference (constant folding, second opinion) has TFLite Micro's semantics."""
+    from ariel_build.ops.base import lookup
+
+    for name, make in GENERATED.items():
+        path = make().save(tmp_path / f"{name}.tflite")
+        g = load_model(path)
+        node = next(n for n in g.nodes if n.op == "SequenceLstm")
+        x = np.random.default_rng(3).uniform(-1, 1, g.tensor(node.inputs[0]).shape).astype(np.float32)
+        consts = [g.const(i) for i in node.inputs[1:]]
+        (got,) = lookup("SequenceLstm").reference(node, g, [x, *consts])  # type: ignore[union-attr]
+        np.testing.assert_allclose(got, tflite_micro_outputs(path, [x])[0], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("variant", "reason"), [({"peephole": True}, "peephole"), ({"activation": RELU}, "only TANH")]
+)
+def test_unsupported_variants_are_named(tmp_path: Path, variant: dict[str, Any], reason: str) -> None:
+    model = lstm_model(1, 2, 3, 4, time_major=False, cell_clip=0.0, **variant)
+    with pytest.raises(UnsupportedOpsError) as e:
+        load_model(model.save(tmp_path / "variant.tflite"))
+    assert any(reason in p[-1] for p in e.value.problems)
