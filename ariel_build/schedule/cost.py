@@ -6,7 +6,8 @@ what the code is built with (board definition's target: `Core.fpu`, `Core.dsp`) 
 An f32 MAC is a few instructions with an FPU and a software multiply and add without one; an
 int8 MAC is cheaper on the Arm DSP path (SXTB16 + SMLAD, two MACs each) than portably, and an
 int8 call sets up per-channel requantization. A packed int8 convolution also gathers its input
-columns, in full in every part of a channel split (`column`, per byte): that cost does not divide. The constants are
+columns, in full in every part of a channel split (`column`, per byte): that cost does not divide
+(a pixel split divides it: each part gathers its own pixels' columns). The constants are
 fitted to QEMU instruction counts of one-core runs (`python -m tests.bench.speedup`,
 docs/speedup.md "Cost model fit"; docs/multicore.md says how to recalibrate).
 """
@@ -20,8 +21,9 @@ from ariel_build.boards import Core
 from ariel_build.ir import DType
 from ariel_build.ops.base import lookup
 from ariel_build.ops.conv import conv_shape
+from ariel_build.ops.quantized.conv import PIXELS
 from ariel_build.ops.quantized.packing import packed_weights
-from ariel_build.schedule.split import Part
+from ariel_build.schedule.split import Part, splits_pixels
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,13 @@ def part_dtype(part: Part) -> DType:
 
 def part_columns(part: Part) -> int:
     """Bytes of input columns (output pixels x taps x input channels) a packed int8 convolution
-    gathers: all of them in every part, whatever its channel range."""
+    gathers: its own pixels' in a pixel split, all of them in every part of a channel split."""
     node, g = part.node, part.graph
     if node.op != "QConv" or packed_weights(node) is None:
         return 0
     s = conv_shape(node, g)
-    return math.prod(s.out_shape[2:]) * s.c_in * s.win.taps
+    lo, hi = node.attrs.get(PIXELS, (0, math.prod(s.out_shape[2:])))
+    return (hi - lo) * s.c_in * s.win.taps
 
 
 def part_work_split(part: Part, core: Core) -> tuple[float, float]:
@@ -88,7 +91,11 @@ def part_work_split(part: Part, core: Core) -> tuple[float, float]:
     `core`'s type."""
     macs, moved = part_traffic(part)
     c = costs(core, part_dtype(part))
-    return macs * c.mac + moved * c.byte, c.op + part_columns(part) * c.column
+    columns = part_columns(part) * c.column
+    whole = all(r is None for r in part.input_ranges)
+    if PIXELS in part.node.attrs or (whole and splits_pixels(part.node, part.graph)):
+        return macs * c.mac + moved * c.byte + columns, c.op
+    return macs * c.mac + moved * c.byte, c.op + columns
 
 
 def part_work(part: Part, core: Core) -> float:

@@ -48,14 +48,20 @@ class _StepEmitter:
         arena_ins: list[tuple[str, int, int]] = []
         bindings: list[str] = []
         out_vars: list[str] = []
+        rows = ""  # `(offset, len, stride, count)` in bytes of output 0's rows (`Part.output_rows`)
         for k, name in enumerate(o for o in node.outputs if o):
             t = self.graph.tensor(name)
             lo, hi = part.output_range if k == 0 else (0, t.size)
             loc = plan.locations[name]
             var = f"y{k}"
-            arena_outs.append((var, loc.offset + lo * t.dtype.size, (hi - lo) * t.dtype.size))
-            bindings.append(f"let {var}: &mut [{t.dtype.rust}] = k::cast_mut({var});")
             out_vars.append(var)
+            size = t.dtype.size
+            if k == 0 and part.output_rows is not None:
+                stride, count = part.output_rows
+                rows = f"({loc.offset + lo * size}, {(hi - lo) * size}, {stride * size}, {count})"
+                continue
+            arena_outs.append((var, loc.offset + lo * size, (hi - lo) * size))
+            bindings.append(f"let {var}: &mut [{t.dtype.rust}] = k::cast_mut({var});")
         scratch = plan.scratch.get(task.label)
         if scratch is not None:
             arena_outs.append(("scratch", scratch.offset, scratch.nbytes))
@@ -72,11 +78,15 @@ class _StepEmitter:
                 f"let {var}: &[{t.dtype.rust}] = {self.read(name, plan.locations[name], lo, hi, arena_ins, var)};"
             )
             in_vars.append(var)
-        if arena_outs or arena_ins:
-            o_pat = ", ".join(v for v, _, _ in arena_outs)
-            i_pat = ", ".join(v for v, _, _ in arena_ins)
-            o_rng = ", ".join(f"({o}, {n})" for _, o, n in arena_outs)
-            i_rng = ", ".join(f"({o}, {n})" for _, o, n in arena_ins)
+        o_pat = ", ".join(v for v, _, _ in arena_outs)
+        i_pat = ", ".join(v for v, _, _ in arena_ins)
+        o_rng = ", ".join(f"({o}, {n})" for _, o, n in arena_outs)
+        i_rng = ", ".join(f"({o}, {n})" for _, o, n in arena_ins)
+        if rows:
+            lines.append(
+                f"let (mut y0, [{o_pat}], [{i_pat}]) = cx.views_with_rows({rows}, [{o_rng}], [{i_rng}]);"
+            )
+        elif arena_outs or arena_ins:
             lines.append(f"let ([{o_pat}], [{i_pat}]) = cx.views([{o_rng}], [{i_rng}]);")
         lines.extend(bindings)
         if inplace:

@@ -19,6 +19,7 @@ from ariel_build.ir import Graph, Node, Quant, Tensor
 from ariel_build.ops.base import lookup
 from ariel_build.ops.binary import Elementwise
 from ariel_build.ops.gemm import gemm_shape
+from ariel_build.ops.quantized.conv import PIXELS
 from ariel_build.ops.quantized.packing import PACKED_INPUT, pack_weight_pairs, packed_weights
 from ariel_build.ops.unary import Unary
 
@@ -30,7 +31,9 @@ class Part:
     node: Node  # the sub-problem's node (same name and op; attributes may differ, e.g. group)
     graph: Graph  # holds the sub-problem's tensors, under the full tensors' names
     input_ranges: tuple[Range | None, ...]  # per node input; None = the whole tensor
-    output_range: Range  # of output 0
+    output_range: Range  # of output 0 (its first row when `output_rows` is set)
+    # (stride, count): output 0 is `count` rows like `output_range`, `stride` elements apart
+    output_rows: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -231,11 +234,40 @@ def _packed_part(
     return _make_part(node, graph, ins, out)
 
 
+def splits_pixels(node: Node, graph: Graph) -> bool:
+    """A packed int8 convolution (batch 1) splits by pairs of output pixels when a plane has at
+    least two: each part then gathers only its own pixels' input columns and computes every
+    channel for them, where a channel split gathers every column in each part."""
+    if node.op != "QConv" or packed_weights(node) is None or graph.tensor(node.inputs[0]).shape[0] != 1:
+        return False
+    return math.prod(graph.tensor(node.outputs[0]).shape[2:]) >= 4
+
+
+def _qconv_pixels(node: Node, graph: Graph) -> SplitRule:
+    """Pairs of output pixels: every part reads the whole input and weights and writes its
+    pixels of every channel plane (rows of the NCHW output, `Part.output_rows`)."""
+    y = graph.tensor(node.outputs[0]).shape
+    plane = math.prod(y[2:])
+
+    def part(lo: int, hi: int) -> Part:
+        p_lo, p_hi = 2 * lo, min(2 * hi, plane)
+        sub = _make_part(node, graph, {}, ((*y[:2], p_hi - p_lo), (p_lo, p_hi)), {PIXELS: (p_lo, p_hi)})
+        return replace(sub, output_rows=(plane, y[0] * y[1]))
+
+    return SplitRule(-(-plane // 2), part)
+
+
 def _qconv(node: Node, graph: Graph) -> SplitRule | None:
-    """Packed products (one group) by pairs of output channels (a pair shares its packed words);
-    grouped and depthwise convolutions by whole groups, as float Conv."""
+    """Packed products (one group) by pairs of output pixels (`splits_pixels`) or else of output
+    channels (a pair shares its packed words); grouped and depthwise convolutions by whole
+    groups, as float Conv."""
     if packed_weights(node) is None:
         return _conv(node, graph)
+    return _qconv_pixels(node, graph) if splits_pixels(node, graph) else qconv_channels(node, graph)
+
+
+def qconv_channels(node: Node, graph: Graph) -> SplitRule | None:
+    """A packed int8 convolution by pairs of output channels."""
     x, y = graph.tensor(node.inputs[0]).shape, graph.tensor(node.outputs[0]).shape
     channels, plane = y[1], math.prod(y[2:])
     words = _channel_pairs(node, graph, channels) if x[0] == 1 else None

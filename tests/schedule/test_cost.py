@@ -10,8 +10,8 @@ from onnx import helper
 
 from ariel_build.boards import load_board, target_features
 from ariel_build.pipeline import compile_model
-from ariel_build.schedule.cost import part_columns, part_cost, part_work, part_work_split
-from ariel_build.schedule.split import split_rule, whole
+from ariel_build.schedule.cost import part_columns, part_cost, part_traffic, part_work, part_work_split
+from ariel_build.schedule.split import qconv_channels, split_rule, whole
 from tests.conftest import SHARED_MODELS
 from tests.schedule.conftest import ir_graph
 
@@ -65,16 +65,25 @@ def test_int8_fully_connected_costs_per_core_type() -> None:
     )
 
 
-def test_packed_int8_conv_parts_each_gather_every_column() -> None:
+def test_packed_int8_conv_parts_gather_their_pixels_or_every_column() -> None:
     g = compile_model(SHARED_MODELS / "mlperf_tiny" / "kws_ref_model.tflite").graph
     convs = [n for n in g.nodes if n.op == "QConv" and n.input(3)]
     # First layer: 25 x 5 output pixels x 10 x 4 taps x 1 channel; 1x1 layers: 125 x 64.
     assert [part_columns(whole(n, g)) for n in convs] == [5000, 8000, 8000, 8000, 8000]
-    rule = split_rule(convs[1], g)
-    assert rule is not None
-    quarter = rule.part(0, rule.units // 4)
-    assert part_columns(quarter) == 8000
     core = load_board("qemu-an524").cores[0]
+    # A channel split gathers every column in each part: paid in full by every part.
+    channels = qconv_channels(convs[1], g)
+    assert channels is not None
+    quarter = channels.part(0, channels.units // 4)
+    assert part_columns(quarter) == 8000
     divisible, every_part = part_work_split(quarter, core)
     assert every_part == pytest.approx(1200 + 8000 * 16.0)
     assert part_work(quarter, core) == pytest.approx(divisible + every_part)
+    # The split the rule picks, by pixel pairs, gathers only its pixels' columns (30 of 125 here).
+    pixels = split_rule(convs[1], g)
+    assert pixels is not None and pixels.units == 63
+    part = pixels.part(0, 15)
+    assert part_columns(part) == 30 * 64
+    divisible, every_part = part_work_split(part, core)
+    assert every_part == pytest.approx(1200)
+    assert divisible == pytest.approx(30 * 64 * 64 * 5.3 + sum(part_traffic(part)[1:]) + 30 * 64 * 16.0)

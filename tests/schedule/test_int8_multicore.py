@@ -1,5 +1,6 @@
-"""int8 models on several cores: packed products split at channel-pair boundaries, and every int8
-TFLite model (tests/int8) on 2 and 4 host cores bit-identical to one core and to TFLite Micro."""
+"""int8 models on several cores: packed convolutions split at output pixel pairs (or channel
+pairs), and every int8 TFLite model (tests/int8) on 2 and 4 host cores bit-identical to one core
+and to TFLite Micro."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import numpy as np
 import pytest
 
 from ariel_build.boards import load_board
+from ariel_build.ops.quantized.conv import PIXELS
 from ariel_build.ops.quantized.packing import PACKED_INPUT
 from ariel_build.pipeline import CompiledModel, compile_model
 from ariel_build.runners.host import HostHarness, cache_dir
 from ariel_build.runners.qemu import QemuHarness
+from ariel_build.schedule.cost import INT8_PORTABLE, part_columns, part_work_split
 from ariel_build.schedule.multicore import board_cores
-from ariel_build.schedule.split import split_rule
+from ariel_build.schedule.split import qconv_channels, split_rule
 from tests.int8.test_models import INT8_MODELS
 from tests.oracle import tflite_micro_outputs
 
@@ -22,10 +25,30 @@ CORES = (1, 2, 4)
 KWS = INT8_MODELS["kws"]
 
 
-def test_packed_conv_parts_cover_channel_pairs() -> None:
+def test_packed_conv_parts_cover_pixel_pairs_of_every_channel() -> None:
+    g = compile_model(KWS).graph
+    conv = next(n for n in g.nodes if n.op == "QConv" and n.input(PACKED_INPUT))  # 64 x 25 x 5
+    y = g.tensor(conv.outputs[0]).shape
+    plane = y[2] * y[3]
+    rule = split_rule(conv, g)
+    assert rule is not None and rule.units == -(-plane // 2)
+    part = rule.part(3, 10)  # pixels 6..20 of each of the 64 planes
+    assert part.node.attrs[PIXELS] == (6, 20)
+    assert part.output_range == (6, 20) and part.output_rows == (plane, 64)
+    assert all(r is None for r in part.input_ranges)  # whole input, weights and bias
+    last = rule.part(rule.units - 1, rule.units)
+    assert last.node.attrs[PIXELS] == (plane - 1, plane)  # 125 pixels: the last pair holds one
+    # Each part gathers only its pixels' columns, so the column cost divides among parts.
+    whole_columns = part_columns(rule.part(0, rule.units))
+    assert part_columns(part) * plane == whole_columns * 14
+    core = load_board("qemu-an524").cores[0]
+    assert part_work_split(part, core)[1] == INT8_PORTABLE.op
+
+
+def test_packed_conv_channel_split_covers_channel_pairs() -> None:
     g = compile_model(KWS).graph
     conv = next(n for n in g.nodes if n.op == "QConv" and n.input(PACKED_INPUT))  # 64 channels
-    rule = split_rule(conv, g)
+    rule = qconv_channels(conv, g)
     assert rule is not None and rule.units == 32  # pairs of output channels
     packed = g.tensor(conv.inputs[PACKED_INPUT])
     words = packed.size // 32

@@ -80,7 +80,11 @@ class QConv(Op):
         return [(conv_shape(node, graph).out_shape, DType.I8)]
 
     def macs(self, node: Node, graph: Graph) -> int:
-        return conv_shape(node, graph).macs
+        s = conv_shape(node, graph)
+        if PIXELS not in node.attrs:
+            return s.macs
+        lo, hi = node.attrs[PIXELS]
+        return s.macs * (hi - lo) // math.prod(s.out_shape[2:])
 
     def scratch_bytes(self, node: Node, graph: Graph) -> int:
         """Two packed input columns for the matrix-product path (one group, constant weights)."""
