@@ -18,7 +18,13 @@ import numpy as np
 from ariel_build.boards import Board, load_board
 from ariel_build.pipeline import CompiledModel, compile_model
 from ariel_build.report import summary
-from ariel_build.runners.qemu_firmware import CODE_ALLOWANCE, STACK_MARGIN, io_bytes, static_bytes
+from ariel_build.runners.qemu_firmware import (
+    CODE_ALLOWANCE,
+    STACK_MARGIN,
+    io_bytes,
+    static_bytes,
+    weight_flash,
+)
 from ariel_build.schedule.multicore import board_cores
 
 WIDTH, HEIGHT, MARGIN = 760, 280, 40
@@ -198,7 +204,7 @@ def write_report(
     """Writes the page to `out`; `measure` runs the model once on the (emulated) board, zeros in,
     for instruction counts and the ELF's flash use."""
     board = load_board(board_name)
-    model = compile_model(model_path, input_shapes or {}, board_cores(board, cores))
+    model = compile_model(model_path, input_shapes or {}, board_cores(board, cores), weight_flash(board))
     report = summary(model)
     if measure:
         from ariel_build.run import run_model

@@ -9,6 +9,7 @@ from ariel_build.boards import Core
 from ariel_build.codegen.rust_module import GeneratedModule, generate_module
 from ariel_build.frontends import load_model
 from ariel_build.ir import Graph
+from ariel_build.ops.quantized.packing import choose_int8_weights, int8_table_bytes
 from ariel_build.passes import optimize
 from ariel_build.plan.memory import MemoryPlan, plan_memory
 from ariel_build.schedule.multicore import MulticorePlan, plan_multicore
@@ -22,11 +23,20 @@ class CompiledModel:
 
 
 def compile_model(
-    path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None, cores: tuple[Core, ...] = ()
+    path: str | Path,
+    input_shapes: dict[str, tuple[int, ...]] | None = None,
+    cores: tuple[Core, ...] = (),
+    flash: int | None = None,
+    int8_weights: str = "auto",
 ) -> CompiledModel:
-    """`cores`: when more than one, also a static schedule and plan for them (docs/multicore.md)."""
+    """`cores`: when more than one, also a static schedule and plan for them (docs/multicore.md).
+    `flash`: bytes of flash for the weights (None: no limit), within which `int8_weights` "auto"
+    widens int8 matrix-product weights (ops/quantized/packing.py)."""
     graph = optimize(load_model(path, input_shapes))
     plan = plan_memory(graph)
+    room = None if flash is None else flash - plan.weight_bytes - int8_table_bytes(graph)
+    if choose_int8_weights(graph, int8_weights, room):
+        plan = plan_memory(graph)
     return CompiledModel(graph, plan, plan_multicore(graph, plan, cores) if len(cores) > 1 else None)
 
 

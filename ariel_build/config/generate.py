@@ -86,13 +86,15 @@ def generate_for_crate(manifest_dir: Path, out_dir: Path, emit: Callable[[str], 
 
 def _write_modules(config: CrateConfig, out_dir: Path, digest: str) -> None:
     from ariel_build.pipeline import compile_model, emit_module
+    from ariel_build.runners.qemu_firmware import weight_flash
 
     stamp = out_dir / STAMP_FILE
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp.unlink(missing_ok=True)
     for m in config.models:
         cores = config.board.cores[: config.cores]
-        generated = emit_module(compile_model(m.path, m.input_shapes, cores), m.module)
+        flash = weight_flash(config.board, len(config.models))
+        generated = emit_module(compile_model(m.path, m.input_shapes, cores, flash), m.module)
         (out_dir / f"{m.module}.rs").write_text(generated.source)
         (out_dir / generated.weights_file).write_bytes(generated.weights)
     (out_dir / INDEX_FILE).write_text(_index(config))

@@ -112,6 +112,12 @@ def code_flash(board: Board) -> int:
     return core1_boot - board.flash.origin if isinstance(core1_boot, int) else board.flash.size
 
 
+def weight_flash(board: Board, models: int = 1) -> int | None:
+    """Flash bytes for the weights and tables of one of `models` models (an equal share), None
+    without limit. Code gets twice CODE_ALLOWANCE here (VWW's int8 firmware: 44 KB of code)."""
+    return None if board.flash is None else (code_flash(board) - 2 * CODE_ALLOWANCE) // models
+
+
 def _is_riscv(board: Board) -> bool:
     return bool(board.target and board.target.startswith("riscv"))
 

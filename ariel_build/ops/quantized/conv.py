@@ -23,7 +23,7 @@ from ariel_build.ops.quantized.fixed_point import (
     rust_requant,
     symmetric_weight_scales,
 )
-from ariel_build.ops.quantized.packing import PACKED_INPUT, pack_bytes, packed_weights
+from ariel_build.ops.quantized.packing import PACKED_INPUT, pack_bytes, packed_weights, rust_weights
 
 
 def _is_product(node: Node, graph: Graph) -> bool:
@@ -121,7 +121,8 @@ class QConv(Op):
             else:  # a multicore part: the output is already `Rows` of its pixels
                 rows, (lo, hi) = f"&mut {io.outputs[0]}", pixels
             return (
-                f"k::ops::int8::gemm::conv(&{params}, {io.inputs[0]}, {io.inputs[PACKED_INPUT]}, &{bias}, "
+                f"k::ops::int8::gemm::conv(&{params}, {io.inputs[0]}, "
+                f"{rust_weights(node, io.inputs[PACKED_INPUT])}, &{bias}, "
                 f"{rq}, {rows}, {lo}..{hi}, k::cast_mut({io.scratch}));"
             )
         if _is_depthwise(node, graph):

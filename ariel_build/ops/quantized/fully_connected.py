@@ -19,7 +19,7 @@ from ariel_build.ops.quantized.fixed_point import (
     rust_channel_requants,
     symmetric_weight_scales,
 )
-from ariel_build.ops.quantized.packing import PACKED_INPUT, pack_bytes, packed_weights
+from ariel_build.ops.quantized.packing import PACKED_INPUT, pack_bytes, packed_weights, rust_weights
 
 
 def _dims(node: Node, graph: Graph) -> tuple[int, int, int]:
@@ -88,5 +88,6 @@ class QFullyConnected(Op):
             raise OpUnsupported("weights were not packed (the pack_int8_weights pass did not run)")
         return (
             f"k::ops::int8::fully_connected::fully_connected(&{params}, {io.inputs[0]}, "
-            f"{io.inputs[PACKED_INPUT]}, &{bias}, {rq}, {io.outputs[0]}, k::cast_mut({io.scratch}));"
+            f"{rust_weights(node, io.inputs[PACKED_INPUT])}, &{bias}, {rq}, {io.outputs[0]}, "
+            f"k::cast_mut({io.scratch}));"
         )

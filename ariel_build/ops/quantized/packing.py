@@ -1,17 +1,25 @@
 """Build-time layout of the int8 matrix-product kernels (kernels/src/ops/int8/gemm.rs): the weights
-of output channels in pairs, per group of 4 taps the two channels' 4 int8 as one u64 (one 64-bit
-load; SXTB16 splits each channel's word into its taps (0, 2) and (1, 3) at run time). Missing
-channels and taps are zero. Weights stay 8-bit: 16-bit pairs would save the split but double the
-flash (VWW would no longer fit qemu-an524)."""
+of output channels in pairs, per group of 4 taps either compact, the two channels' 4 int8 as one
+u64 (SXTB16 splits each channel's word into its taps (0, 2) and (1, 3) at run time), or wide, per
+channel those taps as sign-extended 16-bit pairs, `(0, 2) | (1, 3) << 32` (no split: 12 instead of
+19 instructions per 16 MACs on Cortex-M4, twice the flash). Missing channels and taps are zero.
+`choose_int8_weights` widens the layers that gain most per byte while the weights fit the flash."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
 from ariel_build.ir import Graph, Node
+from ariel_build.ops.base import lookup
 
 # Input index of the packed weights on QConv / QFullyConnected (after x, w, bias).
 PACKED_INPUT = 3
+# Node attribute: 1 when the packed weights are wide.
+WIDE_ATTR = "wide_weights"
+INT8_WEIGHTS = ("auto", "wide", "compact")
+PRODUCTS = ("QConv", "QFullyConnected")
 
 
 def pack_bytes(depth: int, words_per_group: int) -> int:
@@ -31,6 +39,31 @@ def pack_weight_pairs(weights: np.ndarray) -> np.ndarray:
     return (word[:, 0] | word[:, 1] << 32).astype(np.uint64).reshape(-1)
 
 
+def pack_wide_pairs(weights: np.ndarray) -> np.ndarray:
+    """`[channels, depth]` int8 weights as u64 words, per pair and group both channels' 16-bit pairs."""
+    channels, depth = weights.shape
+    groups, pairs = -(-depth // 4), -(-channels // 2)
+    padded = np.zeros((2 * pairs, 4 * groups), np.int64)
+    padded[:channels, :depth] = weights
+    h = padded.reshape(pairs, 2, groups, 4) & 0xFFFF
+    word = h[..., 0] | h[..., 2] << 16 | h[..., 1] << 32 | h[..., 3] << 48  # [pair, channel, group]
+    return word.transpose(0, 2, 1).astype(np.uint64).reshape(-1)
+
+
+def pack_pairs(weights: np.ndarray, wide: bool) -> np.ndarray:
+    return pack_wide_pairs(weights) if wide else pack_weight_pairs(weights)
+
+
+def is_wide(node: Node) -> bool:
+    """The node's packed weights are in the wide layout."""
+    return bool(node.attrs.get(WIDE_ATTR, 0))
+
+
+def rust_weights(node: Node, name: str) -> str:
+    """The kernels' `gemm::Weights` of the packed weights `name`."""
+    return f"k::ops::int8::gemm::Weights::{'Wide' if is_wide(node) else 'Compact'}({name})"
+
+
 def packed_weights(node: Node) -> str | None:
     """Name of the node's packed weights, when `passes/pack_int8_weights.py` added them."""
     return node.input(PACKED_INPUT)
@@ -42,3 +75,52 @@ def add_packed_weights(node: Node, graph: Graph, channels: int) -> None:
         return
     packed = graph.add_constant(f"{node.inputs[1]}/packed", pack_weight_pairs(weights.reshape(channels, -1)))
     node.inputs = [*node.inputs[:PACKED_INPUT], *[""] * (PACKED_INPUT - len(node.inputs)), packed.name]
+
+
+def _widen(node: Node, graph: Graph) -> int:
+    """Repacks the node's weights wide; returns the bytes added."""
+    packed = graph.tensor(packed_weights(node))
+    weights = graph.const(node.input(1))
+    wide = pack_wide_pairs(weights.reshape(weights.shape[0], -1))
+    graph.add_tensor(replace(packed, shape=tuple(wide.shape), data=wide))
+    node.attrs[WIDE_ATTR] = 1
+    return wide.nbytes - packed.nbytes
+
+
+def choose_int8_weights(graph: Graph, mode: str, room: int | None) -> bool:
+    """Widens packed weights: all (`wide`, or `auto` with `room` None: no flash limit), none
+    (`compact`), or for `auto` greedily the layers with most MACs per weight byte first while the
+    bytes added stay within `room`. True when any was widened."""
+    if mode not in INT8_WEIGHTS:
+        raise ValueError(f"int8 weight layout {mode!r} is none of {', '.join(INT8_WEIGHTS)}")
+    nodes = [n for n in graph.nodes if n.op in PRODUCTS and packed_weights(n) is not None and not is_wide(n)]
+    if mode == "compact" or not nodes:
+        return False
+    budget = None if mode == "wide" else room
+    nodes.sort(key=lambda n: -lookup(n.op).macs(n, graph) / graph.tensor(packed_weights(n)).nbytes)
+    widened = False
+    for node in nodes:
+        extra = graph.tensor(packed_weights(node)).nbytes + _ALIGN_SLACK
+        if budget is not None:
+            if extra > budget:
+                continue
+            budget -= extra
+        _widen(node, graph)
+        widened = True
+    return widened
+
+
+# Bytes a constant may add to the weight blob for alignment.
+_ALIGN_SLACK = 16
+# Flash per output channel of an int8 convolution or fully connected layer besides its weights:
+# the generated code's ChannelRequant (24 B) and folded bias (4 B).
+_TABLE_BYTES_PER_CHANNEL = 28
+
+
+def int8_table_bytes(graph: Graph) -> int:
+    """Estimated flash of the generated per-channel tables of the int8 layers."""
+    return sum(
+        _TABLE_BYTES_PER_CHANNEL * graph.tensor(n.inputs[1]).shape[0]
+        for n in graph.nodes
+        if n.op in PRODUCTS
+    )

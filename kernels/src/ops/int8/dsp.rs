@@ -4,9 +4,16 @@
 //! written as inline assembly because `core::arch::arm`'s DSP intrinsics are unstable. Everywhere
 //! else they are plain Rust with the same definition, so both give identical results.
 //!
-//! Audit (the only `unsafe` in the int8 kernels): each `asm!` reads its register operands and
-//! writes one register; no memory access, no stack use, no control flow. SMLAD may set the
-//! sticky Q flag on overflow, which no Rust code reads, so it does not claim `preserves_flags`.
+//! Audit (the only `unsafe` in the int8 kernels): each single-instruction `asm!` reads its register
+//! operands and writes one register; no memory access, no stack use, no control flow. SMLAD may
+//! set the sticky Q flag on overflow, which no Rust code reads, so it does not claim
+//! `preserves_flags`. `dot_wide_2x2`'s loop only reads memory (`readonly`, `nostack`): the first
+//! `4 * blocks` elements of `cols` and of `w` (16 bytes each), in order, through two pointers
+//! that start at the slices' starts and advance by 8 bytes per `ldrd`; its safe wrapper takes
+//! slices, derives `blocks` from the shorter one and enters only with `blocks >= 1`, so every read
+//! is inside both slices (8-byte aligned, as LDRD needs). The loop ends when the column pointer
+//! equals the end of the first `4 * blocks` columns; it writes its 4 accumulators, 6 scratch
+//! registers, the 2 pointers and the flags (CMP), nothing else.
 
 /// `acc + lo(a) * lo(b) + hi(a) * hi(b)` over the signed 16-bit halves, wrapping like SMLAD.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
@@ -81,8 +88,81 @@ pub fn sxtb16_odd(v: u32) -> u32 {
     out
 }
 
+/// Groups per iteration of `dot_wide_2x2`'s loop.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+const WIDE_UNROLL: usize = 4;
+
+/// One group of `dot_wide_2x2`: both columns' even then odd pairs, channel 0's weight pairs and
+/// 4 SMLAD, channel 1's into the same registers and 4 SMLAD.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+macro_rules! wide_group {
+    () => {
+        concat!(
+            "ldrd {c0}, {c1}, [{x}], #8\n",
+            "ldrd {c2}, {c3}, [{x}], #8\n",
+            "ldrd {we}, {wo}, [{w}], #8\n",
+            "smlad {a00}, {c0}, {we}, {a00}\n",
+            "smlad {a10}, {c1}, {we}, {a10}\n",
+            "smlad {a00}, {c2}, {wo}, {a00}\n",
+            "smlad {a10}, {c3}, {wo}, {a10}\n",
+            "ldrd {we}, {wo}, [{w}], #8\n",
+            "smlad {a01}, {c0}, {we}, {a01}\n",
+            "smlad {a11}, {c1}, {we}, {a11}\n",
+            "smlad {a01}, {c2}, {wo}, {a01}\n",
+            "smlad {a11}, {c3}, {wo}, {a11}\n",
+        )
+    };
+}
+
+/// Two channels by two columns over 16-bit pairs: per group of 4 taps `cols` holds `[even col0 |
+/// even col1 << 32, odd col0 | odd col1 << 32]` and `w` `[channel 0 even | odd << 32, channel 1
+/// likewise]`; `acc[column][channel]` gains the products of the groups both slices have. Whole
+/// blocks of `WIDE_UNROLL` groups run in one loop (12 instructions per group, 2 per block), the
+/// rest in Rust.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+pub fn dot_wide_2x2(cols: &[[u64; 2]], w: &[[u64; 2]], acc: [[i32; 2]; 2]) -> [[i32; 2]; 2] {
+    let groups = cols.len().min(w.len());
+    let whole = groups / WIDE_UNROLL * WIDE_UNROLL;
+    let [[mut a00, mut a01], [mut a10, mut a11]] = acc;
+    if whole > 0 {
+        let end = cols[..whole].as_ptr_range().end;
+        // SAFETY: reads only the first `whole` groups of `cols` and `w` (see the module audit).
+        unsafe {
+            core::arch::asm!(
+                "2:",
+                wide_group!(),
+                wide_group!(),
+                wide_group!(),
+                wide_group!(),
+                "cmp {x}, {end}",
+                "bne 2b",
+                a00 = inout(reg) a00,
+                a01 = inout(reg) a01,
+                a10 = inout(reg) a10,
+                a11 = inout(reg) a11,
+                c0 = out(reg) _,
+                c1 = out(reg) _,
+                c2 = out(reg) _,
+                c3 = out(reg) _,
+                we = out(reg) _,
+                wo = out(reg) _,
+                x = inout(reg) cols.as_ptr() => _,
+                w = inout(reg) w.as_ptr() => _,
+                end = in(reg) end,
+                options(readonly, nostack),
+            );
+        }
+    }
+    portable::dot_wide_2x2(
+        &cols[whole..groups],
+        &w[whole..groups],
+        [[a00, a01], [a10, a11]],
+    )
+}
+
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
-pub use portable::{smlad, smlad_ordered, sxtb16, sxtb16_odd};
+pub use portable::{dot_wide_2x2, smlad, smlad_ordered, sxtb16, sxtb16_odd};
 
 /// The definitions, used where the DSP instructions are missing (and tested against them).
 #[cfg_attr(all(target_arch = "arm", target_feature = "dsp"), allow(dead_code))]
@@ -116,6 +196,21 @@ mod portable {
     pub fn sxtb16_odd(v: u32) -> u32 {
         sxtb16(v >> 8)
     }
+
+    /// `dot_wide_2x2` group by group.
+    #[inline(always)]
+    pub fn dot_wide_2x2(cols: &[[u64; 2]], w: &[[u64; 2]], acc: [[i32; 2]; 2]) -> [[i32; 2]; 2] {
+        let mut acc = acc;
+        for (&[even, odd], ws) in cols.iter().zip(w) {
+            for (c, &wc) in ws.iter().enumerate() {
+                let (we, wo) = (wc as u32, (wc >> 32) as u32);
+                acc[0][c] = smlad(odd as u32, wo, smlad(even as u32, we, acc[0][c]));
+                let (even1, odd1) = ((even >> 32) as u32, (odd >> 32) as u32);
+                acc[1][c] = smlad(odd1, wo, smlad(even1, we, acc[1][c]));
+            }
+        }
+        acc
+    }
 }
 
 #[cfg(test)]
@@ -137,5 +232,43 @@ mod tests {
             5 - 2 * 128 * 127
         );
         assert_eq!(smlad(pair(3, -4), pair(-5, 6), -1), -1 - 15 - 24);
+    }
+
+    /// The wide product equals plain sums over taps, for group counts around the unroll.
+    #[test]
+    fn wide_product_sums_taps() {
+        let mut seed = 11_u32;
+        let mut next = || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            i32::from((seed >> 16) as i8)
+        };
+        let pairs = |v: [i32; 4]| -> [u64; 2] {
+            let half = |t: i32| u64::from(t as i16 as u16);
+            let even = half(v[0]) | half(v[2]) << 16;
+            let odd = half(v[1]) | half(v[3]) << 16;
+            [even, odd]
+        };
+        for groups in [0, 1, 3, 4, 5, 8, 11] {
+            let taps = 4 * groups;
+            let x: [[i32; 48]; 2] = core::array::from_fn(|_| core::array::from_fn(|_| next()));
+            let wt: [[i32; 48]; 2] = core::array::from_fn(|_| core::array::from_fn(|_| next()));
+            let group = |v: &[i32; 48], g: usize| pairs(core::array::from_fn(|k| v[4 * g + k]));
+            let cols: [[u64; 2]; 11] = core::array::from_fn(|g| {
+                let (a, b) = (group(&x[0], g), group(&x[1], g));
+                [a[0] | b[0] << 32, a[1] | b[1] << 32]
+            });
+            let w: [[u64; 2]; 12] = core::array::from_fn(|g| {
+                let (a, b) = (group(&wt[0], g), group(&wt[1], g));
+                [a[0] | a[1] << 32, b[0] | b[1] << 32]
+            });
+            let got = dot_wide_2x2(&cols[..groups], &w[..groups + 1], [[1, 2], [3, 4]]);
+            let want: [[i32; 2]; 2] = core::array::from_fn(|k| {
+                core::array::from_fn(|c| {
+                    let start = [[1, 2], [3, 4]][k][c];
+                    start + (0..taps).map(|t| x[k][t] * wt[c][t]).sum::<i32>()
+                })
+            });
+            assert_eq!(got, want, "{groups} groups");
+        }
     }
 }

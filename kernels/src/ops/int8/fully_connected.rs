@@ -2,7 +2,8 @@
 //! (TFLM's FullyConnected, weights `[units, depth]`, per-tensor or per-unit scales), as a product
 //! over packed rows (`gemm`).
 
-use super::{gemm, ChannelRequant};
+use super::gemm::{self, Weights};
+use super::ChannelRequant;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FullyConnected {
@@ -13,13 +14,13 @@ pub struct FullyConnected {
     pub input_offset: i32,
 }
 
-/// All units of every batch row: `w` the weights in channel pairs (`gemm`), `bias` the folded bias
+/// All units of every batch row: `w` the weights in channel pairs (`gemm::Weights`), `bias` the folded bias
 /// `bias + input_offset * sum(w)` and `rq` the requantization per unit, `pack` a word per group
 /// of 4 inputs.
 pub fn fully_connected(
     p: &FullyConnected,
     x: &[i8],
-    w: &[u64],
+    w: Weights,
     bias: &[i32],
     rq: &[ChannelRequant],
     y: &mut [i8],
@@ -30,10 +31,17 @@ pub fn fully_connected(
         gemm::pack_row(bytemuck::cast_slice(&x[row * p.depth..][..p.depth]), cols);
         let ys = &mut y[row * p.units..][..p.units];
         let cols: &[u64] = cols;
-        let dot = |ws: &[u64], bias| gemm::dot_2x1(cols, ws, bias);
-        gemm::channel_pairs(w, cols.len(), bias, rq, p.units, dot, |unit, _, v| {
-            ys[unit] = v
-        });
+        let store = |unit, _, v| ys[unit] = v;
+        match w {
+            Weights::Compact(w) => {
+                let dot = |ws: &[u64], bias| gemm::dot_2x1(cols, ws, bias);
+                gemm::channel_pairs(w, cols.len(), bias, rq, p.units, dot, store);
+            }
+            Weights::Wide(w) => {
+                let dot = |ws: &[u64], bias| gemm::dot_wide_2x1(cols, ws, bias);
+                gemm::channel_pairs(w, 2 * cols.len(), bias, rq, p.units, dot, store);
+            }
+        }
     }
 }
 
@@ -61,11 +69,14 @@ mod tests {
         };
         let mut y = [0_i8; 4];
         // Folded bias: 5 + 2 * 3, -5 + 2 * 1.
-        let mut packed = [0; 1];
+        let (mut packed, mut wide) = ([0; 1], [0; 2]);
         gemm::tests::pack_weights(&w, 2, &mut packed);
+        gemm::tests::pack_wide_weights(&w, 2, &mut wide);
         let rq = [rq.channel(0), rq.channel(1)];
-        fully_connected(&p, &x, &packed, &[11, -3], &rq, &mut y, &mut [0; 1]);
-        // row 0: (3 + 0 + 5) + 5 = 13, (-3 + 0) - 5 = -8; row 1: 12 + 22 + 32 + 5 = 71 -> 40, -12 + 44 - 5 = 27.
-        assert_eq!(y, [12, -9, 40, 26]);
+        for w in [Weights::Compact(&packed), Weights::Wide(&wide)] {
+            fully_connected(&p, &x, w, &[11, -3], &rq, &mut y, &mut [0; 1]);
+            // row 0: (3 + 0 + 5) + 5 = 13, (-3 + 0) - 5 = -8; row 1: 12 + 22 + 32 + 5 = 71 -> 40, -12 + 44 - 5 = 27.
+            assert_eq!(y, [12, -9, 40, 26], "{w:?}");
+        }
     }
 }

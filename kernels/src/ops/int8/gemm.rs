@@ -9,16 +9,25 @@
 //! taps becomes two words of sign-extended 16-bit pairs, taps (0, 2) ("even") and (1, 3) ("odd"),
 //! as `sxtb16`/`sxtb16_odd` split a word. Per group two columns are `[even col0, even col1, odd
 //! col0, odd col1]` (read as two 64-bit words), one column `[even, odd]`. The weights are packed
-//! at build time (`ariel_build/ops/quantized/packing.py`): per channel pair and group of 4 taps the
-//! two channels' 4 int8 as one u64, split the same way at run time; zero-padded to whole pairs and
-//! groups.
+//! at build time (`ariel_build/ops/quantized/packing.py`), zero-padded to whole pairs and groups,
+//! per channel pair and group of 4 taps either compact, the two channels' 4 int8 as one u64 split
+//! the same way at run time, or wide, each channel's even and odd 16-bit pairs as one u64 (twice
+//! the flash, no split: `dsp::dot_wide_2x2`).
 
 use core::ops::Range;
 
 use super::conv::Conv;
-use super::dsp::{smlad, smlad_ordered, sxtb16, sxtb16_odd};
+use super::dsp::{dot_wide_2x2, smlad, smlad_ordered, sxtb16, sxtb16_odd};
 use super::ChannelRequant;
 use crate::sync::Rows;
+
+/// Weights packed at build time in channel pairs (module doc): per pair and group of 4 taps one
+/// word (`Compact`) or two (`Wide`).
+#[derive(Clone, Copy, Debug)]
+pub enum Weights<'a> {
+    Compact(&'a [u64]),
+    Wide(&'a [u64]),
+}
 
 /// Convolution with `groups == 1`: `w` the packed weights, `bias` the folded bias and `rq` the
 /// requantization (one each per output channel), `pack` at least 3 words per group of 4 taps.
@@ -29,7 +38,7 @@ use crate::sync::Rows;
 pub fn conv(
     p: &Conv,
     x: &[i8],
-    w: &[u64],
+    w: Weights,
     bias: &[i32],
     rq: &[ChannelRequant],
     y: &mut Rows,
@@ -73,13 +82,24 @@ pub fn conv(
                 split_columns(raw, pack);
             }
             let (count, at) = ((end - px).min(2), px - pixels.start);
-            let cols: &[u64] = pack;
-            let dot = |ws: &[u64], bias| dot_2x2(cols, ws, bias);
-            channel_pairs(w, cols.len() / 2, bias, rq, p.c_out, dot, |co, k, v| {
+            let store = |co: usize, k: usize, v| {
                 if k < count {
                     y.row(n * p.c_out + co)[at + k] = v;
                 }
-            });
+            };
+            let cols: &[u64] = pack;
+            match w {
+                Weights::Compact(w) => {
+                    let dot = |ws: &[u64], bias| dot_2x2(cols, ws, bias);
+                    channel_pairs(w, groups, bias, rq, p.c_out, dot, store);
+                }
+                Weights::Wide(w) => {
+                    let cols = cols.as_chunks::<2>().0;
+                    let dot =
+                        |ws: &[u64], bias| dot_wide_2x2(cols, ws.as_chunks::<2>().0, [bias; 2]);
+                    channel_pairs(w, 2 * groups, bias, rq, p.c_out, dot, store);
+                }
+            }
         }
     }
 }
@@ -155,6 +175,19 @@ pub(super) fn dot_2x1(cols: &[u64], ws: &[u64], bias: [i32; 2]) -> [[i32; 2]; 1]
         let (w0, w1) = (split(w as u32), split((w >> 32) as u32));
         acc[0] = smlad(odd, w0[1], smlad(even, w0[0], acc[0]));
         acc[1] = smlad(odd, w1[1], smlad(even, w1[0], acc[1]));
+    }
+    [acc]
+}
+
+/// `dot_2x1` over wide weights: per group of 4 taps each channel's even and odd pairs.
+#[inline(always)]
+pub(super) fn dot_wide_2x1(cols: &[u64], ws: &[u64], bias: [i32; 2]) -> [[i32; 2]; 1] {
+    let mut acc = bias;
+    for (&x, w) in cols.iter().zip(ws.as_chunks::<2>().0) {
+        let (even, odd) = (x as u32, (x >> 32) as u32);
+        for (a, &w) in acc.iter_mut().zip(w) {
+            *a = smlad(odd, (w >> 32) as u32, smlad(even, w as u32, *a));
+        }
     }
     [acc]
 }
@@ -272,6 +305,18 @@ pub(crate) mod tests {
         n
     }
 
+    /// The wide build-time layout: per pair and group each channel's `even | odd << 32`.
+    pub(crate) fn pack_wide_weights(w: &[i8], channels: usize, out: &mut [u64]) -> usize {
+        let mut compact = [0_u64; 64];
+        let words = pack_weights(w, channels, &mut compact);
+        for (k, &word) in compact[..words].iter().enumerate() {
+            for (c, half) in [word as u32, (word >> 32) as u32].into_iter().enumerate() {
+                out[2 * k + c] = halves_word(split(half));
+            }
+        }
+        2 * words
+    }
+
     const RQ: Requant = Requant {
         multiplier: &[1 << 30, 1_500_000_000, 1 << 30],
         shift: &[-6, -7, -5],
@@ -332,22 +377,22 @@ pub(crate) mod tests {
             let folded: [i32; 3] =
                 core::array::from_fn(|co| bias[co] + p.input_offset * wsum(co.min(c_out - 1)));
             let len = 2 * c_out * win.out_plane();
-            let (mut got, mut want) = ([0_i8; 2 * 3 * 63], [0_i8; 2 * 3 * 63]);
+            let mut want = [0_i8; 2 * 3 * 63];
             let mut pack = [0_u64; 3 * 57];
-            let mut packed = [0_u64; 57];
-            let words = pack_weights(w, c_out, &mut packed);
-            let packed = &packed[..words];
+            let (mut compact, mut wide) = ([0_u64; 57], [0_u64; 114]);
+            let words = pack_weights(w, c_out, &mut compact);
+            let wide_words = pack_wide_weights(w, c_out, &mut wide);
             let rq: [ChannelRequant; 3] = core::array::from_fn(|co| RQ.channel(co));
-            conv(
-                &p,
-                x,
-                packed,
-                &folded[..c_out],
-                &rq[..c_out],
-                &mut Rows::new(&mut got[..len], win.out_plane()),
-                0..win.out_plane(),
-                &mut pack,
-            );
+            let plane = win.out_plane();
+            let mut run = |w| {
+                let mut got = [0_i8; 2 * 3 * 63];
+                let (bias, rq) = (&folded[..c_out], &rq[..c_out]);
+                let y = &mut Rows::new(&mut got[..len], plane);
+                conv(&p, x, w, bias, rq, y, 0..plane, &mut pack);
+                got
+            };
+            let got = run(Weights::Compact(&compact[..words]));
+            let got_wide = run(Weights::Wide(&wide[..wide_words]));
             super::super::conv::conv(
                 &p,
                 x,
@@ -362,6 +407,7 @@ pub(crate) mod tests {
                 want[..len],
                 "{in_h}x{in_w} k {k} stride {stride}"
             );
+            assert_eq!(got_wide[..len], want[..len], "wide {in_h}x{in_w} k {k}");
         }
     }
 
@@ -408,14 +454,32 @@ pub(crate) mod tests {
             let mut pack = [0_u64; 3 * 12];
             let mut whole = [0_i8; 3 * 35];
             let y = &mut Rows::new(&mut whole[..c_out * plane], plane);
-            conv(&p, &x, packed, &bias, &rq, y, 0..plane, &mut pack);
+            conv(
+                &p,
+                &x,
+                Weights::Compact(packed),
+                &bias,
+                &rq,
+                y,
+                0..plane,
+                &mut pack,
+            );
             for split in [1, 2, plane / 2, plane - 1] {
                 let mut joined = [0_i8; 3 * 35];
                 for range in [0..split, split..plane] {
                     let n = range.len();
                     let mut part = [0_i8; 3 * 35];
                     let y = &mut Rows::new(&mut part[..c_out * n], n);
-                    conv(&p, &x, packed, &bias, &rq, y, range.clone(), &mut pack);
+                    conv(
+                        &p,
+                        &x,
+                        Weights::Compact(packed),
+                        &bias,
+                        &rq,
+                        y,
+                        range.clone(),
+                        &mut pack,
+                    );
                     for co in 0..c_out {
                         joined[co * plane + range.start..][..n]
                             .copy_from_slice(&part[co * n..][..n]);

@@ -1,0 +1,107 @@
+"""Compact and wide int8 matrix-product weights (ops/quantized/packing.py): the wide words hold the
+weights as 16-bit pairs, `auto` widens within the flash room by MACs per byte, and both layouts
+run bit-exactly like TFLite Micro on the host and on qemu-an386 (the SMLAD loop)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ariel_build.boards import load_board
+from ariel_build.ops.base import lookup
+from ariel_build.ops.quantized.packing import choose_int8_weights, is_wide, packed_weights
+from ariel_build.pipeline import CompiledModel, compile_model
+from ariel_build.runners.host import HostHarness
+from ariel_build.runners.qemu import QemuHarness
+from tests.int8.test_models import INT8_MODELS
+from tests.oracle import tflite_micro_outputs
+
+MODEL = INT8_MODELS["resnet8"]
+
+
+def _products(model: CompiledModel) -> list:
+    return [n for n in model.graph.nodes if packed_weights(n) is not None]
+
+
+def test_wide_words_are_the_weights_as_16_bit_pairs() -> None:
+    model = compile_model(MODEL, int8_weights="wide")
+    g = model.graph
+    for node in _products(model):
+        w = g.const(node.inputs[1])
+        w = w.reshape(w.shape[0], -1)
+        channels, depth = w.shape
+        groups = -(-depth // 4)
+        halves = (
+            g.const(packed_weights(node)).view(np.int16).reshape(-1, groups, 2, 4)
+        )  # pair, group, channel
+        for c in range(channels):
+            for t in range(depth):
+                g4, k = divmod(t, 4)
+                # taps (0, 2) in the low word, (1, 3) in the high word
+                got = halves[c // 2, g4, c % 2, (k % 2) * 2 + k // 2]
+                assert got == w[c, t], (node.name, c, t)
+
+
+def test_auto_widens_most_macs_per_byte_first_within_the_room() -> None:
+    compact = compile_model(MODEL, int8_weights="compact")
+    g = compact.graph
+    nodes = _products(compact)
+    assert not any(is_wide(n) for n in nodes)
+
+    def gain(n: object) -> float:
+        return lookup(n.op).macs(n, g) / g.tensor(packed_weights(n)).nbytes
+
+    best = max(nodes, key=gain)
+    room = g.tensor(packed_weights(best)).nbytes + 16
+    assert choose_int8_weights(g, "auto", room)
+    assert [n.name for n in nodes if is_wide(n)] == [best.name]
+    assert not choose_int8_weights(compile_model(MODEL, int8_weights="compact").graph, "auto", 100)
+    wide = compile_model(MODEL, flash=None)
+    assert all(is_wide(n) for n in _products(wide))
+    assert wide.plan.weight_bytes > compact.plan.weight_bytes
+
+
+def test_auto_keeps_the_weights_within_the_flash() -> None:
+    compact = compile_model(MODEL, int8_weights="compact")
+    flash = compact.plan.weight_bytes + 20_000
+    model = compile_model(MODEL, flash=flash)
+    assert any(is_wide(n) for n in _products(model))
+    assert model.plan.weight_bytes <= flash
+
+
+def test_unknown_layout_is_refused() -> None:
+    with pytest.raises(ValueError, match="none of auto, wide, compact"):
+        compile_model(MODEL, int8_weights="16bit")
+
+
+def _equal_tflite_micro(run: object, names: list[str]) -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(2):
+        inputs = [rng.integers(-128, 128, (1, 32, 32, 3), dtype=np.int8)]
+        want = tflite_micro_outputs(MODEL, inputs)
+        for name in names:
+            (got,) = run(name, inputs)
+            np.testing.assert_array_equal(got, want[0], err_msg=name)
+
+
+@pytest.fixture(scope="module")
+def layouts() -> dict[str, CompiledModel]:
+    return {layout: compile_model(MODEL, int8_weights=layout) for layout in ("compact", "wide")}
+
+
+@pytest.mark.cargo
+def test_both_layouts_equal_tflite_micro_on_the_host(
+    layouts: dict[str, CompiledModel], tmp_path: Path
+) -> None:
+    harness = HostHarness(layouts, tmp_path)
+    harness.build()
+    _equal_tflite_micro(harness.run, list(layouts))
+
+
+@pytest.mark.cargo
+def test_both_layouts_equal_tflite_micro_on_an386(layouts: dict[str, CompiledModel], tmp_path: Path) -> None:
+    harness = QemuHarness(layouts, tmp_path, load_board("qemu-an386"))
+    harness.build()
+    _equal_tflite_micro(lambda name, inputs: harness.run(name, inputs, timeout=300).outputs, list(layouts))
