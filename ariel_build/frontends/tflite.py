@@ -721,6 +721,55 @@ def _qmean(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str)
     _reshape_to(imp, imp.to_nhwc(y, label), outs[0], label)
 
 
+LSTM_CELL_TYPE, LSTM_BIAS_TYPE = 7, 2  # int16 cell state, int32 biases (TFLite Micro's int8 LSTM)
+
+
+def _per_tensor_quant(imp: _Importer, index: int, dtype: int, what: str) -> tuple[float, int]:
+    """(scale, zero point) of TFLite tensor `index`, which must have type `dtype`."""
+    t = imp.sg.Tensors(index)
+    q = t.Quantization()
+    if t.Type() != dtype or q is None or q.ScaleLength() != 1:
+        raise _Unsupported(
+            f"{what} '{imp.label(index)}' must be per-tensor quantized {TENSOR_TYPES[dtype].numpy_name}"
+        )
+    return float(q.ScaleAsNumpy()[0]), int(q.ZeroPointAsNumpy()[0]) if q.ZeroPointLength() else 0
+
+
+def _stacked_quantized(imp: _Importer, indices: list[int], dtype: int, what: str, label: str) -> str:
+    """The four gates' integer constants stacked along axis 0, quantized per row with their gate's
+    (per-tensor) scale."""
+    parts, scales = [], []
+    for i in indices:
+        scale, zero = _per_tensor_quant(imp, i, dtype, what)
+        data = imp.constant_data(i)
+        if data is None or zero != 0:
+            raise _Unsupported(f"{what} must be constants with zero point 0")
+        parts.append(data)
+        scales.append(np.full(data.shape[0], scale, np.float32))
+    scale = np.concatenate(scales)
+    quant = Quant(scale, np.zeros(scale.size, np.int64), 0)
+    return imp.const(np.concatenate(parts), label, quant)
+
+
+@qconverter("UNIDIRECTIONAL_SEQUENCE_LSTM")
+def _qlstm(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    attrs = _lstm_attrs(imp, op, ins)
+    hidden = _per_tensor_quant(imp, ins[18], INT8, "hidden state")
+    cell_scale, _ = _per_tensor_quant(imp, ins[19], LSTM_CELL_TYPE, "cell state")
+    if _per_tensor_quant(imp, outs[0], INT8, "output") != hidden:
+        raise _Unsupported("the output must have the hidden state's quantization")
+    inputs = [
+        imp.value(ins[0]),
+        _stacked_quantized(imp, ins[1:5], INT8, "input weights", f"{label}/weights"),
+        _stacked_quantized(imp, ins[5:9], INT8, "recurrent weights", f"{label}/recurrent_weights"),
+        _stacked_quantized(imp, ins[12:16], LSTM_BIAS_TYPE, "biases", f"{label}/bias"),
+    ]
+    imp.node(
+        "QSequenceLstm", inputs, label, imp.output_name(outs[0]),
+        hidden_scale=hidden[0], hidden_zero_point=hidden[1], cell_scale=cell_scale, **attrs,
+    )  # fmt: skip
+
+
 QCONVERTERS["RESHAPE"] = QCONVERTERS["SQUEEZE"] = QCONVERTERS["EXPAND_DIMS"] = CONVERTERS["RESHAPE"]
 
 

@@ -1,5 +1,5 @@
 """UNIDIRECTIONAL_SEQUENCE_LSTM: the shared models and generated single-op models on the host
-against the TFLite Micro interpreter (f32 within float tolerance)."""
+against the TFLite Micro interpreter (f32 within float tolerance, int8 bit-exact)."""
 
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,47 @@ def lstm_model(
     return m
 
 
+def int8_lstm_model(
+    batch: int, time: int, features: int, hidden: int, *, time_major: bool, cell_clip: float, cell_power: int,
+    hidden_zero: int,
+) -> TFLiteModel:  # fmt: skip
+    """One int8 LSTM (int16 cell state of scale 2^cell_power) with random weights and scales."""
+    rng = np.random.default_rng(features * 10 + hidden)
+    m = TFLiteModel()
+    in_scale, hidden_scale = float(rng.uniform(0.01, 0.05)), float(rng.uniform(0.005, 0.01))
+    x_shape = (time, batch, features) if time_major else (batch, time, features)
+    x = m.tensor(x_shape, scale=in_scale, zero_point=int(rng.integers(-20, 20)))
+
+    def weights(rows: int, cols: int) -> tuple[int, float]:
+        scale = float(rng.uniform(0.005, 0.03))
+        return m.const(rng.integers(-127, 128, (rows, cols), dtype=np.int8), scale), scale
+
+    w = [weights(hidden, features) for _ in range(4)]
+    r = [weights(hidden, hidden)[0] for _ in range(4)]
+    biases = [m.const(rng.integers(-4000, 4000, hidden).astype(np.int32), in_scale * scale) for _, scale in w]
+    h = m.tensor((batch, hidden), scale=hidden_scale, zero_point=hidden_zero, variable=True)
+    c = m.tensor((batch, hidden), "int16", scale=2.0**cell_power, zero_point=0, variable=True)
+    y_shape = (time, batch, hidden) if time_major else (batch, time, hidden)
+    y = m.tensor(y_shape, scale=hidden_scale, zero_point=hidden_zero)
+    inputs = [x, *(i for i, _ in w), *r, -1, -1, -1, *biases, -1, -1, h, c, -1, -1, -1, -1]
+    m.op("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [y], "UnidirectionalSequenceLSTMOptions",
+         FusedActivationFunction=TANH, CellClip=cell_clip, TimeMajor=time_major)  # fmt: skip
+    m.inputs, m.outputs = [x], [y]
+    return m
+
+
+GENERATED_INT8 = {
+    "int8_time_major": lambda: int8_lstm_model(
+        2, 4, 5, 6, time_major=True, cell_clip=0.0, cell_power=-11, hidden_zero=-5
+    ),
+    "int8_clipped": lambda: int8_lstm_model(
+        1, 6, 7, 3, time_major=False, cell_clip=0.5, cell_power=-14, hidden_zero=3
+    ),
+}
+SHARED_INT8 = {
+    "trained_lstm_int8": SHARED_MODELS / "tflite_micro" / "trained_lstm_int8.tflite",
+    "dtln": SHARED_MODELS / "tflite_micro" / "dtln_noise_suppression.tflite",
+}
 GENERATED = {
     "time_major": lambda: lstm_model(2, 5, 3, 4, time_major=True, cell_clip=0.0),
     "batch_major_clipped": lambda: lstm_model(3, 4, 6, 5, time_major=False, cell_clip=0.3),
@@ -53,8 +94,13 @@ SHARED = {"trained_lstm": SHARED_MODELS / "tflite_micro" / "trained_lstm.tflite"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[HostHarness, dict[str, Path]]:
     workdir = tmp_path_factory.mktemp("lstm")
-    paths = dict(SHARED)
-    paths.update({name: make().save(workdir / f"{name}.tflite") for name, make in GENERATED.items()})
+    paths = {**SHARED, **SHARED_INT8}
+    paths.update(
+        {
+            name: make().save(workdir / f"{name}.tflite")
+            for name, make in {**GENERATED, **GENERATED_INT8}.items()
+        }
+    )
     harness = HostHarness({name: compile_model(p) for name, p in paths.items()}, workdir / "harness")
     harness.build()
     return harness, paths
@@ -73,6 +119,22 @@ def test_f32_lstm_matches_tflite_micro(built: tuple[HostHarness, dict[str, Path]
         for a, b in zip(got, want, strict=True):
             assert a.shape == b.shape
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.cargo
+@pytest.mark.parametrize("name", sorted([*SHARED_INT8, *GENERATED_INT8]))
+def test_int8_lstm_equals_tflite_micro(built: tuple[HostHarness, dict[str, Path]], name: str) -> None:
+    harness, paths = built
+    g = harness.models[name].graph
+    for seed in SEEDS:
+        rng = np.random.default_rng(seed)
+        inputs = [rng.integers(-128, 128, g.tensor(i).shape, dtype=np.int8) for i in g.inputs]
+        want = tflite_micro_outputs(paths[name], inputs)
+        got = harness.run(name, inputs)
+        for a, b in zip(got, want, strict=True):
+            assert a.dtype == b.dtype == np.int8 and a.shape == b.shape
+            bad = np.flatnonzero(a.reshape(-1) != b.reshape(-1))
+            assert bad.size == 0, f"seed {seed}: {bad.size} of {a.size} differ, first at {bad[:5]}"
 
 
 def test_reference_matches_tflite_micro(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ pub mod fixed_point;
 pub mod fully_connected;
 pub mod gemm;
 pub mod integer;
+pub mod lstm;
 pub mod mean;
 pub mod pool;
 pub mod quantize;
