@@ -60,7 +60,6 @@ def test_int8_model_equals_tflite_micro(harness: HostHarness, name: str) -> None
 @pytest.mark.parametrize(
     ("path", "op"),
     [
-        (SHARED_MODELS / "tflite_micro" / "trained_lstm_int8.tflite", "UNIDIRECTIONAL_SEQUENCE_LSTM"),
         (SHARED_MODELS / "tflite_micro" / "keyword_scrambled.tflite", "SVDF"),
     ],
 )
