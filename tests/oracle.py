@@ -45,16 +45,24 @@ class CaseBatch:
 
 def tflite_micro_outputs(model_path: Path, inputs: list[np.ndarray]) -> list[np.ndarray]:
     """Outputs of the TFLite Micro reference interpreter (the `tflite-micro` wheel)."""
+    return tflite_micro_steps(model_path, [inputs])[0]
+
+
+def tflite_micro_steps(model_path: Path, steps: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    """Outputs of consecutive invocations of one TFLite Micro interpreter (state carries over)."""
     from tflite_micro.python.tflite_micro import runtime
 
     from ariel_build.frontends.tflite import read_tflite
 
     n_outputs = read_tflite(model_path).Subgraphs(0).OutputsLength()
     interpreter = runtime.Interpreter.from_file(str(model_path))
-    for k, x in enumerate(inputs):
-        interpreter.set_input(x, k)
-    interpreter.invoke()
-    return [interpreter.get_output(k) for k in range(n_outputs)]
+    outputs = []
+    for inputs in steps:
+        for k, x in enumerate(inputs):
+            interpreter.set_input(x, k)
+        interpreter.invoke()
+        outputs.append([interpreter.get_output(k).copy() for k in range(n_outputs)])
+    return outputs
 
 
 def litert_outputs(model_path: Path, inputs: list[np.ndarray]) -> list[np.ndarray]:

@@ -38,7 +38,9 @@ TENSOR_TYPES = {
     9: DType.I8,
 }
 FLOAT16 = 1
-FLOAT32, INT8 = 0, 9
+FLOAT32, INT16, INT8 = 0, 7, 9
+# Integer ops that also take int16 run-time inputs; others are int8 only.
+INT16_INPUT_OPS = {"QUANTIZE"}
 
 # Ops that only move data: their output has their input's quantization.
 DATA_MOVEMENT = {"Transpose", "Reshape", "Concat", "Pad"}
@@ -175,11 +177,14 @@ class _Importer:
         self.g.add_tensor(Tensor(name, tuple(data.shape), DType.from_numpy(data.dtype), data, quant))
         return name
 
-    def quant(self, index: int, perm: tuple[int, ...] | None = None) -> Quant | None:
-        """Quantization of TFLite tensor `index` (its axis moved by `perm`, if the data is)."""
+    def quant(
+        self, index: int, perm: tuple[int, ...] | None = None, *, any_type: bool = False
+    ) -> Quant | None:
+        """Quantization of TFLite tensor `index` (its axis moved by `perm`, if the data is): of int8
+        and int16 tensors, or, with `any_type`, of any tensor (an int32 QUANTIZE output)."""
         t = self.sg.Tensors(index)
         q = t.Quantization()
-        if t.Type() != INT8 or q is None or q.ScaleLength() == 0:
+        if (t.Type() not in (INT8, INT16) and not any_type) or q is None or q.ScaleLength() == 0:
             return None
         scale = q.ScaleAsNumpy().astype(np.float32)
         zero = (
@@ -539,6 +544,7 @@ def _lstm(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) 
 
 
 FUSED_ACTIVATION_NAMES = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
+SVDF_CONSTANTS = ("weights_feature", "weights_time", "bias")
 
 
 def _fused(code: int) -> str:
@@ -623,11 +629,19 @@ def _qpool(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str)
 @qconverter("SOFTMAX")
 def _qsoftmax(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
     beta = _options(op, "SoftmaxOptions").Beta()
+    output_dtype = _integer_dtype(imp, outs[0])
     x = imp.value(ins[0])
     if len(imp.shape(ins[0])) != 4:
-        imp.node("QSoftmax", [x], label, imp.output_name(outs[0]), beta=beta)
+        imp.node("QSoftmax", [x], label, imp.output_name(outs[0]), beta=beta, output_dtype=output_dtype)
         return
-    y = imp.node("QSoftmax", [imp.to_nhwc(x, label)], label, quant=imp.quant(outs[0]), beta=beta)
+    y = imp.node(
+        "QSoftmax",
+        [imp.to_nhwc(x, label)],
+        label,
+        quant=imp.quant(outs[0]),
+        beta=beta,
+        output_dtype=output_dtype,
+    )
     imp.to_nchw(y, label, imp.output_name(outs[0]))
 
 
@@ -662,9 +676,36 @@ def _qleaky_relu(imp: _Importer, op: Any, ins: list[int], outs: list[int], label
     imp.node("QLeakyRelu", [imp.value(ins[0])], label, imp.output_name(outs[0]), alpha=alpha)
 
 
+def _integer_dtype(imp: _Importer, index: int) -> str:
+    """Numpy name of an integer tensor's element type (the ops check which they support)."""
+    ttype = imp.sg.Tensors(index).Type()
+    if ttype not in TENSOR_TYPES or not TENSOR_TYPES[ttype].is_int:
+        raise _Unsupported(f"output type {ttype} is not an integer type")
+    return TENSOR_TYPES[ttype].numpy_name
+
+
 @qconverter("QUANTIZE")
 def _quantize(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
-    imp.node("Quantize", [imp.value(ins[0])], label, imp.output_name(outs[0]))
+    imp.node(
+        "Quantize", [imp.value(ins[0])], label, imp.output_name(outs[0]),
+        quant=imp.quant(outs[0], any_type=True), output_dtype=_integer_dtype(imp, outs[0]),
+    )  # fmt: skip
+
+
+@qconverter("SVDF")
+def _qsvdf(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) -> None:
+    o = _options(op, "SVDFOptions")
+    if len(ins) < 5 or min(ins) < 0:
+        raise _Unsupported("SVDF needs its bias and activation state inputs")
+    if imp.constant_data(ins[4]) is not None or not imp.sg.Tensors(ins[4]).IsVariable():
+        raise _Unsupported(f"state tensor '{imp.label(ins[4])}' must be a variable without initial data")
+    state = imp.unique(f"{label}/state")
+    imp.declare(state, imp.quant(ins[4]))
+    inputs = [
+        imp.value(ins[0]),
+        *(_qconst(imp, i, f"{label}/{part}") for i, part in zip(ins[1:4], SVDF_CONSTANTS, strict=True)),
+    ]
+    imp.g.nodes.append(Node("QSvdf", label, inputs, [imp.output_name(outs[0]), state], {"rank": o.Rank()}))
 
 
 @qconverter("DEQUANTIZE")
@@ -850,7 +891,7 @@ def _converter_for(imp: _Importer, name: str, ins: list[int]) -> Converter:
     runtime = {imp.sg.Tensors(i).Type() for i in ins if i in imp.names and imp.g.const(imp.names[i]) is None}
     if runtime <= {FLOAT32} and name != "QUANTIZE":
         convert = CONVERTERS.get(name)
-    elif runtime <= {INT8} or (name == "QUANTIZE" and runtime <= {FLOAT32, INT8}):
+    elif runtime <= {INT8} or (name in INT16_INPUT_OPS and runtime <= {FLOAT32, INT8, INT16}):
         convert = QCONVERTERS.get(name)
     else:
         types = ", ".join(

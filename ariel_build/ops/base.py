@@ -62,6 +62,11 @@ class Op:
         """Multiply-accumulates (elementwise ops count one per output element)."""
         return sum(graph.tensor(o).size for o in node.outputs if o)
 
+    def persistent_outputs(self, node: Node, graph: Graph) -> list[int]:
+        """Outputs that keep their value from one `run` to the next (state, e.g. SVDF's memory):
+        the planner gives them arena bytes no other buffer shares."""
+        return []
+
     def scratch_bytes(self, node: Node, graph: Graph) -> int:
         """Temporary arena bytes the kernel needs while it runs (0 = none)."""
         return 0

@@ -2,7 +2,8 @@
 
 Placement is greedy by size (largest first, lowest offset that no time-overlapping buffer uses),
 the strategy of TFLite Micro's GreedyMemoryPlanner, plus in-place reuse for elementwise ops and
-zero-copy views (Reshape, Flatten, ...). Weights go into one aligned blob in flash.
+zero-copy views (Reshape, Flatten, ...). Weights go into one aligned blob in flash. Persistent
+outputs (op state kept between runs) live for the whole run, so no other buffer shares them.
 """
 
 from __future__ import annotations
@@ -114,9 +115,11 @@ def plan_memory(graph: Graph) -> MemoryPlan:
         for i in node.inputs:
             if i and owner(i) in buffers:
                 buffers[owner(i)].last = max(buffers[owner(i)].last, step)
+        persistent = {node.outputs[k] for k in op.persistent_outputs(node, graph)} if op else set()
         for o in node.outputs:
             if o and o not in loc and o not in root:
-                buffers[o] = Buffer(o, graph.tensor(o).nbytes, step, step)
+                lifetime = (0, len(graph.nodes)) if o in persistent else (step, step)
+                buffers[o] = Buffer(o, graph.tensor(o).nbytes, *lifetime)
         if op is not None and op.scratch_bytes(node, graph):
             scratch_buffers[node.name] = Buffer(
                 f"{node.name}/scratch", op.scratch_bytes(node, graph), step, step

@@ -34,8 +34,8 @@ mod models {{
 {includes}
 }}
 
-fn read<T: bytemuck::Pod, const N: usize>(dir: &Path, k: usize) -> Box<[T; N]> {{
-    let bytes = std::fs::read(dir.join(format!("input{{k}}.bin"))).expect("input file");
+fn read<T: bytemuck::Pod, const N: usize>(dir: &Path, k: usize, step: usize) -> Box<[T; N]> {{
+    let bytes = std::fs::read(dir.join(format!("input{{k}}_{{step}}.bin"))).expect("input file");
     let mut out: Box<[T; N]> = vec![T::zeroed(); N].into_boxed_slice().try_into().ok().unwrap();
     bytemuck::cast_slice_mut::<T, u8>(&mut out[..]).copy_from_slice(&bytes);
     out
@@ -45,11 +45,13 @@ fn zeros<T: bytemuck::Pod, const N: usize>() -> Box<[T; N]> {{
     vec![T::zeroed(); N].into_boxed_slice().try_into().ok().unwrap()
 }}
 
-fn write<T: bytemuck::Pod>(dir: &Path, k: usize, data: &[T]) {{
-    std::fs::write(dir.join(format!("output{{k}}.bin")), bytemuck::cast_slice::<T, u8>(data)).expect("output file");
+fn write<T: bytemuck::Pod>(dir: &Path, k: usize, step: usize, data: &[T]) {{
+    std::fs::write(dir.join(format!("output{{k}}_{{step}}.bin")), bytemuck::cast_slice::<T, u8>(data))
+        .expect("output file");
 }}
 
-fn run(model: &str, dir: &Path) {{
+/// Runs `model` `steps` times with one arena (state kept between runs, as on a device).
+fn run(model: &str, dir: &Path, steps: usize) {{
     match model {{
 {arms}
         other => panic!("unknown model {{other}}"),
@@ -59,9 +61,10 @@ fn run(model: &str, dir: &Path) {{
 fn main() {{
     let args: Vec<String> = std::env::args().collect();
     let (model, dir) = (args[1].clone(), std::path::PathBuf::from(&args[2]));
+    let steps: usize = args[3].parse().expect("number of steps");
     std::thread::Builder::new()
         .stack_size(512 << 20)
-        .spawn(move || run(&model, &dir))
+        .spawn(move || run(&model, &dir, steps))
         .unwrap()
         .join()
         .unwrap();
@@ -74,10 +77,13 @@ def _arm(model: CompiledModel, mod: str) -> str:
     lines = [f'        "{mod}" => {{']
     if model.multicore is None:
         lines.append(f"            let mut arena = Box::new(models::{mod}::Arena::new());")
+    else:
+        lines.append(f"            let shared = Box::new(models::{mod}::Shared::new());")
+    lines.append("            for step in 0..steps {")
     args = ["&mut arena"]
     for k, name in enumerate(dict.fromkeys(g.inputs)):
         t = g.tensor(name)
-        lines.append(f"            let i{k} = read::<{t.dtype.rust}, {t.size}>(dir, {k});")
+        lines.append(f"            let i{k} = read::<{t.dtype.rust}, {t.size}>(dir, {k}, step);")
         args.append(f"&i{k}")
     outs = list(dict.fromkeys(g.outputs))
     for k, name in enumerate(outs):
@@ -88,7 +94,8 @@ def _arm(model: CompiledModel, mod: str) -> str:
         lines.append(f"            models::{mod}::run({', '.join(args)});")
     else:
         lines += _threads(mod, args[1:], len(dict.fromkeys(g.inputs)))
-    lines += [f"            write(dir, {k}, &o{k}[..]);" for k in range(len(outs))]
+    lines += [f"            write(dir, {k}, step, &o{k}[..]);" for k in range(len(outs))]
+    lines.append("            }")
     lines.append("        }")
     return "\n".join(lines)
 
@@ -98,7 +105,6 @@ def _threads(mod: str, args: list[str], n_inputs: int) -> list[str]:
     inputs = "".join(f", i{k}" for k in range(n_inputs))
     borrows = "".join(f" let i{k} = &*i{k};" for k in range(n_inputs))
     return [
-        f"            let shared = Box::new(models::{mod}::Shared::new());",
         "            std::thread::scope(|scope| {",
         f"                for core in 1..models::{mod}::CORES {{",
         f"                    let shared = &*shared;{borrows}",
@@ -162,31 +168,46 @@ class HostHarness:
 
     def run(self, mod: str, inputs: list[np.ndarray], timeout: float | None = None) -> list[np.ndarray]:
         """`timeout` (seconds) bounds the inference; past it, RunError."""
+        return self.run_steps(mod, [inputs], timeout)[0]
+
+    def run_steps(
+        self, mod: str, steps: list[list[np.ndarray]], timeout: float | None = None
+    ) -> list[list[np.ndarray]]:
+        """Consecutive inferences with one arena (models with state carry it from step to step):
+        the outputs of each step."""
         if self.binary is None:
             self.build()
         assert self.binary is not None
         g = self.models[mod].graph
         with tempfile.TemporaryDirectory(dir=self.workdir) as d:
             io = Path(d)
-            for k, (name, arr) in enumerate(zip(dict.fromkeys(g.inputs), inputs, strict=True)):
-                t = g.tensor(name)
-                if tuple(arr.shape) != t.shape and arr.size != t.size:
-                    raise RunError(f"input {k} ('{name}') has shape {arr.shape}; the model takes {t.shape}")
-                np.ascontiguousarray(arr, dtype=t.dtype.numpy).astype(t.dtype.numpy.newbyteorder("<")).tofile(
-                    io / f"input{k}.bin"
-                )
+            for step, inputs in enumerate(steps):
+                for k, (name, arr) in enumerate(zip(dict.fromkeys(g.inputs), inputs, strict=True)):
+                    t = g.tensor(name)
+                    if tuple(arr.shape) != t.shape and arr.size != t.size:
+                        raise RunError(
+                            f"input {k} ('{name}') has shape {arr.shape}; the model takes {t.shape}"
+                        )
+                    np.ascontiguousarray(arr, dtype=t.dtype.numpy).astype(
+                        t.dtype.numpy.newbyteorder("<")
+                    ).tofile(io / f"input{k}_{step}.bin")
             try:
                 result = subprocess.run(
-                    [str(self.binary), mod, str(io)], capture_output=True, text=True, timeout=timeout
+                    [str(self.binary), mod, str(io), str(len(steps))],
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
                 )
             except subprocess.TimeoutExpired as e:
                 raise RunError(f"inference of '{mod}' did not finish within {timeout} s") from e
             if result.returncode != 0:
                 raise RunError(f"inference of '{mod}' failed on host:\n{result.stderr[-3000:]}")
-            outs = []
-            for k, name in enumerate(dict.fromkeys(g.outputs)):
-                t = g.tensor(name)
-                outs.append(
-                    np.fromfile(io / f"output{k}.bin", dtype=t.dtype.numpy.newbyteorder("<")).reshape(t.shape)
-                )
-            return outs
+            return [
+                [
+                    np.fromfile(
+                        io / f"output{k}_{step}.bin", dtype=g.tensor(name).dtype.numpy.newbyteorder("<")
+                    ).reshape(g.tensor(name).shape)
+                    for k, name in enumerate(dict.fromkeys(g.outputs))
+                ]
+                for step in range(len(steps))
+            ]

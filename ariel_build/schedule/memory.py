@@ -95,7 +95,13 @@ def plan_scheduled_memory(
     def before(a: str, b: str) -> bool:
         return all(program.happens_before(x, y) for x in accesses[a] for y in accesses[b])
 
+    persistent = {
+        n.outputs[k] for n in graph.nodes if (op := lookup(n.op)) for k in op.persistent_outputs(n, graph)
+    }
+
     def conflict(a: Buffer, b: Buffer) -> bool:
+        if a.tensor in persistent or b.tensor in persistent:  # kept between runs: shares nothing
+            return True
         return not (before(a.tensor, b.tensor) or before(b.tensor, a.tensor))
 
     all_buffers = list(buffers.values()) + list(scratch_buffers.values())

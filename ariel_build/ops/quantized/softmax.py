@@ -1,5 +1,6 @@
-"""QSoftmax: int8 softmax over the last axis, output scale 1/256 and zero point -128
-(TFLite SOFTMAX with TFLM's fixed-point exp). Kernel: kernels/src/ops/int8/softmax.rs."""
+"""QSoftmax: int8 softmax over the last axis, output int8 (scale 1/256, zero point -128) or int16
+(scale 1/65536 within 0.1%, zero point -32768) (TFLite SOFTMAX with TFLM's fixed-point exp).
+Kernel: kernels/src/ops/int8/softmax.rs."""
 
 from __future__ import annotations
 
@@ -25,19 +26,32 @@ def input_radius(integer_bits: int, left_shift: int) -> int:
 
 @register
 class QSoftmax(Op):
-    """Attribute `beta` (default 1)."""
+    """Attributes `beta` (default 1), `output_dtype` (int8 (default) or int16)."""
 
     name = "QSoftmax"
+
+    def output_dtype(self, node: Node) -> DType:
+        return DType.from_numpy(node.attrs.get("output_dtype", "int8"))
 
     def check(self, node: Node, graph: Graph) -> None:
         require_int8(node, graph, 0)
         if not in_shape(node, graph) or in_shape(node, graph)[-1] < 1:
             raise OpUnsupported("input must have a non-empty last axis")
-        require_output(graph, node, 1 / 256, -128)
+        if self.output_dtype(node) is DType.I16:
+            # TFLM accepts the int16 output scale within 0.1% of 1/65536.
+            scale, zero_point = per_tensor(graph, node.outputs[0], "output")
+            if zero_point != -32768 or abs(scale - 1 / 65536) > 0.001 / 65536:
+                raise OpUnsupported("int16 output quantization must be scale 1/65536, zero point -32768")
+        elif self.output_dtype(node) is DType.I8:
+            require_output(graph, node, 1 / 256, -128)
+        else:
+            raise OpUnsupported(
+                f"output is {self.output_dtype(node).numpy_name}; int8 or int16 are supported"
+            )
         self.params(node, graph)
 
     def infer(self, node: Node, graph: Graph) -> list[tuple[tuple[int, ...], DType]]:
-        return [(in_shape(node, graph), DType.I8)]
+        return [(in_shape(node, graph), self.output_dtype(node))]
 
     def params(self, node: Node, graph: Graph) -> tuple[int, int, int]:
         scale, _ = per_tensor(graph, node.inputs[0], "input")
@@ -56,4 +70,5 @@ class QSoftmax(Op):
             f"k::ops::int8::softmax::Softmax {{ rows: {math.prod(shape) // depth}, depth: {depth}, "
             f"input_multiplier: {multiplier}, input_left_shift: {shift}, diff_min: {diff_min} }}"
         )
-        return f"k::ops::int8::softmax::softmax(&{params}, {io.inputs[0]}, {io.outputs[0]});"
+        kernel = "softmax_i16" if self.output_dtype(node) is DType.I16 else "softmax"
+        return f"k::ops::int8::softmax::{kernel}(&{params}, {io.inputs[0]}, {io.outputs[0]});"
