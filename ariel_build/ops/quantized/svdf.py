@@ -52,7 +52,9 @@ class QSvdf(Op):
             raise OpUnsupported("time weights must be int16 (the int16 activation state)")
         if len(node.inputs) < 4 or not node.inputs[3] or in_dtype(node, graph, 3) is not DType.I32:
             raise OpUnsupported("an int32 bias is required")
-        _, _, filters, rank, _ = _dims(node, graph)
+        _, input_size, filters, rank, _ = _dims(node, graph)
+        if input_size * 128 * 255 >= 1 << 31:
+            raise OpUnsupported(f"{input_size} inputs could overflow the int32 feature sum")
         for i, what in ((1, "feature weights"), (2, "time weights"), (3, "bias")):
             require_const(node, graph, i, what)
         if in_shape(node, graph, 3) != (filters // rank,):

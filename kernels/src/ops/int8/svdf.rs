@@ -44,10 +44,9 @@ pub fn svdf(
         .zip(y.chunks_exact_mut(units.max(1)))
         .take(p.batch);
     for ((xs, memories), ys) in rows {
-        for ((memory, w_feature), w_time) in memories
+        for (memory, w_feature) in memories
             .chunks_exact_mut(p.memory.max(1))
             .zip(weights_feature.chunks_exact(p.input_size.max(1)))
-            .zip(weights_time.chunks_exact(p.memory.max(1)))
         {
             memory.copy_within(1.., 0);
             let dot = xs.iter().zip(w_feature).fold(0_i32, |acc, (&xv, &wv)| {
