@@ -1,6 +1,6 @@
 """SVDF (int8 with int16 state), int16 QUANTIZE and int8→int16 SOFTMAX equal TFLite Micro exactly,
 over consecutive invocations (the SVDF state carries over from one `run` to the next), on one and
-two cores."""
+two cores on the host, and for one invocation on qemu-an386."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ariel_build.pipeline import compile_model
 from ariel_build.runners.host import HostHarness
 from ariel_build.schedule.multicore import board_cores
 from fixtures.tflite_builder import TFLiteModel
+from tests.boards.qemu_batch import QemuBatch
 from tests.conftest import SHARED_MODELS
 from tests.oracle import tflite_micro_steps
 
@@ -142,3 +143,26 @@ def test_int16_inputs_of_int8_only_ops_are_reported(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedOpsError) as e:
         load_model(m.save(tmp_path / "add16.tflite"))
     assert [(op, "int16" in reason) for op, _, reason in e.value.problems] == [("ADD", True)]
+
+
+@pytest.mark.cargo
+def test_svdf_on_an386_equals_tflite_micro(tmp_path: Path) -> None:
+    """One invocation per firmware run (zero state) of every case on the Cortex-M4."""
+    paths = {
+        name: svdf_model(c, k).save(tmp_path / f"{name}.tflite") for k, (name, c) in enumerate(CASES.items())
+    }
+    paths["keyword_scrambled"] = KEYWORD_SCRAMBLED
+    batch = QemuBatch("qemu-an386", [], paths, tmp_path)
+    rng = np.random.default_rng(11)
+    for name, path in paths.items():
+        g = batch.compiled[name].graph
+        inputs = [
+            rng.integers(
+                np.iinfo(t.dtype.numpy).min, np.iinfo(t.dtype.numpy).max + 1, t.shape, dtype=t.dtype.numpy
+            )
+            for t in (g.tensor(i) for i in g.inputs)
+        ]
+        got = batch.run(name, inputs).outputs
+        for a, b in zip(got, tflite_micro_steps(path, [inputs])[0], strict=True):
+            assert a.dtype == b.dtype and a.shape == b.shape
+            assert np.array_equal(a, b), f"{name}: {a.reshape(-1)} vs TFLite Micro {b.reshape(-1)}"
