@@ -7,10 +7,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from ariel_build.boards import load_board
 from ariel_build.errors import UnsupportedOpsError
 from ariel_build.frontends import load_model
 from ariel_build.pipeline import compile_model
 from ariel_build.runners.host import HostHarness
+from ariel_build.schedule.multicore import board_cores
 from fixtures.tflite_builder import TFLiteModel
 from tests.conftest import SHARED_MODELS
 from tests.oracle import tflite_micro_outputs
@@ -101,7 +103,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[HostHarness, dict[s
             for name, make in {**GENERATED, **GENERATED_INT8}.items()
         }
     )
-    harness = HostHarness({name: compile_model(p) for name, p in paths.items()}, workdir / "harness")
+    models = {name: compile_model(p) for name, p in paths.items()}
+    two_cores = board_cores(load_board("host"), 2)
+    models.update(
+        {f"{name}_c2": compile_model(paths[name], cores=two_cores) for name in {**SHARED, **SHARED_INT8}}
+    )
+    harness = HostHarness(models, workdir / "harness")
     harness.build()
     return harness, paths
 
@@ -135,6 +142,21 @@ def test_int8_lstm_equals_tflite_micro(built: tuple[HostHarness, dict[str, Path]
             assert a.dtype == b.dtype == np.int8 and a.shape == b.shape
             bad = np.flatnonzero(a.reshape(-1) != b.reshape(-1))
             assert bad.size == 0, f"seed {seed}: {bad.size} of {a.size} differ, first at {bad[:5]}"
+
+
+@pytest.mark.cargo
+@pytest.mark.parametrize("name", sorted([*SHARED, *SHARED_INT8]))
+def test_two_cores_equal_one_core(built: tuple[HostHarness, dict[str, Path]], name: str) -> None:
+    """The LSTM has no split rule: it runs whole on one core, the other ops around it split."""
+    harness, _ = built
+    g = harness.models[name].graph
+    rng = np.random.default_rng(5)
+    dtype = g.tensor(g.inputs[0]).dtype.numpy
+    x = rng.uniform(-1, 1, g.tensor(g.inputs[0]).shape).astype(dtype)
+    if dtype == np.int8:
+        x = rng.integers(-128, 128, x.shape, dtype=np.int8)
+    for one, two in zip(harness.run(name, [x]), harness.run(f"{name}_c2", [x], timeout=60), strict=True):
+        np.testing.assert_array_equal(one, two)
 
 
 def test_reference_matches_tflite_micro(tmp_path: Path) -> None:
