@@ -62,6 +62,8 @@ class QSvdf(Op):
         for i, what in ((1, "feature weights"), (2, "time weights")):
             if per_tensor(graph, node.inputs[i], what)[1] != 0:
                 raise OpUnsupported(f"{what} must be symmetric (zero point 0)")
+        if per_tensor(graph, node.outputs[STATE], "state")[1] != 0:
+            raise OpUnsupported("the int16 state must have zero point 0")
         self.multipliers(node, graph)
 
     def infer(self, node: Node, graph: Graph) -> list[tuple[tuple[int, ...], DType]]:
