@@ -11,7 +11,8 @@ from ariel_build.boards import load_board
 from ariel_build.errors import UnsupportedOpsError
 from ariel_build.frontends import load_model
 from ariel_build.pipeline import compile_model
-from ariel_build.runners.host import HostHarness
+from ariel_build.runners.host import HostHarness, cache_dir
+from ariel_build.runners.qemu import QemuHarness
 from ariel_build.schedule.multicore import board_cores
 from fixtures.tflite_builder import TFLiteModel
 from tests.conftest import SHARED_MODELS
@@ -157,6 +158,28 @@ def test_two_cores_equal_one_core(built: tuple[HostHarness, dict[str, Path]], na
         x = rng.integers(-128, 128, x.shape, dtype=np.int8)
     for one, two in zip(harness.run(name, [x]), harness.run(f"{name}_c2", [x], timeout=60), strict=True):
         np.testing.assert_array_equal(one, two)
+
+
+@pytest.mark.cargo
+def test_shared_lstm_models_on_qemu_an386_equal_tflite_micro(tmp_path: Path) -> None:
+    """The kernels on a Cortex-M4: int8 bit-exact, f32 within float tolerance."""
+    paths = {**SHARED, **SHARED_INT8}
+    models = {name: compile_model(p) for name, p in paths.items()}
+    harness = QemuHarness(models, cache_dir() / "test-firmware" / "lstm-an386", load_board("qemu-an386"))
+    harness.build()
+    rng = np.random.default_rng(9)
+    for name, model in models.items():
+        t = model.graph.tensor(model.graph.inputs[0])
+        if t.dtype.numpy == np.int8:
+            x = rng.integers(-128, 128, t.shape, dtype=np.int8)
+        else:
+            x = rng.uniform(-1, 1, t.shape).astype(np.float32)
+        (got,) = harness.run(name, [x], timeout=120).outputs
+        (want,) = tflite_micro_outputs(paths[name], [x])
+        if x.dtype == np.int8:
+            np.testing.assert_array_equal(got, want, err_msg=name)
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5, err_msg=name)
 
 
 def test_reference_matches_tflite_micro(tmp_path: Path) -> None:
