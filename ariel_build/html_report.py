@@ -23,7 +23,7 @@ from ariel_build.runners.qemu_firmware import (
     STACK_MARGIN,
     io_bytes,
     static_bytes,
-    weight_flash,
+    wide_weight_budget,
 )
 from ariel_build.schedule.multicore import board_cores
 
@@ -204,7 +204,9 @@ def write_report(
     """Writes the page to `out`; `measure` runs the model once on the (emulated) board, zeros in,
     for instruction counts and the ELF's flash use."""
     board = load_board(board_name)
-    model = compile_model(model_path, input_shapes or {}, board_cores(board, cores), weight_flash(board))
+    model = compile_model(
+        model_path, input_shapes or {}, board_cores(board, cores), wide_weight_budget(board)
+    )
     report = summary(model)
     if measure:
         from ariel_build.run import run_model

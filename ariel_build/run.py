@@ -73,11 +73,13 @@ def _run(
 ) -> RunResult:
     from ariel_build.pipeline import compile_model
     from ariel_build.report import add_board_measurements, summary
-    from ariel_build.runners.qemu_firmware import weight_flash
+    from ariel_build.runners.qemu_firmware import wide_weight_budget
     from ariel_build.schedule.multicore import board_cores
 
     with _step(progress, f"compiling {Path(model_path).name} for {cores} core(s)"):
-        model = compile_model(model_path, input_shapes or {}, board_cores(board, cores), weight_flash(board))
+        model = compile_model(
+            model_path, input_shapes or {}, board_cores(board, cores), wide_weight_budget(board)
+        )
     g = model.graph
     if len(inputs) != len(g.inputs):
         raise RunError(

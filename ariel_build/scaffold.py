@@ -20,7 +20,7 @@ from ariel_build.boards import Board, load_board
 from ariel_build.codegen.names import snake_case
 from ariel_build.config.crate import load_crate_config
 from ariel_build.errors import ArielError, ConfigError
-from ariel_build.runners.qemu_firmware import memory_x, runtime_features, static_bytes, weight_flash
+from ariel_build.runners.qemu_firmware import memory_x, runtime_features, static_bytes, wide_weight_budget
 from ariel_build.toolchain import DEBIAN_LLD
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -481,7 +481,7 @@ def scaffold(name: str, board_name: str, framework: str, model: Path, parent: Pa
     if not model.is_file():
         raise ConfigError(f"model file not found: {model}", fix="give --model the path of an .onnx file")
     module = snake_case(model.stem)
-    compiled = compile_model(model, {}, board_cores(board, cores), weight_flash(board))
+    compiled = compile_model(model, {}, board_cores(board, cores), wide_weight_budget(board))
     source = emit_module(compiled, module).source
     consts = set(re.findall(r"pub const (\w+): usize", source))
     inference = Inference(module, run_signature(source), consts, compiled.multicore is not None)

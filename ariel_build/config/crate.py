@@ -12,6 +12,7 @@ from ariel_build.boards import Board, load_board
 from ariel_build.codegen.names import snake_case
 from ariel_build.config.tables import TomlTable
 from ariel_build.errors import ConfigError
+from ariel_build.ops.quantized.packing import INT8_WEIGHTS
 
 METADATA = "package.metadata.ariel"
 DEFAULT_MODELS_FILE = "ariel.toml"
@@ -32,6 +33,7 @@ class CrateConfig:
     board: Board
     cores: int
     models: tuple[ModelDecl, ...]
+    int8_weights: str = "auto"  # int8 matrix-product weight layout (ops/quantized/packing.py)
 
 
 def read_toml(path: Path, fix: str) -> Any:
@@ -157,5 +159,13 @@ def load_crate_config(manifest_dir: Path) -> CrateConfig:
             fix=f"write cores = 1 … {len(board.cores)}, or leave it out to use all cores",
         )
     models_file = crate_dir / meta.get("models", str, DEFAULT_MODELS_FILE, '"ariel.toml"')
+    int8_weights = meta.get("int8_weights", str, "auto", '"auto"')
+    if int8_weights not in INT8_WEIGHTS:
+        raise ConfigError(
+            f"key '{meta.context}int8_weights' is {int8_weights!r}",
+            where=meta.where,
+            fix=f"write one of {', '.join(repr(v) for v in INT8_WEIGHTS)} (default 'auto')",
+        )
     meta.finish()
-    return CrateConfig(manifest, models_file, board, cores, _models(models_file, crate_dir))
+    models = _models(models_file, crate_dir)
+    return CrateConfig(manifest, models_file, board, cores, models, int8_weights)

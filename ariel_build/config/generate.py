@@ -34,7 +34,7 @@ def _tool_fingerprint() -> bytes:
 def inputs_hash(config: CrateConfig) -> str:
     digest = hashlib.sha256(_tool_fingerprint())
     digest.update(config.board.path.read_bytes())
-    digest.update(f"board={config.board.name} cores={config.cores}\n".encode())
+    digest.update(f"board={config.board.name} cores={config.cores} int8={config.int8_weights}\n".encode())
     for m in config.models:
         shapes = sorted(m.input_shapes.items())
         digest.update(f"model {m.name!r} {m.module!r} {m.path} {shapes}\n".encode())
@@ -86,15 +86,16 @@ def generate_for_crate(manifest_dir: Path, out_dir: Path, emit: Callable[[str], 
 
 def _write_modules(config: CrateConfig, out_dir: Path, digest: str) -> None:
     from ariel_build.pipeline import compile_model, emit_module
-    from ariel_build.runners.qemu_firmware import weight_flash
+    from ariel_build.runners.qemu_firmware import wide_weight_budget
 
     stamp = out_dir / STAMP_FILE
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp.unlink(missing_ok=True)
     for m in config.models:
         cores = config.board.cores[: config.cores]
-        flash = weight_flash(config.board, len(config.models))
-        generated = emit_module(compile_model(m.path, m.input_shapes, cores, flash), m.module)
+        flash = wide_weight_budget(config.board, len(config.models))
+        compiled = compile_model(m.path, m.input_shapes, cores, flash, config.int8_weights)
+        generated = emit_module(compiled, m.module)
         (out_dir / f"{m.module}.rs").write_text(generated.source)
         (out_dir / generated.weights_file).write_bytes(generated.weights)
     (out_dir / INDEX_FILE).write_text(_index(config))

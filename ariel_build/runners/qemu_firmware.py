@@ -112,10 +112,17 @@ def code_flash(board: Board) -> int:
     return core1_boot - board.flash.origin if isinstance(core1_boot, int) else board.flash.size
 
 
-def weight_flash(board: Board, models: int = 1) -> int | None:
-    """Flash bytes for the weights and tables of one of `models` models (an equal share), None
-    without limit. Code gets twice CODE_ALLOWANCE here (VWW's int8 firmware: 44 KB of code)."""
-    return None if board.flash is None else (code_flash(board) - 2 * CODE_ALLOWANCE) // models
+def wide_weight_budget(board: Board, models: int = 1) -> int | None:
+    """Flash bytes for the weights and tables of one of `models` models (an equal share) within
+    which `int8_weights = "auto"` widens int8 weights (ops/quantized/packing.py); None: no limit
+    (the host). 0 where the kernels have no SMLAD: their portable loop is no faster on wide
+    weights. Code gets twice CODE_ALLOWANCE here (VWW's int8 firmware: 44 KB of code)."""
+    dsp = all(core.dsp for core in board.cores)
+    if board.target is None or (dsp and board.flash is None):
+        return None
+    if not dsp:
+        return 0
+    return (code_flash(board) - 2 * CODE_ALLOWANCE) // models
 
 
 def _is_riscv(board: Board) -> bool:

@@ -29,7 +29,7 @@ from ariel_build.ops.base import lookup
 from ariel_build.pipeline import CompiledModel, compile_model
 from ariel_build.runners.host import cache_dir
 from ariel_build.runners.qemu import QemuHarness
-from ariel_build.runners.qemu_firmware import weight_flash
+from ariel_build.runners.qemu_firmware import wide_weight_budget
 from tests.oracle import tflite_micro_outputs
 
 SHARED = Path("/work/shared/models/mlperf_tiny")
@@ -88,7 +88,7 @@ def layer_kind(model: CompiledModel, step: int) -> str:
 
 
 def measure(board: str, name: str, path: Path) -> ModelFigures:
-    model = compile_model(path, flash=weight_flash(load_board(board)))
+    model = compile_model(path, flash=wide_weight_budget(load_board(board)))
     harness = QemuHarness(
         {name: model}, cache_dir() / "bench-firmware" / f"int8-{board}-{name}", load_board(board)
     )

@@ -11,7 +11,7 @@ from ariel_build.boards import load_board
 from ariel_build.pipeline import CompiledModel, compile_model
 from ariel_build.runners.host import cache_dir
 from ariel_build.runners.qemu import QemuHarness, RunResult
-from ariel_build.runners.qemu_firmware import weight_flash
+from ariel_build.runners.qemu_firmware import wide_weight_budget
 from fixtures.model_case import ModelCase
 from tests.oracle import onnxruntime_outputs
 
@@ -26,7 +26,7 @@ class QemuBatch:
     def __init__(self, board: str, cases: list[ModelCase], models: dict[str, Path], tmp: Path) -> None:
         self.cases = {c.name: c for c in cases}
         self.paths = {c.name: c.save(tmp / "models") for c in cases} | dict(models)
-        flash = weight_flash(load_board(board), len(self.paths))
+        flash = wide_weight_budget(load_board(board), len(self.paths))
         self.compiled: dict[str, CompiledModel] = {
             n: compile_model(p, flash=flash) for n, p in self.paths.items()
         }

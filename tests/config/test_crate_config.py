@@ -188,3 +188,15 @@ def test_duplicate_names(tmp_path: Path, second: str, key: str) -> None:
     models = f'[[model]]\nname = "net"\npath = "tiny.onnx"\n[[model]]\n{second}\npath = "tiny.onnx"\n'
     e = config_error(make_crate(tmp_path, models=models, model_files=("tiny.onnx",)))
     assert_names(e, "ariel.toml", f"model[0] and model[1] have the same {key} 'net'", f"its own {key}")
+
+
+@pytest.mark.parametrize("layout", ["auto", "wide", "compact"])
+def test_int8_weight_layout(tmp_path: Path, layout: str) -> None:
+    config = load_crate_config(make_crate(tmp_path, f'board = "host"\nint8_weights = "{layout}"\n'))
+    assert config.int8_weights == layout
+    assert load_crate_config(make_crate(tmp_path / "default")).int8_weights == "auto"
+
+
+def test_unknown_int8_weight_layout(tmp_path: Path) -> None:
+    e = config_error(make_crate(tmp_path, 'board = "host"\nint8_weights = "16bit"\n'))
+    assert_names(e, "Cargo.toml", "int8_weights' is '16bit'", "'auto', 'wide', 'compact'")

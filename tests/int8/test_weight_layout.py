@@ -15,6 +15,7 @@ from ariel_build.ops.quantized.packing import choose_int8_weights, is_wide, pack
 from ariel_build.pipeline import CompiledModel, compile_model
 from ariel_build.runners.host import HostHarness
 from ariel_build.runners.qemu import QemuHarness
+from ariel_build.runners.qemu_firmware import wide_weight_budget
 from tests.int8.test_models import INT8_MODELS
 from tests.oracle import tflite_micro_outputs
 
@@ -69,6 +70,17 @@ def test_auto_keeps_the_weights_within_the_flash() -> None:
     model = compile_model(MODEL, flash=flash)
     assert any(is_wide(n) for n in _products(model))
     assert model.plan.weight_bytes <= flash
+
+
+def test_budget_per_board() -> None:
+    """Wide only pays with SMLAD: the host has no flash limit, qemu-an386 (Cortex-M4) a share of
+    its flash, qemu-an524 (Cortex-M33 built without DSP) none."""
+    an386 = load_board("qemu-an386")
+    assert wide_weight_budget(load_board("host")) is None
+    assert 0 < wide_weight_budget(an386, 2) < wide_weight_budget(an386) < an386.flash.size
+    assert wide_weight_budget(load_board("qemu-an524")) == 0
+    model = compile_model(MODEL, flash=0)
+    assert not any(is_wide(n) for n in _products(model))
 
 
 def test_unknown_layout_is_refused() -> None:
