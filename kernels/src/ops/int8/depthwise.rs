@@ -1,19 +1,21 @@
 //! int8 depthwise convolution (`groups == c_in`, any channel multiplier), NCHW, OIHW weights
-//! `[c_out, 1, k_h, k_w]`. Each input plane is first copied into `padded` with its padding filled
-//! with the input zero point, and the zero point is folded into the bias at build time (`bias -
-//! zx * sum(w)`), so every output sees whole kernel rows and padding adds nothing (TFLM's
-//! DepthwiseConvPerChannel skips padding taps; the sums are equal).
+//! `[c_out, 1, k_h, k_w]`. Each input plane is first copied into `padded`, whose padding holds the
+//! input zero point (filled once per call: the interior copies never touch it), and the zero
+//! point is folded into the bias at build time (`bias - zx * sum(w)`), so every output sees whole
+//! kernel rows and padding adds nothing (TFLM's DepthwiseConvPerChannel skips padding taps; the
+//! sums are equal).
 //!
-//! 3-wide kernels (dilation 1, stride 1 or 2) compute two outputs of a row from one word of
-//! inputs: `sxtb16` splits it into taps (0, 2) and (1, 3), one `smlad` takes the outer weights,
-//! a 16x16 multiply-add the middle one.
+//! 3x3 kernels (dilation 1, stride 1 or 2) compute two outputs at a time with all nine taps in
+//! registers: per kernel row, `sxtb16` splits a word of inputs into taps (0, 2) and (1, 3), one
+//! `smlad` takes the outer weights and a 16x16 multiply-add the middle one. Other kernels add
+//! kernel row by kernel row into a row of accumulators.
 
 use super::conv::Conv;
-use super::dsp::{smlad, sxtb16, sxtb16_odd};
-use super::ChannelRequant;
+use super::dsp::{smlad, smlad_ordered, sxtb16, sxtb16_odd};
+use super::{ChannelRequant, Rounding};
 
-/// Words of scratch: the padded plane (plus 4 bytes of slack for word reads) and one output row
-/// of accumulators.
+/// Words of scratch: the padded plane (plus 4 bytes of slack for word reads) and a block of
+/// accumulators.
 pub const fn scratch_words(p: &Conv) -> usize {
     let w = &p.win;
     let plane = (w.in_h + w.pad_top + w.pad_bottom) * (w.in_w + w.pad_left + w.pad_right);
@@ -31,8 +33,8 @@ pub const fn scratch_words(p: &Conv) -> usize {
 pub const BLOCK_POSITIONS: usize = 128;
 
 /// All output channels: `bias` the folded bias and `rq` the requantization per output channel,
-/// `scratch` at least [`scratch_words`] words. Each block of output rows accumulates kernel row by
-/// kernel row (few values live at once), then is requantized.
+/// `scratch` at least [`scratch_words`] words. Each block of output rows is accumulated, then
+/// requantized.
 pub fn depthwise(
     p: &Conv,
     x: &[i8],
@@ -46,54 +48,96 @@ pub fn depthwise(
     let (in_plane, out_plane, taps) = (win.in_plane(), win.out_plane(), win.k_h * win.k_w);
     let multiplier = p.c_out / p.c_in;
     let row = win.in_w + win.pad_left + win.pad_right;
-    let plane_words = (row * (win.in_h + win.pad_top + win.pad_bottom)).div_ceil(4) + 1;
-    let (padded, acc_all) = scratch[..scratch_words(p)].split_at_mut(plane_words);
+    let plane_bytes = row * (win.in_h + win.pad_top + win.pad_bottom);
+    let (padded, acc_all) = scratch[..scratch_words(p)].split_at_mut(plane_bytes.div_ceil(4) + 1);
     let padded: &mut [u8] = bytemuck::cast_slice_mut(padded);
-    let three = win.k_w == 3 && win.dil_w == 1 && win.stride_w <= 2;
-    let block_rows = if win.stride_h == 1 && win.stride_w == 1 {
+    padded.fill((-p.input_offset) as u8);
+    let three = win.k_h == 3 && win.k_w == 3 && win.dil_h == 1 && win.dil_w == 1;
+    let kind = match (three, win.stride_h, win.stride_w) {
+        (true, 1, 1) => Kind::Stride1,
+        (true, 2, 2) => Kind::Stride2,
+        _ => Kind::Any,
+    };
+    let block_rows = if win.stride_w == 1 {
         (BLOCK_POSITIONS.saturating_sub(win.out_w) / row + 1).min(win.out_h)
     } else {
         1
     };
-    // Input bytes a block of `n` positions reads: its span and 4 bytes of word reads past it.
-    let reach = |n: usize| (n - 1) * win.stride_w + (win.k_w - 1) * win.dil_w + 5;
+    let interior = win.pad_top * row + win.pad_left;
     for n in 0..p.batch {
         for co in 0..p.c_out {
             if co % multiplier == 0 {
                 let plane = n * p.c_in + co / multiplier;
                 let xs: &[u8] = bytemuck::cast_slice(&x[plane * in_plane..][..in_plane]);
-                pad_plane(p, xs, (-p.input_offset) as u8, padded);
+                copy_rows(xs, win.in_w, &mut padded[interior..], row);
             }
             let ws = &w[co * taps..][..taps];
             let ys = &mut y[(n * p.c_out + co) * out_plane..][..out_plane];
-            let r = &rq[co];
+            let (b, r) = (bias[co], &rq[co]);
+            let k = Kernel3::new(ws);
             for (block, yrows) in ys.chunks_mut(block_rows * win.out_w).enumerate() {
                 let rows = yrows.len() / win.out_w;
                 let acc = &mut acc_all[..(rows - 1) * row + win.out_w];
-                acc.fill(bias[co]);
-                let top = block * block_rows * win.stride_h;
-                for (kh, wrow) in ws.chunks_exact(win.k_w).enumerate() {
-                    let xrow = &padded[(top + kh * win.dil_h) * row..][..reach(acc.len())];
-                    match (three, win.stride_w) {
-                        (true, 1) => row_stride1(xrow, wrow, acc),
-                        (true, _) => row_stride2(xrow, wrow, acc),
-                        _ => row_any(p, xrow, wrow, acc),
+                let xs = &padded[block * block_rows * win.stride_h * row..];
+                match kind {
+                    Kind::Stride1 => k.stride1(xs, row, b, acc),
+                    Kind::Stride2 => k.stride2(xs, row, b, acc),
+                    Kind::Any => {
+                        acc.fill(b);
+                        for (kh, wrow) in ws.chunks_exact(win.k_w).enumerate() {
+                            row_any(p, &xs[kh * win.dil_h * row..], wrow, acc);
+                        }
                     }
-                }
-                if rows == 1 {
-                    for (yv, &a) in yrows.iter_mut().zip(acc.iter()) {
-                        *yv = r.apply(a);
-                    }
-                    continue;
                 }
                 for (yrow, accs) in yrows.chunks_exact_mut(win.out_w).zip(acc.chunks(row)) {
-                    for (yv, &a) in yrow.iter_mut().zip(accs) {
-                        *yv = r.apply(a);
-                    }
+                    requantize(r, accs, yrow);
                 }
             }
         }
     }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Stride1,
+    Stride2,
+    Any,
+}
+
+/// The rows of a plane `width` wide into rows `pitch` apart.
+#[inline(always)]
+fn copy_rows(src: &[u8], width: usize, dst: &mut [u8], pitch: usize) {
+    for (k, s) in src.chunks_exact(width).enumerate() {
+        dst[k * pitch..][..width].copy_from_slice(s);
+    }
+}
+
+/// `y[k] = r(acc[k])`, with the single-multiply form and a plain saturation when they apply
+/// (not inlined: the loop gets the registers to itself).
+#[inline(never)]
+fn requantize(r: &ChannelRequant, acc: &[i32], y: &mut [i8]) {
+    match r.rounding() {
+        Some(f) if f.full_range() => {
+            for (yv, &a) in y.iter_mut().zip(acc) {
+                *yv = saturate(&f, a);
+            }
+        }
+        Some(f) => {
+            for (yv, &a) in y.iter_mut().zip(acc) {
+                *yv = f.apply(a);
+            }
+        }
+        None => {
+            for (yv, &a) in y.iter_mut().zip(acc) {
+                *yv = r.apply(a);
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn saturate(f: &Rounding, acc: i32) -> i8 {
+    f.scale(acc).clamp(-128, 127) as i8
 }
 
 /// One kernel row of any width, stride and dilation into the row of accumulators.
@@ -107,74 +151,125 @@ fn row_any(p: &Conv, xrow: &[u8], wrow: &[i8], acc: &mut [i32]) {
     }
 }
 
-/// A 3-wide kernel row, stride 1: outputs 2k, 2k + 1 from one word of inputs 2k..2k + 4.
-#[inline(always)]
-fn row_stride1(xrow: &[u8], w: &[i8], acc: &mut [i32]) {
-    let (outer, middle) = outer_and_middle(w);
-    let halves = xrow.as_chunks::<2>().0;
-    let (pairs, last) = acc.as_chunks_mut::<2>();
-    let n = pairs.len().min(halves.len().saturating_sub(1));
-    let (first, second) = (&halves[..n], &halves[1..n + 1]);
-    for ((a, h0), h1) in pairs.iter_mut().zip(first).zip(second) {
-        let word = u32::from_le_bytes([h0[0], h0[1], h1[0], h1[1]]);
-        let (even, odd) = (sxtb16(word), sxtb16_odd(word)); // (x0, x2), (x1, x3)
-        a[0] = smlad(even, outer, a[0]) + low(odd) * middle;
-        a[1] = smlad(odd, outer, a[1]) + high(even) * middle;
+/// A 3x3 kernel: per row the 16-bit pair of the outer weights (0, 2); the middle weights of rows
+/// 0 and 1 as a pair and that of row 2 (five registers in the loops).
+struct Kernel3 {
+    outer: [u32; 3],
+    middle01: u32,
+    middle2: u32,
+}
+
+impl Kernel3 {
+    #[inline(always)]
+    fn new(w: &[i8]) -> Self {
+        let pair = |a: i8, b: i8| u32::from(a as i16 as u16) | u32::from(b as i16 as u16) << 16;
+        let at = |k: usize| w.get(k).copied().unwrap_or(0);
+        Kernel3 {
+            outer: [pair(at(0), at(2)), pair(at(3), at(5)), pair(at(6), at(8))],
+            middle01: pair(at(1), at(4)),
+            middle2: pair(at(7), 0),
+        }
     }
-    if let [a] = last {
-        *a = three_taps(&xrow[2 * pairs.len()..], outer, middle, *a);
+
+    /// `acc` plus the middle weight of row `k` times `x`.
+    #[inline(always)]
+    fn middle(&self, k: usize, x: i32, acc: i32) -> i32 {
+        let m = match k {
+            0 => low(self.middle01),
+            1 => high(self.middle01),
+            _ => low(self.middle2),
+        };
+        acc + x * m
+    }
+
+    /// Stride 1: outputs 2k, 2k + 1 of each kernel row from one word of inputs 2k..2k + 4.
+    #[inline(never)]
+    fn stride1(&self, xs: &[u8], row: usize, bias: i32, acc: &mut [i32]) {
+        let (pairs, last) = acc.as_chunks_mut::<2>();
+        let n = pairs.len();
+        let rows = [
+            &xs[..2 * n + 4],
+            &xs[row..][..2 * n + 4],
+            &xs[2 * row..][..2 * n + 4],
+        ];
+        let (h0, h1, h2) = (halves(rows[0]), halves(rows[1]), halves(rows[2]));
+        let words = h0.windows(2).zip(h1.windows(2)).zip(h2.windows(2));
+        for (a, ((w0, w1), w2)) in pairs.iter_mut().zip(words) {
+            let (mut a0, mut a1) = (bias, bias);
+            for (k, w) in [w0, w1, w2].into_iter().enumerate() {
+                let word = u32::from_le_bytes([w[0][0], w[0][1], w[1][0], w[1][1]]);
+                let (even, odd) = (sxtb16(word), sxtb16_odd(word)); // (x0, x2), (x1, x3)
+                a0 = self.middle(k, low(odd), smlad_ordered(even, self.outer[k], a0));
+                a1 = self.middle(k, high(even), smlad_ordered(odd, self.outer[k], a1));
+            }
+            *a = [a0, a1];
+        }
+        if let [a] = last {
+            *a = self.one(&rows.map(|r| &r[2 * n..]), bias);
+        }
+    }
+
+    /// Stride 2: outputs 2k, 2k + 1 of each kernel row from the words of inputs 4k..4k + 4 and
+    /// 4k + 2..4k + 6.
+    #[inline(never)]
+    fn stride2(&self, xs: &[u8], row: usize, bias: i32, acc: &mut [i32]) {
+        let (pairs, last) = acc.as_chunks_mut::<2>();
+        let n = pairs.len();
+        let rows = [
+            &xs[..4 * n + 4],
+            &xs[row..][..4 * n + 4],
+            &xs[2 * row..][..4 * n + 4],
+        ];
+        let ((a0s, b0s), (a1s, b1s), (a2s, b2s)) = (
+            word_pairs(rows[0]),
+            word_pairs(rows[1]),
+            word_pairs(rows[2]),
+        );
+        let spans = a0s
+            .iter()
+            .zip(b0s)
+            .zip(a1s.iter().zip(b1s))
+            .zip(a2s.iter().zip(b2s));
+        for (a, (((w0, n0), (w1, n1)), (w2, n2))) in pairs.iter_mut().zip(spans) {
+            let (mut a0, mut a1) = (bias, bias);
+            for (k, (&w, &next)) in [(w0, n0), (w1, n1), (w2, n2)].into_iter().enumerate() {
+                let (word, next) = (u32::from_le_bytes(w), u32::from_le_bytes(next));
+                let (even, odd) = (sxtb16(word), sxtb16_odd(word)); // (x0, x2), (x1, x3)
+                a0 = self.middle(k, low(odd), smlad_ordered(even, self.outer[k], a0));
+                a1 = self.middle(k, high(odd), smlad_ordered(sxtb16(next), self.outer[k], a1));
+            }
+            *a = [a0, a1];
+        }
+        if let [a] = last {
+            *a = self.one(&rows.map(|r| &r[4 * n..]), bias);
+        }
+    }
+
+    /// One output from the first 3 inputs of each row (4 readable).
+    #[inline(always)]
+    fn one(&self, rows: &[&[u8]; 3], bias: i32) -> i32 {
+        let mut a = bias;
+        for (k, r) in rows.iter().enumerate() {
+            let word = u32::from_le_bytes([r[0], r[1], r[2], r[3]]);
+            a = self.middle(
+                k,
+                low(sxtb16_odd(word)),
+                smlad(sxtb16(word), self.outer[k], a),
+            );
+        }
+        a
     }
 }
 
-/// A 3-wide kernel row, stride 2: outputs 2k, 2k + 1 from inputs 4k..4k + 5.
+/// The words of `x` every 4 bytes, from its start and from byte 2.
 #[inline(always)]
-fn row_stride2(xrow: &[u8], w: &[i8], acc: &mut [i32]) {
-    let (outer, middle) = outer_and_middle(w);
-    let (left, right) = (i32::from(w[0]), i32::from(w[2]));
-    let words = xrow.as_chunks::<4>().0;
-    let (pairs, last) = acc.as_chunks_mut::<2>();
-    let n = pairs.len().min(words.len().saturating_sub(1));
-    let (first, second) = (&words[..n], &words[1..n + 1]);
-    for ((a, &x), next) in pairs.iter_mut().zip(first).zip(second) {
-        let word = u32::from_le_bytes(x);
-        let (even, odd) = (sxtb16(word), sxtb16_odd(word)); // (x0, x2), (x1, x3)
-        a[0] = smlad(even, outer, a[0]) + low(odd) * middle;
-        a[1] += high(even) * left + high(odd) * middle + i32::from(next[0] as i8) * right;
-    }
-    if let [a] = last {
-        *a = three_taps(&xrow[4 * pairs.len()..], outer, middle, *a);
-    }
+fn word_pairs(x: &[u8]) -> (&[[u8; 4]], &[[u8; 4]]) {
+    (x.as_chunks::<4>().0, x[2..].as_chunks::<4>().0)
 }
 
-/// `acc` plus 3 taps from the first 4 bytes of `x`.
 #[inline(always)]
-fn three_taps(x: &[u8], outer: u32, middle: i32, acc: i32) -> i32 {
-    let word = u32::from_le_bytes([x[0], x[1], x[2], x[3]]);
-    smlad(sxtb16(word), outer, acc) + low(sxtb16_odd(word)) * middle
-}
-
-/// The input plane with its padding (filled with the zero point) into `padded`.
-fn pad_plane(p: &Conv, xs: &[u8], zero_point: u8, padded: &mut [u8]) {
-    let win = &p.win;
-    let row = win.in_w + win.pad_left + win.pad_right;
-    let (top, body) = padded.split_at_mut(win.pad_top * row);
-    let (body, bottom) = body.split_at_mut(win.in_h * row);
-    top.fill(zero_point);
-    bottom.fill(zero_point);
-    for (dst, src) in body.chunks_exact_mut(row).zip(xs.chunks_exact(win.in_w)) {
-        let (left, rest) = dst.split_at_mut(win.pad_left);
-        let (middle, right) = rest.split_at_mut(win.in_w);
-        left.fill(zero_point);
-        middle.copy_from_slice(src);
-        right.fill(zero_point);
-    }
-}
-
-/// The 16-bit pair of the outer weights (0, 2) and the middle weight of a 3-wide kernel row.
-#[inline(always)]
-fn outer_and_middle(w: &[i8]) -> (u32, i32) {
-    let outer = u32::from(w[0] as i16 as u16) | u32::from(w[2] as i16 as u16) << 16;
-    (outer, i32::from(w[1]))
+fn halves(x: &[u8]) -> &[[u8; 2]] {
+    x.as_chunks::<2>().0
 }
 
 /// Low and high signed 16-bit halves.
@@ -202,17 +297,26 @@ mod tests {
             seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
             (seed >> 16) as i8
         };
-        // (in_h, in_w, k_h, k_w, stride, dilation, pad, multiplier)
-        for &(in_h, in_w, k_h, k_w, stride, dil, pad, mult) in &[
-            (7, 9, 3, 3, 1, 1, 1, 1),
-            (8, 8, 3, 3, 2, 1, 1, 1),
-            (9, 7, 3, 3, 2, 1, 0, 2),
-            (6, 10, 3, 3, 1, 2, 2, 1),
-            (10, 9, 5, 5, 1, 1, 2, 1),
-            (5, 6, 1, 3, 1, 1, 0, 3),
-            (11, 8, 3, 3, 1, 1, 0, 1),
-        ] {
-            let out = |d: usize, k: usize| (d + 2 * pad - (k - 1) * dil - 1) / stride + 1;
+        // (in_h, in_w, k_h, k_w, stride, dilation, (pad before, pad after), multiplier)
+        for (case, &(in_h, in_w, k_h, k_w, stride, dil, (pad, pad_end), mult)) in [
+            (7, 9, 3, 3, 1, 1, (1, 1), 1),
+            (8, 8, 3, 3, 2, 1, (1, 1), 1),
+            (8, 8, 3, 3, 2, 1, (0, 1), 1),
+            (9, 7, 3, 3, 2, 1, (0, 0), 2),
+            (10, 10, 3, 3, 2, 1, (0, 1), 8),
+            (3, 3, 3, 3, 1, 1, (1, 1), 1),
+            (6, 6, 3, 3, 2, 1, (0, 1), 1),
+            (25, 5, 3, 3, 1, 1, (1, 1), 1),
+            (2, 2, 3, 3, 2, 1, (0, 1), 1),
+            (6, 10, 3, 3, 1, 2, (2, 2), 1),
+            (10, 9, 5, 5, 1, 1, (2, 2), 1),
+            (5, 6, 1, 3, 1, 1, (0, 0), 3),
+            (11, 8, 3, 3, 1, 1, (0, 0), 1),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let out = |d: usize, k: usize| (d + pad + pad_end - (k - 1) * dil - 1) / stride + 1;
             let win = Window {
                 in_h,
                 in_w,
@@ -226,8 +330,8 @@ mod tests {
                 dil_w: dil,
                 pad_top: pad,
                 pad_left: pad,
-                pad_bottom: pad,
-                pad_right: pad,
+                pad_bottom: pad_end,
+                pad_right: pad_end,
             };
             let c_in = 2;
             let c_out = c_in * mult;
@@ -240,40 +344,34 @@ mod tests {
                 input_offset: 6,
             };
             let taps = k_h * k_w;
-            let x: [i8; 2 * 2 * 110] = core::array::from_fn(|_| next());
-            let w: [i8; 6 * 25] = core::array::from_fn(|_| next());
+            let x: [i8; 2 * 2 * 130] = core::array::from_fn(|_| next());
+            let w: [i8; 16 * 25] = core::array::from_fn(|_| next());
             let (x, w) = (&x[..2 * c_in * in_h * in_w], &w[..c_out * taps]);
-            let bias: [i32; 6] = core::array::from_fn(|c| c as i32 * 70 - 200);
-            let folded: [i32; 6] = core::array::from_fn(|c| {
+            let bias: [i32; 16] = core::array::from_fn(|c| c as i32 * 70 - 200);
+            let folded: [i32; 16] = core::array::from_fn(|c| {
                 let sum: i32 = w[(c % c_out) * taps..][..taps]
                     .iter()
                     .map(|&v| i32::from(v))
                     .sum();
                 bias[c] + p.input_offset * sum
             });
+            // Shifts of the single-multiply form (-1..=-23) and of the general one (0, -24);
+            // full-range and narrower clamps alternate between geometries.
+            let multiplier: [i32; 16] =
+                core::array::from_fn(|c| [1 << 30, 1_300_000_000, i32::MAX][c % 3]);
+            let shift: [i32; 16] = core::array::from_fn(|c| [-5, -6, -1, -9, 0, -24, -7][c % 7]);
+            let (act_min, act_max) = [(-128, 127), (-128, 100), (-20, 127)][case % 3];
             let rq = Requant {
-                multiplier: &[1 << 30, 1_300_000_000],
-                shift: &[-5, -6],
+                multiplier: &multiplier[..c_out],
+                shift: &shift[..c_out],
                 output_offset: 9,
-                act_min: -128,
-                act_max: 100,
+                act_min,
+                act_max,
             };
-            let per_channel: [ChannelRequant; 6] = core::array::from_fn(|c| rq.channel(c % 2));
-            let rq = Requant {
-                multiplier: &[
-                    1 << 30,
-                    1_300_000_000,
-                    1 << 30,
-                    1_300_000_000,
-                    1 << 30,
-                    1_300_000_000,
-                ],
-                shift: &[-5, -6, -5, -6, -5, -6],
-                ..rq
-            };
+            let per_channel: [ChannelRequant; 16] = core::array::from_fn(|c| rq.channel(c % c_out));
             let len = 2 * c_out * win.out_plane();
-            let (mut got, mut want) = ([0_i8; 2 * 6 * 110], [0_i8; 2 * 6 * 110]);
-            let mut scratch = [0_i32; 14 * 14 / 4 + 1 + BLOCK_POSITIONS];
+            let (mut got, mut want) = ([0_i8; 2 * 16 * 130], [0_i8; 2 * 16 * 130]);
+            let mut scratch = [0_i32; 200 / 4 + 1 + BLOCK_POSITIONS];
             depthwise(
                 &p,
                 x,
