@@ -537,7 +537,8 @@ def _lstm(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str) 
         imp.const(_stacked(imp, ins[5:9], "recurrent weights"), f"{label}/recurrent_weights"),
         imp.const(_stacked(imp, ins[12:16], "biases"), f"{label}/bias"),
     ]
-    imp.node("SequenceLstm", inputs, label, imp.output_name(outs[0]), **attrs)
+    state = imp.unique(f"{label}/state")
+    imp.g.nodes.append(Node("SequenceLstm", label, inputs, [imp.output_name(outs[0]), state], attrs))
 
 
 # --- int8 (fully quantized) models ---------------------------------------------------------------
@@ -805,10 +806,9 @@ def _qlstm(imp: _Importer, op: Any, ins: list[int], outs: list[int], label: str)
         _stacked_quantized(imp, ins[5:9], INT8, "recurrent weights", f"{label}/recurrent_weights"),
         _stacked_quantized(imp, ins[12:16], LSTM_BIAS_TYPE, "biases", f"{label}/bias"),
     ]
-    imp.node(
-        "QSequenceLstm", inputs, label, imp.output_name(outs[0]),
-        hidden_scale=hidden[0], hidden_zero_point=hidden[1], cell_scale=cell_scale, **attrs,
-    )  # fmt: skip
+    attrs.update(hidden_scale=hidden[0], hidden_zero_point=hidden[1], cell_scale=cell_scale)
+    state = imp.unique(f"{label}/state")
+    imp.g.nodes.append(Node("QSequenceLstm", label, inputs, [imp.output_name(outs[0]), state], attrs))
 
 
 QCONVERTERS["RESHAPE"] = QCONVERTERS["SQUEEZE"] = QCONVERTERS["EXPAND_DIMS"] = CONVERTERS["RESHAPE"]

@@ -3,10 +3,11 @@ projection or layer normalization). Kernel: kernels/src/ops/lstm.rs.
 
 Inputs: x [batch, time, input] ([time, batch, input] when `time_major`), weights [4 * hidden, input],
 recurrent weights [4 * hidden, hidden] and bias [4 * hidden], the gates stacked in the order input,
-forget, cell, output. Output: the hidden state of every step, [batch, time, hidden] (time-major
-alike). Attribute `cell_clip` (0 = none); the cell gate's activation is tanh (TFLite's fused
+forget, cell, output. Outputs: the hidden state of every step, [batch, time, hidden] (time-major
+alike), and the state [2, batch, hidden] (hidden, cell), a *persistent* output: it carries over
+from one `run` to the next as TFLite Micro's variable tensors do (a zeroed arena is the reset
+state). Attribute `cell_clip` (0 = none); the cell gate's activation is tanh (TFLite's fused
 activation, the only one the schema allows there).
-Hidden and cell state start at zero on every run (TFLite Micro keeps them between invocations).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ariel_build.ir import DType, Graph, Node
 from ariel_build.ops.base import Op, Operands, OpUnsupported, in_shape, register, require_dtype, rust_f32
 
 GATES = 4
+STATE = 1  # output index of the hidden and cell state
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,10 @@ class LstmShape:
         if self.time_major:
             return (self.time, self.batch, self.hidden)
         return (self.batch, self.time, self.hidden)
+
+    @property
+    def state_shape(self) -> tuple[int, int, int]:
+        return (2, self.batch, self.hidden)
 
     def rust(self) -> str:
         return (
@@ -85,33 +91,37 @@ class SequenceLstm(Op):
             raise OpUnsupported("cell_clip must not be negative")
 
     def infer(self, node: Node, graph: Graph) -> list[tuple[tuple[int, ...], DType]]:
-        return [(lstm_shape(node, graph).out_shape, DType.F32)]
+        s = lstm_shape(node, graph)
+        return [(s.out_shape, DType.F32), (s.state_shape, DType.F32)]
+
+    def persistent_outputs(self, node: Node, graph: Graph) -> list[int]:
+        return [STATE]
 
     def macs(self, node: Node, graph: Graph) -> int:
         return lstm_macs(lstm_shape(node, graph))
 
     def scratch_bytes(self, node: Node, graph: Graph) -> int:
-        """Hidden and cell state of one batch row and its four gates."""
-        return (2 + GATES) * lstm_shape(node, graph).hidden * DType.F32.size
+        """The four gates of one batch row."""
+        return GATES * lstm_shape(node, graph).hidden * DType.F32.size
 
     def reference(self, node: Node, graph: Graph, inputs: list[np.ndarray | None]) -> list[np.ndarray]:
         s = lstm_shape(node, graph)
         x, w, r, bias = (np.asarray(v, np.float32) for v in inputs)
         rows = x.reshape(-1, s.input)
         out = np.zeros((s.batch * s.time, s.hidden), np.float32)
+        state = np.zeros(s.state_shape, np.float32)  # the reset state
         clip = np.float32(node.attrs.get("cell_clip", 0.0))
-        h = c = np.zeros(s.hidden, np.float32)
         for b, t in s.steps():
-            if t == 0:
-                h = c = np.zeros(s.hidden, np.float32)
+            h, c = state[:, b]
             gates = (w @ rows[s.row(b, t)] + bias) + r @ h
             i, f, g, o = np.split(gates, GATES)
             c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
             if clip > 0:
                 c = np.clip(c, -clip, clip)
             h = (np.tanh(c) * _sigmoid(o)).astype(np.float32)
-            out[s.row(b, t)] = h
-        return [out.reshape(s.out_shape)]
+            out[s.row(b, t)] = state[0, b] = h
+            state[1, b] = c
+        return [out.reshape(s.out_shape), state]
 
     def emit(self, node: Node, graph: Graph, io: Operands) -> str:
         s = lstm_shape(node, graph)
@@ -119,4 +129,7 @@ class SequenceLstm(Op):
             f"k::ops::lstm::Lstm {{ {s.rust()}, cell_clip: {rust_f32(node.attrs.get('cell_clip', 0.0))} }}"
         )
         x, w, r, bias = io.inputs[:4]
-        return f"k::ops::lstm::lstm(&{params}, {x}, {w}, {r}, {bias}, {io.outputs[0]}, k::cast_mut({io.scratch}));"
+        y, state = io.outputs
+        return (
+            f"k::ops::lstm::lstm(&{params}, {x}, {w}, {r}, {bias}, {y}, {state}, k::cast_mut({io.scratch}));"
+        )

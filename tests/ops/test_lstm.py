@@ -1,5 +1,7 @@
-"""UNIDIRECTIONAL_SEQUENCE_LSTM: the shared models and generated single-op models on the host
-against the TFLite Micro interpreter (f32 within float tolerance, int8 bit-exact)."""
+"""UNIDIRECTIONAL_SEQUENCE_LSTM: the shared models and generated single-op models against the
+TFLite Micro interpreter (f32 within float tolerance, int8 bit-exact) over consecutive invocations
+(hidden and cell state carry over from one `run` to the next), on one and two host cores and on
+qemu-an386."""
 
 from pathlib import Path
 from typing import Any
@@ -16,10 +18,10 @@ from ariel_build.runners.qemu import QemuHarness
 from ariel_build.schedule.multicore import board_cores
 from fixtures.tflite_builder import TFLiteModel
 from tests.conftest import SHARED_MODELS
-from tests.oracle import tflite_micro_outputs
+from tests.oracle import tflite_micro_outputs, tflite_micro_steps
 
 TANH, RELU = 4, 1
-SEEDS = range(3)
+STEPS = 3
 
 
 def lstm_model(
@@ -119,30 +121,37 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[HostHarness, dict[s
 def test_f32_lstm_matches_tflite_micro(built: tuple[HostHarness, dict[str, Path]], name: str) -> None:
     harness, paths = built
     g = harness.models[name].graph
-    for seed in SEEDS:
-        rng = np.random.default_rng(seed)
-        inputs = [rng.uniform(-1, 1, g.tensor(i).shape).astype(np.float32) for i in g.inputs]
-        want = tflite_micro_outputs(paths[name], inputs)
-        got = harness.run(name, inputs)
+    rng = np.random.default_rng(1)
+    steps = [
+        [rng.uniform(-1, 1, g.tensor(i).shape).astype(np.float32) for i in g.inputs] for _ in range(STEPS)
+    ]
+    for step, (got, want) in enumerate(
+        zip(harness.run_steps(name, steps), tflite_micro_steps(paths[name], steps), strict=True)
+    ):
         for a, b in zip(got, want, strict=True):
             assert a.shape == b.shape
-            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=f"step {step}")
 
 
 @pytest.mark.cargo
 @pytest.mark.parametrize("name", sorted([*SHARED_INT8, *GENERATED_INT8]))
 def test_int8_lstm_equals_tflite_micro(built: tuple[HostHarness, dict[str, Path]], name: str) -> None:
     harness, paths = built
-    g = harness.models[name].graph
-    for seed in SEEDS:
-        rng = np.random.default_rng(seed)
-        inputs = [rng.integers(-128, 128, g.tensor(i).shape, dtype=np.int8) for i in g.inputs]
-        want = tflite_micro_outputs(paths[name], inputs)
-        got = harness.run(name, inputs)
+    steps = _int8_steps(harness, name, np.random.default_rng(2))
+    for step, (got, want) in enumerate(
+        zip(harness.run_steps(name, steps), tflite_micro_steps(paths[name], steps), strict=True)
+    ):
         for a, b in zip(got, want, strict=True):
             assert a.dtype == b.dtype == np.int8 and a.shape == b.shape
             bad = np.flatnonzero(a.reshape(-1) != b.reshape(-1))
-            assert bad.size == 0, f"seed {seed}: {bad.size} of {a.size} differ, first at {bad[:5]}"
+            assert bad.size == 0, f"step {step}: {bad.size} of {a.size} differ, first at {bad[:5]}"
+
+
+def _int8_steps(harness: HostHarness, name: str, rng: np.random.Generator) -> list[list[np.ndarray]]:
+    g = harness.models[name].graph
+    return [
+        [rng.integers(-128, 128, g.tensor(i).shape, dtype=np.int8) for i in g.inputs] for _ in range(STEPS)
+    ]
 
 
 @pytest.mark.cargo
@@ -152,12 +161,14 @@ def test_two_cores_equal_one_core(built: tuple[HostHarness, dict[str, Path]], na
     harness, _ = built
     g = harness.models[name].graph
     rng = np.random.default_rng(5)
-    dtype = g.tensor(g.inputs[0]).dtype.numpy
-    x = rng.uniform(-1, 1, g.tensor(g.inputs[0]).shape).astype(dtype)
-    if dtype == np.int8:
-        x = rng.integers(-128, 128, x.shape, dtype=np.int8)
-    for one, two in zip(harness.run(name, [x]), harness.run(f"{name}_c2", [x], timeout=60), strict=True):
-        np.testing.assert_array_equal(one, two)
+    if g.tensor(g.inputs[0]).dtype.numpy == np.int8:
+        steps = _int8_steps(harness, name, rng)
+    else:
+        steps = [[rng.uniform(-1, 1, g.tensor(g.inputs[0]).shape).astype(np.float32)] for _ in range(STEPS)]
+    one, two = harness.run_steps(name, steps), harness.run_steps(f"{name}_c2", steps, timeout=60)
+    for got, ref in zip(two, one, strict=True):
+        for a, b in zip(got, ref, strict=True):
+            np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.cargo
@@ -192,7 +203,7 @@ def test_reference_matches_tflite_micro(tmp_path: Path) -> None:
         node = next(n for n in g.nodes if n.op == "SequenceLstm")
         x = np.random.default_rng(3).uniform(-1, 1, g.tensor(node.inputs[0]).shape).astype(np.float32)
         consts = [g.const(i) for i in node.inputs[1:]]
-        (got,) = lookup("SequenceLstm").reference(node, g, [x, *consts])  # type: ignore[union-attr]
+        got, _ = lookup("SequenceLstm").reference(node, g, [x, *consts])  # type: ignore[union-attr]
         np.testing.assert_allclose(got, tflite_micro_outputs(path, [x])[0], rtol=1e-4, atol=1e-5)
 
 

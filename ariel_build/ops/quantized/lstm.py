@@ -2,8 +2,9 @@
 (int8 input, hidden state and weights, int32 biases, int16 gates and cell state).
 Kernel: kernels/src/ops/int8/lstm.rs.
 
-Inputs as `SequenceLstm` (ops/lstm.py), the weights and biases quantized per row with their gate's
-scale. Attributes: `hidden_scale`, `hidden_zero_point` (also the output's), `cell_scale`,
+Inputs and outputs as `SequenceLstm` (ops/lstm.py), the weights and biases quantized per row with
+their gate's scale; the persistent int16 state holds the hidden state minus its zero point (so that
+a zeroed arena is TFLite Micro's reset state) and the cell state. Attributes: `hidden_scale`, `hidden_zero_point` (also the output's), `cell_scale`,
 `cell_clip`, `time_major`. Each gate's products are requantized to Q3.12 (scale 2^-12), the
 sigmoid / tanh outputs are Q0.15; the products of the cell and hidden state updates are rescaled
 from 2^-15 · 2^-15 (or 2^-15 · cell scale) to the cell and hidden scales.
@@ -17,7 +18,7 @@ import numpy as np
 
 from ariel_build.ir import DType, Graph, Node
 from ariel_build.ops.base import Op, Operands, OpUnsupported, register
-from ariel_build.ops.lstm import GATES, lstm_macs, lstm_shape
+from ariel_build.ops.lstm import GATES, STATE, lstm_macs, lstm_shape
 from ariel_build.ops.quantized.fixed_point import per_tensor, quant_of, quantize_multiplier, require_int8
 
 GATE_SCALE = 2.0**-12  # Q3.12: the gates' pre-activation values
@@ -75,14 +76,18 @@ class QSequenceLstm(Op):
         _cell_clip(node)
 
     def infer(self, node: Node, graph: Graph) -> list[tuple[tuple[int, ...], DType]]:
-        return [(lstm_shape(node, graph).out_shape, DType.I8)]
+        s = lstm_shape(node, graph)
+        return [(s.out_shape, DType.I8), (s.state_shape, DType.I16)]
+
+    def persistent_outputs(self, node: Node, graph: Graph) -> list[int]:
+        return [STATE]
 
     def macs(self, node: Node, graph: Graph) -> int:
         return lstm_macs(lstm_shape(node, graph))
 
     def scratch_bytes(self, node: Node, graph: Graph) -> int:
-        """int16 cell and hidden state of one batch row and its four gates."""
-        return (2 + GATES) * lstm_shape(node, graph).hidden * DType.I16.size
+        """The four int16 gates of one batch row."""
+        return GATES * lstm_shape(node, graph).hidden * DType.I16.size
 
     def emit(self, node: Node, graph: Graph, io: Operands) -> str:
         s = lstm_shape(node, graph)
@@ -113,5 +118,5 @@ class QSequenceLstm(Op):
         x, w, r, bias = io.inputs[:4]
         return (
             f"k::ops::int8::lstm::lstm(&{params}, {x}, {w}, {r}, {bias}, {io.outputs[0]}, "
-            f"k::cast_mut({io.scratch}));"
+            f"{io.outputs[STATE]}, k::cast_mut({io.scratch}));"
         )

@@ -1,7 +1,8 @@
 //! f32 LSTM over a sequence (TFLite UNIDIRECTIONAL_SEQUENCE_LSTM, as TFLite Micro runs it): per
 //! step the four gates input, forget, cell, output are `W x + b + R h`; then
 //! `c = sigmoid(f) c + sigmoid(i) tanh(g)`, clipped to ±`cell_clip`, and `h = sigmoid(o) tanh(c)`.
-//! State starts at zero; batch rows are independent sequences.
+//! Hidden and cell state carry over from one call to the next (zero = TFLM's reset state); batch
+//! rows are independent sequences.
 
 use super::unary::{sigmoid, tanh};
 
@@ -34,8 +35,9 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// `x`: [steps, input] rows; `weights` [4 * hidden, input], `recurrent` [4 * hidden, hidden],
-/// `bias` [4 * hidden] (gates input, forget, cell, output); `y` [steps, hidden];
-/// `scratch` at least 6 * hidden words (hidden and cell state, the four gates).
+/// `bias` [4 * hidden] (gates input, forget, cell, output); `y` [steps, hidden]; `state`
+/// [2, batch, hidden] (hidden, cell); `scratch` at least 4 * hidden words (the gates).
+#[allow(clippy::too_many_arguments)]
 pub fn lstm(
     p: &Lstm,
     x: &[f32],
@@ -43,15 +45,15 @@ pub fn lstm(
     recurrent: &[f32],
     bias: &[f32],
     y: &mut [f32],
+    state: &mut [f32],
     scratch: &mut [f32],
 ) {
     let h_len = p.hidden;
-    let (state, gates) = scratch.split_at_mut(2 * h_len);
-    let (hidden, cell) = state.split_at_mut(h_len);
-    let gates = &mut gates[..4 * h_len];
+    let (hiddens, cells) = state.split_at_mut(p.batch * h_len);
+    let gates = &mut scratch[..4 * h_len];
     for b in 0..p.batch {
-        hidden.fill(0.0);
-        cell.fill(0.0);
+        let hidden = &mut hiddens[b * h_len..(b + 1) * h_len];
+        let cell = &mut cells[b * h_len..(b + 1) * h_len];
         for t in 0..p.time {
             let row = p.row(b, t);
             let xs = &x[row * p.input..(row + 1) * p.input];
@@ -95,14 +97,23 @@ mod tests {
         let x = [0.3_f32, -0.7];
         let (w, r, bias) = ([1.0, 2.0, 3.0, 4.0], [0.5; 4], [0.1; 4]);
         let mut y = [0.0_f32; 2];
-        let mut scratch = [0.0_f32; 6];
-        lstm(&p, &x, &w, &r, &bias, &mut y, &mut scratch);
+        let mut state = [0.0_f32; 2];
+        let mut scratch = [0.0_f32; 4];
         let (mut h, mut c) = (0.0_f32, 0.0_f32);
-        for (t, xt) in x.iter().enumerate() {
-            let g: [f32; 4] = core::array::from_fn(|n| w[n] * xt + bias[n] + r[n] * h);
-            c = sigmoid(g[1]) * c + sigmoid(g[0]) * tanh(g[2]);
-            h = tanh(c) * sigmoid(g[3]);
-            assert!((y[t] - h).abs() < 1e-6, "step {t}: {} vs {h}", y[t]);
+        // Two calls: the second continues from the state the first left.
+        for call in 0..2 {
+            lstm(&p, &x, &w, &r, &bias, &mut y, &mut state, &mut scratch);
+            for (t, xt) in x.iter().enumerate() {
+                let g: [f32; 4] = core::array::from_fn(|n| w[n] * xt + bias[n] + r[n] * h);
+                c = sigmoid(g[1]) * c + sigmoid(g[0]) * tanh(g[2]);
+                h = tanh(c) * sigmoid(g[3]);
+                assert!(
+                    (y[t] - h).abs() < 1e-6,
+                    "call {call} step {t}: {} vs {h}",
+                    y[t]
+                );
+            }
+            assert_eq!(state, [h, c]);
         }
     }
 
@@ -120,8 +131,9 @@ mod tests {
         let x = [50.0_f32, -50.0, 50.0, -50.0, 50.0, -50.0];
         let (w, r, bias) = ([1.0; 4], [0.0; 4], [0.0; 4]);
         let mut y = [0.0_f32; 6];
-        let mut scratch = [0.0_f32; 6];
-        lstm(&p, &x, &w, &r, &bias, &mut y, &mut scratch);
+        let mut state = [0.0_f32; 4];
+        let mut scratch = [0.0_f32; 4];
+        lstm(&p, &x, &w, &r, &bias, &mut y, &mut state, &mut scratch);
         let clipped = tanh(0.25);
         for t in 0..3 {
             assert!((y[p.row(0, t)] - clipped).abs() < 1e-6);

@@ -169,7 +169,10 @@ fn dot<T: Copy + Into<i32>>(weights: &[i8], values: &[T], offset: i32) -> i32 {
 
 /// `x`: [steps, input] int8 rows; `weights` [4 * hidden, input], `recurrent` [4 * hidden, hidden]
 /// int8, `bias` [4 * hidden] int32 (gates input, forget, cell, output); `y` [steps, hidden];
-/// `scratch` at least 6 * hidden i16 (cell and hidden state, the four gates).
+/// `state` [2, batch, hidden]: the hidden state minus its zero point and the cell state, carried
+/// over from one call to the next (zero = TFLM's reset state); `scratch` at least 4 * hidden
+/// (the gates).
+#[allow(clippy::too_many_arguments)]
 pub fn lstm(
     p: &Lstm,
     x: &[i8],
@@ -177,16 +180,15 @@ pub fn lstm(
     recurrent: &[i8],
     bias: &[i32],
     y: &mut [i8],
+    state: &mut [i16],
     scratch: &mut [i16],
 ) {
     let h_len = p.hidden;
-    let (cell, rest) = scratch.split_at_mut(h_len);
-    let (hidden, gates) = rest.split_at_mut(h_len);
-    let gates = &mut gates[..4 * h_len];
-    let hidden_offset = -p.hidden_zero_point;
+    let (hiddens, cells) = state.split_at_mut(p.batch * h_len);
+    let gates = &mut scratch[..4 * h_len];
     for b in 0..p.batch {
-        cell.fill(0);
-        hidden.fill(p.hidden_zero_point as i16);
+        let hidden = &mut hiddens[b * h_len..(b + 1) * h_len];
+        let cell = &mut cells[b * h_len..(b + 1) * h_len];
         for t in 0..p.time {
             let row = p.row(b, t);
             let xs = &x[row * p.input..(row + 1) * p.input];
@@ -194,11 +196,8 @@ pub fn lstm(
                 let scales = p.gates[n / h_len];
                 let from_input = dot(&weights[n * p.input..(n + 1) * p.input], xs, p.input_offset)
                     .wrapping_add(bias[n]);
-                let from_hidden = dot(
-                    &recurrent[n * h_len..(n + 1) * h_len],
-                    hidden,
-                    hidden_offset,
-                );
+                // The state holds h - zero point: the recurrent product's input offset is applied.
+                let from_hidden = dot(&recurrent[n * h_len..(n + 1) * h_len], hidden, 0);
                 let sum = i32::from(saturate_i16(scales.input.apply(from_input)))
                     + i32::from(saturate_i16(scales.recurrent.apply(from_hidden)));
                 let sum = saturate_i16(sum);
@@ -233,7 +232,7 @@ pub fn lstm(
                     + p.hidden_zero_point;
                 let h = h.clamp(i32::from(i8::MIN), i32::from(i8::MAX));
                 out[j] = h as i8;
-                hidden[j] = h as i16;
+                hidden[j] = (h - p.hidden_zero_point) as i16;
             }
         }
     }
