@@ -101,8 +101,8 @@ class SequenceLstm(Op):
         return lstm_macs(lstm_shape(node, graph))
 
     def scratch_bytes(self, node: Node, graph: Graph) -> int:
-        """The four gates of one batch row."""
-        return GATES * lstm_shape(node, graph).hidden * DType.F32.size
+        """The four gates of one batch row, their input and recurrent parts."""
+        return 2 * GATES * lstm_shape(node, graph).hidden * DType.F32.size
 
     def reference(self, node: Node, graph: Graph, inputs: list[np.ndarray | None]) -> list[np.ndarray]:
         s = lstm_shape(node, graph)

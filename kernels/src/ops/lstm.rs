@@ -4,6 +4,8 @@
 //! Hidden and cell state carry over from one call to the next (zero = TFLM's reset state); batch
 //! rows are independent sequences.
 
+use super::act::Act;
+use super::gemm::{gemm, BLayout, Bias, Gemm};
 use super::unary::{sigmoid, tanh};
 
 #[derive(Clone, Copy, Debug)]
@@ -30,13 +32,33 @@ impl Lstm {
     }
 }
 
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+/// `y = weights · x (+ bias)` for one row `x`: the gemm kernel with m = 1, weights [n, k].
+fn matvec(weights: &[f32], x: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+    let p = Gemm {
+        m: 1,
+        n: y.len(),
+        k: x.len(),
+        trans_a: false,
+        b_layout: BLayout::NK,
+        alpha: 1.0,
+        beta: 1.0,
+    };
+    let bias = bias.map(|b| {
+        (
+            b,
+            Bias {
+                row_stride: 0,
+                col_stride: 1,
+            },
+        )
+    });
+    gemm(&p, x, weights, bias, y, 0..p.n, Act::None);
 }
 
 /// `x`: [steps, input] rows; `weights` [4 * hidden, input], `recurrent` [4 * hidden, hidden],
 /// `bias` [4 * hidden] (gates input, forget, cell, output); `y` [steps, hidden]; `state`
-/// [2, batch, hidden] (hidden, cell); `scratch` at least 4 * hidden words (the gates).
+/// [2, batch, hidden] (hidden, cell); `scratch` at least 8 * hidden words (the gates' input and
+/// recurrent parts).
 #[allow(clippy::too_many_arguments)]
 pub fn lstm(
     p: &Lstm,
@@ -50,16 +72,17 @@ pub fn lstm(
 ) {
     let h_len = p.hidden;
     let (hiddens, cells) = state.split_at_mut(p.batch * h_len);
-    let gates = &mut scratch[..4 * h_len];
+    let (gates, from_hidden) = scratch[..8 * h_len].split_at_mut(4 * h_len);
     for b in 0..p.batch {
         let hidden = &mut hiddens[b * h_len..(b + 1) * h_len];
         let cell = &mut cells[b * h_len..(b + 1) * h_len];
         for t in 0..p.time {
             let row = p.row(b, t);
             let xs = &x[row * p.input..(row + 1) * p.input];
-            for (n, gate) in gates.iter_mut().enumerate() {
-                let from_input = dot(&weights[n * p.input..(n + 1) * p.input], xs) + bias[n];
-                *gate = from_input + dot(&recurrent[n * h_len..(n + 1) * h_len], hidden);
+            matvec(weights, xs, Some(bias), gates);
+            matvec(recurrent, hidden, None, from_hidden);
+            for (gate, r) in gates.iter_mut().zip(from_hidden.iter()) {
+                *gate += r;
             }
             let (input_gate, rest) = gates.split_at(h_len);
             let (forget_gate, rest) = rest.split_at(h_len);
@@ -98,7 +121,7 @@ mod tests {
         let (w, r, bias) = ([1.0, 2.0, 3.0, 4.0], [0.5; 4], [0.1; 4]);
         let mut y = [0.0_f32; 2];
         let mut state = [0.0_f32; 2];
-        let mut scratch = [0.0_f32; 4];
+        let mut scratch = [0.0_f32; 8];
         let (mut h, mut c) = (0.0_f32, 0.0_f32);
         // Two calls: the second continues from the state the first left.
         for call in 0..2 {
@@ -132,7 +155,7 @@ mod tests {
         let (w, r, bias) = ([1.0; 4], [0.0; 4], [0.0; 4]);
         let mut y = [0.0_f32; 6];
         let mut state = [0.0_f32; 4];
-        let mut scratch = [0.0_f32; 4];
+        let mut scratch = [0.0_f32; 8];
         lstm(&p, &x, &w, &r, &bias, &mut y, &mut state, &mut scratch);
         let clipped = tanh(0.25);
         for t in 0..3 {
