@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from ariel_build.ir import DType, Graph, Node
-from ariel_build.ops.base import Op, Operands, OpUnsupported, register
+from ariel_build.ops.base import Op, Operands, OpUnsupported, register, rust_array
 from ariel_build.ops.lstm import GATES, STATE, lstm_macs, lstm_shape
 from ariel_build.ops.quantized.fixed_point import per_tensor, quant_of, quantize_multiplier, require_int8
 
@@ -58,6 +58,16 @@ def _cell_clip(node: Node) -> int:
     return quantized
 
 
+def _folded_bias(node: Node, graph: Graph, input_offset: int) -> np.ndarray:
+    """`bias + input_offset * row sums of the input weights`, wrapped to int32 as the kernel's sums:
+    sum_d w (x + offset) + bias = sum_d w x + folded, exactly."""
+    weights, bias = graph.const(node.inputs[1]), graph.const(node.inputs[3])
+    if weights is None or bias is None:
+        raise OpUnsupported("weights and biases must be constants")
+    folded = bias.astype(np.int64) + input_offset * weights.astype(np.int64).sum(axis=1)
+    return ((folded + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
 @register
 class QSequenceLstm(Op):
     name = "QSequenceLstm"
@@ -73,7 +83,12 @@ class QSequenceLstm(Op):
         _gate_scales(node, graph, 1, hidden)
         _gate_scales(node, graph, 2, hidden)
         per_tensor(graph, node.inputs[0], "input")
+        _folded_bias(node, graph, 0)
         _cell_clip(node)
+
+    def runtime_inputs(self, node: Node, graph: Graph) -> list[int]:
+        """The biases are folded with the input offset into a constant of the emitted code."""
+        return [0, 1, 2]
 
     def infer(self, node: Node, graph: Graph) -> list[tuple[tuple[int, ...], DType]]:
         s = lstm_shape(node, graph)
@@ -107,7 +122,7 @@ class QSequenceLstm(Op):
             )
         tanh_multiplier, tanh_shift = _cell_tanh(cell_scale)
         params = (
-            f"k::ops::int8::lstm::Lstm {{ {s.rust()}, input_offset: {-in_zero}, "
+            f"k::ops::int8::lstm::Lstm {{ {s.rust()}, "
             f"hidden_zero_point: {int(node.attrs['hidden_zero_point'])}, gates: [{', '.join(gates)}], "
             f"forget_cell: {_scale(ACTIVATION_SCALE * cell_scale / cell_scale)}, "
             f"input_cell: {_scale(ACTIVATION_SCALE * ACTIVATION_SCALE / cell_scale)}, "
@@ -115,8 +130,9 @@ class QSequenceLstm(Op):
             f"cell_tanh: k::ops::int8::lstm::Rescale16 {{ multiplier: {tanh_multiplier}, "
             f"shift: {tanh_shift} }}, cell_clip: {_cell_clip(node)} }}"
         )
-        x, w, r, bias = io.inputs[:4]
+        x, w, r = io.inputs[:3]
+        bias = rust_array(_folded_bias(node, graph, -in_zero))
         return (
-            f"k::ops::int8::lstm::lstm(&{params}, {x}, {w}, {r}, {bias}, {io.outputs[0]}, "
+            f"k::ops::int8::lstm::lstm(&{params}, {x}, {w}, {r}, &{bias}, {io.outputs[0]}, "
             f"{io.outputs[STATE]}, k::cast_mut({io.scratch}));"
         )
