@@ -50,11 +50,14 @@ _BLOCK_POSITIONS = 128
 
 
 def _depthwise_scratch_bytes(node: Node, graph: Graph) -> int:
-    """depthwise.rs `scratch_words`: the padded input plane (+ 4 bytes) and a block of i32
-    accumulators."""
+    """depthwise.rs `scratch_words`: the padded input plane (rows a multiple of 4 bytes apart, each
+    interior starting on a word; + 4 bytes) and a block of i32 accumulators."""
     axes = conv_shape(node, graph).win.axes
-    plane = math.prod(a.size + a.pad_begin + a.pad_end for a in axes)
-    return 4 * (-(-plane // 4) + 1 + max(axes[-1].out, _BLOCK_POSITIONS))
+    height, width = axes
+    pitch = -(-(width.pad_begin + width.size + width.pad_end) // 4) * 4
+    origin = -(-width.pad_begin // 4) * 4 - width.pad_begin
+    plane = origin + (height.size + height.pad_begin + height.pad_end) * pitch
+    return 4 * (-(-plane // 4) + 1 + max(width.out, _BLOCK_POSITIONS))
 
 
 @register

@@ -14,11 +14,20 @@ use super::conv::Conv;
 use super::dsp::{smlad, smlad_ordered, sxtb16, sxtb16_odd};
 use super::{ChannelRequant, Rounding};
 
+/// The padded plane's layout: rows `pitch` bytes apart (a multiple of 4) starting `origin`
+/// bytes in, so that every row's interior starts on a word (the row copies run on words).
+const fn layout(p: &Conv) -> (usize, usize) {
+    let w = &p.win;
+    let pitch = (w.pad_left + w.in_w + w.pad_right).next_multiple_of(4);
+    (pitch, w.pad_left.next_multiple_of(4) - w.pad_left)
+}
+
 /// Words of scratch: the padded plane (plus 4 bytes of slack for word reads) and a block of
 /// accumulators.
 pub const fn scratch_words(p: &Conv) -> usize {
     let w = &p.win;
-    let plane = (w.in_h + w.pad_top + w.pad_bottom) * (w.in_w + w.pad_left + w.pad_right);
+    let (pitch, origin) = layout(p);
+    let plane = origin + (w.in_h + w.pad_top + w.pad_bottom) * pitch;
     let acc = if w.out_w > BLOCK_POSITIONS {
         w.out_w
     } else {
@@ -27,9 +36,8 @@ pub const fn scratch_words(p: &Conv) -> usize {
     plane.div_ceil(4) + 1 + acc
 }
 
-/// Accumulators of one block: with stride 1 several output rows run as one long row of the
-/// padded plane (the positions between them, past the row's end, are computed and dropped), so
-/// small planes pay the per-row set-up once per block.
+/// Accumulators of one block of output rows (at least one row): small planes pay the
+/// per-block set-up once or twice per channel.
 pub const BLOCK_POSITIONS: usize = 128;
 
 /// All output channels: `bias` the folded bias and `rq` the requantization per output channel,
@@ -47,8 +55,8 @@ pub fn depthwise(
     let win = &p.win;
     let (in_plane, out_plane, taps) = (win.in_plane(), win.out_plane(), win.k_h * win.k_w);
     let multiplier = p.c_out / p.c_in;
-    let row = win.in_w + win.pad_left + win.pad_right;
-    let plane_bytes = row * (win.in_h + win.pad_top + win.pad_bottom);
+    let (pitch, origin) = layout(p);
+    let plane_bytes = origin + pitch * (win.in_h + win.pad_top + win.pad_bottom);
     let (padded, acc_all) = scratch[..scratch_words(p)].split_at_mut(plane_bytes.div_ceil(4) + 1);
     let padded: &mut [u8] = bytemuck::cast_slice_mut(padded);
     padded.fill((-p.input_offset) as u8);
@@ -58,40 +66,36 @@ pub fn depthwise(
         (true, 2, 2) => Kind::Stride2,
         _ => Kind::Any,
     };
-    let block_rows = if win.stride_w == 1 {
-        (BLOCK_POSITIONS.saturating_sub(win.out_w) / row + 1).min(win.out_h)
-    } else {
-        1
-    };
-    let interior = win.pad_top * row + win.pad_left;
+    let block_rows = (BLOCK_POSITIONS / win.out_w).clamp(1, win.out_h);
+    let interior = origin + win.pad_top * pitch + win.pad_left;
     for n in 0..p.batch {
         for co in 0..p.c_out {
             if co % multiplier == 0 {
                 let plane = n * p.c_in + co / multiplier;
                 let xs: &[u8] = bytemuck::cast_slice(&x[plane * in_plane..][..in_plane]);
-                copy_rows(xs, win.in_w, &mut padded[interior..], row);
+                copy_rows(xs, win.in_w, &mut padded[interior..], pitch);
             }
             let ws = &w[co * taps..][..taps];
             let ys = &mut y[(n * p.c_out + co) * out_plane..][..out_plane];
             let (b, r) = (bias[co], &rq[co]);
             let k = Kernel3::new(ws);
             for (block, yrows) in ys.chunks_mut(block_rows * win.out_w).enumerate() {
-                let rows = yrows.len() / win.out_w;
-                let acc = &mut acc_all[..(rows - 1) * row + win.out_w];
-                let xs = &padded[block * block_rows * win.stride_h * row..];
+                let acc = &mut acc_all[..yrows.len()];
+                let xs = &padded[origin + block * block_rows * win.stride_h * pitch..];
                 match kind {
-                    Kind::Stride1 => k.stride1(xs, row, b, acc),
-                    Kind::Stride2 => k.stride2(xs, row, b, acc),
+                    Kind::Stride1 => k.stride1(xs, pitch, b, acc, win.out_w),
+                    Kind::Stride2 => k.stride2(xs, pitch, b, acc, win.out_w),
                     Kind::Any => {
                         acc.fill(b);
-                        for (kh, wrow) in ws.chunks_exact(win.k_w).enumerate() {
-                            row_any(p, &xs[kh * win.dil_h * row..], wrow, acc);
+                        for (oh, acc_row) in acc.chunks_exact_mut(win.out_w).enumerate() {
+                            for (kh, wrow) in ws.chunks_exact(win.k_w).enumerate() {
+                                let top = oh * win.stride_h + kh * win.dil_h;
+                                row_any(p, &xs[top * pitch..], wrow, acc_row);
+                            }
                         }
                     }
                 }
-                for (yrow, accs) in yrows.chunks_exact_mut(win.out_w).zip(acc.chunks(row)) {
-                    requantize(r, accs, yrow);
-                }
+                requantize(r, acc, yrows);
             }
         }
     }
@@ -104,11 +108,23 @@ enum Kind {
     Any,
 }
 
-/// The rows of a plane `width` wide into rows `pitch` apart.
+/// The rows of a plane `width` wide into rows `pitch` apart. Short rows as two overlapping
+/// word or double-word copies: a `memcpy` call costs more than their bytes.
 #[inline(always)]
 fn copy_rows(src: &[u8], width: usize, dst: &mut [u8], pitch: usize) {
     for (k, s) in src.chunks_exact(width).enumerate() {
-        dst[k * pitch..][..width].copy_from_slice(s);
+        let d = &mut dst[k * pitch..][..width];
+        match width {
+            4..8 => {
+                d[..4].copy_from_slice(&s[..4]);
+                d[width - 4..].copy_from_slice(&s[width - 4..]);
+            }
+            8..16 => {
+                d[..8].copy_from_slice(&s[..8]);
+                d[width - 8..].copy_from_slice(&s[width - 8..]);
+            }
+            _ => d.copy_from_slice(s),
+        }
     }
 }
 
@@ -182,9 +198,25 @@ impl Kernel3 {
         acc + x * m
     }
 
-    /// Stride 1: outputs 2k, 2k + 1 of each kernel row from one word of inputs 2k..2k + 4.
+    /// Stride 1, output rows of `width` from input rows `pitch` apart.
     #[inline(never)]
-    fn stride1(&self, xs: &[u8], row: usize, bias: i32, acc: &mut [i32]) {
+    fn stride1(&self, xs: &[u8], pitch: usize, bias: i32, acc: &mut [i32], width: usize) {
+        for (r, a) in acc.chunks_exact_mut(width).enumerate() {
+            self.row1(&xs[r * pitch..], pitch, bias, a);
+        }
+    }
+
+    /// Stride 2, output rows of `width` from input rows `pitch` apart.
+    #[inline(never)]
+    fn stride2(&self, xs: &[u8], pitch: usize, bias: i32, acc: &mut [i32], width: usize) {
+        for (r, a) in acc.chunks_exact_mut(width).enumerate() {
+            self.row2(&xs[2 * r * pitch..], pitch, bias, a);
+        }
+    }
+
+    /// Stride 1: outputs 2k, 2k + 1 of each kernel row from one word of inputs 2k..2k + 4.
+    #[inline(always)]
+    fn row1(&self, xs: &[u8], row: usize, bias: i32, acc: &mut [i32]) {
         let (pairs, last) = acc.as_chunks_mut::<2>();
         let n = pairs.len();
         let rows = [
@@ -211,8 +243,8 @@ impl Kernel3 {
 
     /// Stride 2: outputs 2k, 2k + 1 of each kernel row from the words of inputs 4k..4k + 4 and
     /// 4k + 2..4k + 6.
-    #[inline(never)]
-    fn stride2(&self, xs: &[u8], row: usize, bias: i32, acc: &mut [i32]) {
+    #[inline(always)]
+    fn row2(&self, xs: &[u8], row: usize, bias: i32, acc: &mut [i32]) {
         let (pairs, last) = acc.as_chunks_mut::<2>();
         let n = pairs.len();
         let rows = [
@@ -371,7 +403,7 @@ mod tests {
             let per_channel: [ChannelRequant; 16] = core::array::from_fn(|c| rq.channel(c % c_out));
             let len = 2 * c_out * win.out_plane();
             let (mut got, mut want) = ([0_i8; 2 * 16 * 130], [0_i8; 2 * 16 * 130]);
-            let mut scratch = [0_i32; 200 / 4 + 1 + BLOCK_POSITIONS];
+            let mut scratch = [0_i32; 80 + BLOCK_POSITIONS];
             depthwise(
                 &p,
                 x,
