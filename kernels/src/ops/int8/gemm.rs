@@ -65,8 +65,20 @@ pub fn conv(
                     .as_chunks_mut::<4>()
                     .0;
                 pack_pointwise_pair(xs, p.c_in, out_plane, px, cols);
+            } else if px + 1 < end && px % win.out_w + 1 < win.out_w {
+                let taps: &mut [u16] = bytemuck::cast_slice_mut(raw);
+                match (win.k_w, win.stride_w) {
+                    (1, _) => gather_pair::<1, 0>(p, xs, px, taps),
+                    (3, 1) => gather_pair::<3, 1>(p, xs, px, taps),
+                    (3, 2) => gather_pair::<3, 2>(p, xs, px, taps),
+                    (3, _) => gather_pair::<3, 0>(p, xs, px, taps),
+                    (5, _) => gather_pair::<5, 0>(p, xs, px, taps),
+                    _ => gather_pair::<0, 0>(p, xs, px, taps),
+                }
+                split_pairs(raw, pack);
             } else {
-                // An odd last pixel is packed twice; its second result is dropped.
+                // An odd last pixel (or one ending its output row) is packed twice or with the
+                // next row's first; a second result past `end` is dropped.
                 let (first, second) = raw.split_at_mut(groups);
                 let columns = [(px, first), ((px + 1).min(end - 1), second)];
                 for (q, raw) in columns {
@@ -239,6 +251,72 @@ fn gather_column<const KW: usize>(p: &Conv, xs: &[u8], px: usize, raw: &mut [u8]
     }
 }
 
+/// The taps of the adjacent output pixels `px` and `px + 1` of one output row in weight order
+/// into `raw`, one halfword per tap (`px`'s byte low; padding as the input zero point),
+/// zero-padded to whole groups of 4. `KW` and `S`: the kernel width and horizontal stride when
+/// known at compile time (constant-length rows without bounds checks), else 0.
+fn gather_pair<const KW: usize, const S: usize>(p: &Conv, xs: &[u8], px: usize, raw: &mut [u16]) {
+    let win = &p.win;
+    let k_w = if KW > 0 { KW } else { win.k_w };
+    let step = if S > 0 { S } else { win.stride_w };
+    let (oh, ow) = (px / win.out_w, px % win.out_w);
+    let zero_point = (-p.input_offset) as u8;
+    let plane = win.in_plane();
+    // Left of or above the input wraps around to a large index.
+    let first = (ow * step).wrapping_sub(win.pad_left);
+    let whole_rows = win.dil_w == 1 && first < win.in_w && first + step + k_w <= win.in_w;
+    let (taps, tail) = raw.split_at_mut(p.c_in * win.k_h * k_w);
+    tail.fill(0);
+    let top = (oh * win.stride_h).wrapping_sub(win.pad_top);
+    let bottom = top.wrapping_add((win.k_h - 1) * win.dil_h);
+    if whole_rows && top < win.in_h && bottom < win.in_h {
+        // Both windows inside the input: rows of `k_w + step` bytes, no padding.
+        let (start, row_step) = (top * win.in_w + first, win.dil_h * win.in_w);
+        for (xc, dst) in xs.chunks(plane).zip(taps.chunks_exact_mut(win.k_h * k_w)) {
+            let xc = &xc[start..];
+            for (kh, d) in dst.chunks_exact_mut(k_w).enumerate() {
+                let r = &xc[kh * row_step..][..k_w + step];
+                for (kw, d) in d.iter_mut().enumerate() {
+                    *d = u16::from_le_bytes([r[kw], r[kw + step]]);
+                }
+            }
+        }
+        return;
+    }
+    let zero_pair = u16::from_le_bytes([zero_point; 2]);
+    let mut rows = taps.chunks_exact_mut(k_w);
+    for ci in 0..p.c_in {
+        let xc = &xs[ci * plane..][..plane];
+        for kh in 0..win.k_h {
+            let Some(dst) = rows.next() else { return };
+            let ih = top.wrapping_add(kh * win.dil_h);
+            if ih >= win.in_h {
+                dst.fill(zero_pair);
+            } else {
+                let xr = &xc[ih * win.in_w..][..win.in_w];
+                let tap = |iw: usize| if iw < win.in_w { xr[iw] } else { zero_point };
+                for (kw, d) in dst.iter_mut().enumerate() {
+                    let iw = first.wrapping_add(kw * win.dil_w);
+                    *d = u16::from_le_bytes([tap(iw), tap(iw.wrapping_add(step))]);
+                }
+            }
+        }
+    }
+}
+
+/// Tap pairs of two columns (`gather_pair`: per group the words `[p0 t0, p1 t0, p0 t1, p1 t1]`
+/// and `[p0 t2, p1 t2, p0 t3, p1 t3]` as bytes) into `cols`, as `pack_pointwise_pair` does.
+fn split_pairs(raw: &[u32], cols: &mut [u64]) {
+    let groups = cols.as_chunks_mut::<2>().0.iter_mut();
+    for (col, &[a, b]) in groups.zip(raw.as_chunks::<2>().0) {
+        let (even, odd) = ((a & 0xffff) | b << 16, a >> 16 | (b & 0xffff_0000));
+        *col = [
+            halves_word([sxtb16(even), sxtb16_odd(even)]),
+            halves_word([sxtb16(odd), sxtb16_odd(odd)]),
+        ];
+    }
+}
+
 /// Two gathered columns (`raw`: 4 bytes per group each, one after the other) into `cols`.
 fn split_columns(raw: &[u32], cols: &mut [u64]) {
     let (first, second) = raw.split_at(raw.len() / 2);
@@ -329,16 +407,17 @@ pub(crate) mod tests {
     #[test]
     fn conv_matches_the_windowed_kernel() {
         let mut seed = 7;
-        // (in_h, in_w, k, stride, pad, c_in, c_out)
-        for &(in_h, in_w, k, stride, pad, c_in, c_out) in &[
-            (5, 7, 1, 1, 0, 9, 3),
-            (4, 4, 1, 1, 0, 8, 2),
-            (6, 5, 3, 1, 1, 3, 3),
-            (7, 9, 3, 2, 1, 5, 2),
-            (6, 6, 5, 2, 0, 2, 1),
-            (3, 5, 1, 2, 0, 6, 3),
+        // (in_h, in_w, k, stride, pad, dilation, c_in, c_out)
+        for &(in_h, in_w, k, stride, pad, dil, c_in, c_out) in &[
+            (5, 7, 1, 1, 0, 1, 9, 3),
+            (4, 4, 1, 1, 0, 1, 8, 2),
+            (6, 5, 3, 1, 1, 1, 3, 3),
+            (7, 9, 3, 2, 1, 1, 5, 2),
+            (6, 6, 5, 2, 0, 1, 2, 1),
+            (3, 5, 1, 2, 0, 1, 6, 3),
+            (7, 8, 3, 1, 2, 2, 2, 3),
         ] {
-            let out = |d: usize| (d + 2 * pad - k) / stride + 1;
+            let out = |d: usize| (d + 2 * pad - dil * (k - 1) - 1) / stride + 1;
             let win = Window {
                 in_h,
                 in_w,
@@ -348,8 +427,8 @@ pub(crate) mod tests {
                 k_w: k,
                 stride_h: stride,
                 stride_w: stride,
-                dil_h: 1,
-                dil_w: 1,
+                dil_h: dil,
+                dil_w: dil,
                 pad_top: pad,
                 pad_left: pad,
                 pad_bottom: pad,
