@@ -6,7 +6,8 @@
 use super::fixed_point::multiply_by_quantized_multiplier;
 
 /// `sigmoid(i / 24)` in unsigned 0.16 (the last saturated to 65535): the knots of the int16
-/// sigmoid and tanh (`tanh(x) = 2 sigmoid(2x) - 1`), linearly interpolated in between.
+/// sigmoid and tanh (`tanh(x) = 2 sigmoid(2x) - 1`), linearly interpolated in between. The
+/// values are TFLite Micro's (off `round` by up to 1.1), which bit-exact results require.
 const SIGMOID_KNOTS: [u16; 256] = [
     32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149, 40794,
     41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369, 47911, 48443,
