@@ -276,6 +276,12 @@ fn gather_pair<const KW: usize, const S: usize>(p: &Conv, xs: &[u8], px: usize, 
             let xc = &xc[start..];
             for (kh, d) in dst.chunks_exact_mut(k_w).enumerate() {
                 let r = &xc[kh * row_step..][..k_w + step];
+                if let ([d0, d1, d2], &[a, b, c, e]) = (&mut *d, r) {
+                    // 3 taps, stride 1: one word of 4 bytes holds the three pairs.
+                    let v = u32::from_le_bytes([a, b, c, e]);
+                    (*d0, *d1, *d2) = (v as u16, (v >> 8) as u16, (v >> 16) as u16);
+                    continue;
+                }
                 for (kw, d) in d.iter_mut().enumerate() {
                     *d = u16::from_le_bytes([r[kw], r[kw + step]]);
                 }
