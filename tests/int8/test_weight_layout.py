@@ -11,7 +11,14 @@ import pytest
 
 from ariel_build.boards import load_board
 from ariel_build.ops.base import lookup
-from ariel_build.ops.quantized.packing import choose_int8_weights, is_wide, packed_weights
+from ariel_build.ops.quantized.packing import (
+    MIN_WIDE_DEPTH,
+    choose_int8_weights,
+    int8_table_bytes,
+    is_wide,
+    packed_weights,
+    product_depth,
+)
 from ariel_build.pipeline import CompiledModel, compile_model
 from ariel_build.runners.host import HostHarness
 from ariel_build.runners.qemu import QemuHarness
@@ -54,7 +61,8 @@ def test_auto_widens_most_macs_per_byte_first_within_the_room() -> None:
     def gain(n: object) -> float:
         return lookup(n.op).macs(n, g) / g.tensor(packed_weights(n)).nbytes
 
-    best = max(nodes, key=gain)
+    long = [n for n in nodes if product_depth(n, g) >= MIN_WIDE_DEPTH]
+    best = max(long, key=gain)
     room = g.tensor(packed_weights(best)).nbytes + 16
     assert choose_int8_weights(g, "auto", room)
     assert [n.name for n in nodes if is_wide(n)] == [best.name]
@@ -64,12 +72,20 @@ def test_auto_widens_most_macs_per_byte_first_within_the_room() -> None:
     assert wide.plan.weight_bytes > compact.plan.weight_bytes
 
 
+def test_auto_keeps_short_products_compact() -> None:
+    """VWW's 48x48x8 -> 16 pointwise layer has 8 taps per output: compact even without a flash limit."""
+    model = compile_model(INT8_MODELS["vww"], flash=None)
+    depths = {product_depth(n, model.graph): is_wide(n) for n in _products(model)}
+    assert depths[8] is False and depths[27] is True and all(depths[d] for d in depths if d >= MIN_WIDE_DEPTH)
+
+
 def test_auto_keeps_the_weights_within_the_flash() -> None:
     compact = compile_model(MODEL, int8_weights="compact")
-    flash = compact.plan.weight_bytes + 20_000
+    tables = int8_table_bytes(compact.graph)
+    flash = compact.plan.weight_bytes + tables + 20_000
     model = compile_model(MODEL, flash=flash)
-    assert any(is_wide(n) for n in _products(model))
-    assert model.plan.weight_bytes <= flash
+    assert 0 < sum(is_wide(n) for n in _products(model)) < len(_products(model))
+    assert model.plan.weight_bytes + tables <= flash
 
 
 def test_budget_per_board() -> None:

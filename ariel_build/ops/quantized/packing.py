@@ -87,13 +87,22 @@ def _widen(node: Node, graph: Graph) -> int:
     return wide.nbytes - packed.nbytes
 
 
+def product_depth(node: Node, graph: Graph) -> int:
+    """Taps per output of a packed product (the weights' row length)."""
+    w = graph.tensor(node.inputs[1])
+    return w.size // w.shape[0]
+
+
 def choose_int8_weights(graph: Graph, mode: str, room: int | None) -> bool:
-    """Widens packed weights: all (`wide`, or `auto` with `room` None: no flash limit), none
-    (`compact`), or for `auto` greedily the layers with most MACs per weight byte first while the
-    bytes added stay within `room`. True when any was widened."""
+    """Widens packed weights: all (`wide`), none (`compact`), or for `auto` those of layers with at
+    least `MIN_WIDE_DEPTH` taps per output, all when `room` is None (no flash limit), else greedily
+    the most MACs per weight byte first while the bytes added stay within `room`. True when any
+    was widened."""
     if mode not in INT8_WEIGHTS:
         raise ValueError(f"int8 weight layout {mode!r} is none of {', '.join(INT8_WEIGHTS)}")
     nodes = [n for n in graph.nodes if n.op in PRODUCTS and packed_weights(n) is not None and not is_wide(n)]
+    if mode == "auto":
+        nodes = [n for n in nodes if product_depth(n, graph) >= MIN_WIDE_DEPTH]
     if mode == "compact" or not nodes:
         return False
     budget = None if mode == "wide" else room
@@ -110,6 +119,11 @@ def choose_int8_weights(graph: Graph, mode: str, room: int | None) -> bool:
     return widened
 
 
+# Taps per output below which `auto` keeps a layer compact: the SMLAD loop runs 16 taps per
+# iteration, the rest in Rust; with fewer its set-up costs more than the SXTB16s it saves
+# (qemu-an386: VWW's 48x48x8 -> 16 pointwise layer 2.55 M instructions compact, 2.82 M wide;
+# its 24x24x16 -> 32 layer 1.43 M compact, 1.38 M wide).
+MIN_WIDE_DEPTH = 16
 # Bytes a constant may add to the weight blob for alignment.
 _ALIGN_SLACK = 16
 # Flash per output channel of an int8 convolution or fully connected layer besides its weights:
