@@ -13,6 +13,7 @@
 use super::conv::Conv;
 use super::dsp::{smlad, smlad_ordered, sxtb16, sxtb16_odd};
 use super::{ChannelRequant, Rounding};
+use crate::ops::window::Window;
 
 /// The padded plane's layout: rows `pitch` bytes apart (a multiple of 4) starting `origin`
 /// bytes in, so that every row's interior starts on a word (the row copies run on words).
@@ -60,8 +61,7 @@ pub fn depthwise(
     let (padded, acc_all) = scratch[..scratch_words(p)].split_at_mut(plane_bytes.div_ceil(4) + 1);
     let padded: &mut [u8] = bytemuck::cast_slice_mut(padded);
     padded.fill((-p.input_offset) as u8);
-    let three = win.k_h == 3 && win.k_w == 3 && win.dil_h == 1 && win.dil_w == 1;
-    let kind = match (three, win.stride_h, win.stride_w) {
+    let kind = match (is_3x3(win), win.stride_h, win.stride_w) {
         (true, 1, 1) => Kind::Stride1,
         (true, 2, 2) => Kind::Stride2,
         _ => Kind::Any,
@@ -79,9 +79,10 @@ pub fn depthwise(
             let ys = &mut y[(n * p.c_out + co) * out_plane..][..out_plane];
             let (b, r) = (bias[co], &rq[co]);
             let k = Kernel3::new(ws);
-            for (block, yrows) in ys.chunks_mut(block_rows * win.out_w).enumerate() {
-                let acc = &mut acc_all[..yrows.len()];
-                let xs = &padded[origin + block * block_rows * win.stride_h * pitch..];
+            for first in (0..win.out_h).step_by(block_rows) {
+                let rows = block_rows.min(win.out_h - first);
+                let acc = &mut acc_all[..rows * win.out_w];
+                let xs = &padded[origin + first * win.stride_h * pitch..];
                 match kind {
                     Kind::Stride1 => k.stride1(xs, pitch, b, acc, win.out_w),
                     Kind::Stride2 => k.stride2(xs, pitch, b, acc, win.out_w),
@@ -95,10 +96,14 @@ pub fn depthwise(
                         }
                     }
                 }
-                requantize(r, acc, yrows);
+                requantize(r, acc, &mut ys[first * win.out_w..][..acc.len()]);
             }
         }
     }
+}
+
+fn is_3x3(w: &Window) -> bool {
+    w.k_h == 3 && w.k_w == 3 && w.dil_h == 1 && w.dil_w == 1
 }
 
 #[derive(Clone, Copy)]
@@ -214,31 +219,58 @@ impl Kernel3 {
         }
     }
 
-    /// Stride 1: outputs 2k, 2k + 1 of each kernel row from one word of inputs 2k..2k + 4.
+    /// Stride 1: outputs 4k..4k + 4 from the words of inputs 4k..4k + 4 and 4k + 2..4k + 6 of
+    /// each kernel row (each word gives two outputs); the last 1-3 outputs likewise, their reads
+    /// staying within the next row or the plane's slack.
     #[inline(always)]
-    fn row1(&self, xs: &[u8], row: usize, bias: i32, acc: &mut [i32]) {
-        let (pairs, last) = acc.as_chunks_mut::<2>();
-        let n = pairs.len();
-        let rows = [
-            &xs[..2 * n + 4],
-            &xs[row..][..2 * n + 4],
-            &xs[2 * row..][..2 * n + 4],
-        ];
-        let (h0, h1, h2) = (halves(rows[0]), halves(rows[1]), halves(rows[2]));
-        let words = h0.windows(2).zip(h1.windows(2)).zip(h2.windows(2));
-        for (a, ((w0, w1), w2)) in pairs.iter_mut().zip(words) {
-            let (mut a0, mut a1) = (bias, bias);
-            for (k, w) in [w0, w1, w2].into_iter().enumerate() {
-                let word = u32::from_le_bytes([w[0][0], w[0][1], w[1][0], w[1][1]]);
-                let (even, odd) = (sxtb16(word), sxtb16_odd(word)); // (x0, x2), (x1, x3)
-                a0 = self.middle(k, low(odd), smlad_ordered(even, self.outer[k], a0));
-                a1 = self.middle(k, high(even), smlad_ordered(odd, self.outer[k], a1));
+    fn row1(&self, xs: &[u8], pitch: usize, bias: i32, acc: &mut [i32]) {
+        let need = 4 * acc.len().div_ceil(4) + 2;
+        let rows = [&xs[..need], &xs[pitch..][..need], &xs[2 * pitch..][..need]];
+        let (quads, rest) = acc.as_chunks_mut::<4>();
+        let ((a0s, b0s), (a1s, b1s), (a2s, b2s)) = (
+            word_pairs(rows[0]),
+            word_pairs(rows[1]),
+            word_pairs(rows[2]),
+        );
+        let mut words = a0s
+            .iter()
+            .zip(b0s)
+            .zip(a1s.iter().zip(b1s))
+            .zip(a2s.iter().zip(b2s));
+        for (a, (((w0, v0), (w1, v1)), (w2, v2))) in quads.iter_mut().zip(&mut words) {
+            *a = self.four(bias, [(w0, v0), (w1, v1), (w2, v2)]);
+        }
+        if let (false, Some((((w0, v0), (w1, v1)), (w2, v2)))) = (rest.is_empty(), words.next()) {
+            let (front, back) = rest.split_at_mut(rest.len().min(2));
+            let two = self.two(bias, [w0, w1, w2]);
+            for (a, v) in front.iter_mut().zip(two) {
+                *a = v;
             }
-            *a = [a0, a1];
+            if let [a] = back {
+                *a = self.two(bias, [v0, v1, v2])[0];
+            }
         }
-        if let [a] = last {
-            *a = self.one(&rows.map(|r| &r[2 * n..]), bias);
+    }
+
+    /// Four stride-1 outputs from the words of inputs 0..4 and 2..6 of each kernel row.
+    #[inline(always)]
+    fn four(&self, bias: i32, words: [(&[u8; 4], &[u8; 4]); 3]) -> [i32; 4] {
+        let [a, b] = self.two(bias, words.map(|w| w.0));
+        let [c, d] = self.two(bias, words.map(|w| w.1));
+        [a, b, c, d]
+    }
+
+    /// Two stride-1 outputs from the word of inputs 0..4 of each kernel row.
+    #[inline(always)]
+    fn two(&self, bias: i32, words: [&[u8; 4]; 3]) -> [i32; 2] {
+        let [mut o0, mut o1] = [bias; 2];
+        for (k, &w) in words.into_iter().enumerate() {
+            let word = u32::from_le_bytes(w);
+            let (even, odd) = (sxtb16(word), sxtb16_odd(word)); // (x0, x2), (x1, x3)
+            o0 = self.middle(k, low(odd), smlad_ordered(even, self.outer[k], o0));
+            o1 = self.middle(k, high(even), smlad_ordered(odd, self.outer[k], o1));
         }
+        [o0, o1]
     }
 
     /// Stride 2: outputs 2k, 2k + 1 of each kernel row from the words of inputs 4k..4k + 4 and
@@ -299,11 +331,6 @@ fn word_pairs(x: &[u8]) -> (&[[u8; 4]], &[[u8; 4]]) {
     (x.as_chunks::<4>().0, x[2..].as_chunks::<4>().0)
 }
 
-#[inline(always)]
-fn halves(x: &[u8]) -> &[[u8; 2]] {
-    x.as_chunks::<2>().0
-}
-
 /// Low and high signed 16-bit halves.
 #[inline(always)]
 fn low(v: u32) -> i32 {
@@ -319,7 +346,6 @@ fn high(v: u32) -> i32 {
 mod tests {
     use super::*;
     use crate::ops::int8::Requant;
-    use crate::ops::window::Window;
 
     /// Equals the grouped kernel (unfolded bias, padding skipped) on many geometries.
     #[test]

@@ -13,7 +13,10 @@
 //! slices, derives `blocks` from the shorter one and enters only with `blocks >= 1`, so every read
 //! is inside both slices (8-byte aligned, as LDRD needs). The loop ends when the column pointer
 //! equals the end of the first `4 * blocks` columns; it writes its 4 accumulators, 6 scratch
-//! registers, the 2 pointers and the flags (CMP), nothing else.
+//! registers, the 2 pointers and the flags (CMP), nothing else. `high_mul_add_signed` (section
+//! "Requantization", before the tests) is four register-only instructions: no memory access, no
+//! stack use, no control flow; it writes its two outputs (early-clobber, apart from the inputs)
+//! and the flags (ADDS/ADC).
 
 /// `acc + lo(a) * lo(b) + hi(a) * hi(b)` over the signed 16-bit halves, wrapping like SMLAD.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
@@ -211,6 +214,41 @@ mod portable {
         }
         acc
     }
+}
+
+// ---- Requantization (used by `ChannelRequant`'s single-multiply form, int8/mod.rs) ----
+
+/// The high word of `acc * multiplier + nudge - [acc < 0] * 2^31` (64-bit, not overflowing for
+/// the nudges `Rounding` makes): AND, ADDS and ADC add the sign-chosen nudge, SMLAL the product.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+pub fn high_mul_add_signed(acc: i32, multiplier: i32, nudge: i64) -> i32 {
+    let high: i32;
+    // SAFETY: register-only instructions (see the module audit).
+    unsafe {
+        core::arch::asm!(
+            "and {lo}, {acc}, #0x80000000",
+            "adds {lo}, {lo}, {nudge_lo}",
+            "adc {hi}, {nudge_hi}, {acc}, asr #31",
+            "smlal {lo}, {hi}, {acc}, {m}",
+            lo = out(reg) _,
+            hi = out(reg) high,
+            acc = in(reg) acc,
+            m = in(reg) multiplier,
+            nudge_lo = in(reg) nudge as u32,
+            nudge_hi = in(reg) (nudge >> 32) as i32,
+            options(pure, nomem, nostack),
+        );
+    }
+    high
+}
+
+/// The definition of `high_mul_add_signed`, used where the DSP instructions are missing.
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+#[inline(always)]
+pub fn high_mul_add_signed(acc: i32, multiplier: i32, nudge: i64) -> i32 {
+    let sign = i64::from(acc >> 31) << 31;
+    ((i64::from(acc) * i64::from(multiplier) + nudge + sign) >> 32) as i32
 }
 
 #[cfg(test)]

@@ -56,8 +56,8 @@ impl Requant<'_> {
 /// roundings), then offset and clamp. For multipliers in [0, 2^31) (all that the build time
 /// makes). `new` is `const`: generated code builds these in statics.
 ///
-/// For shifts in -23..=-1 (what conv layers get) the two roundings and the offset reduce to one 64-bit multiply-add of a constant chosen by the sign of the
-/// accumulator and one shift ([`Rounding`], proof there); other shifts take `general`.
+/// For shifts in -23..=-1 (what conv layers get) the two roundings and the offset reduce to one
+/// 64-bit multiply-add onto a constant chosen by the sign of the accumulator and one shift ([`Rounding`], proof there); other shifts take `general`.
 #[derive(Clone, Copy, Debug)]
 pub struct ChannelRequant {
     multiplier: i32,
@@ -199,9 +199,7 @@ impl Rounding {
     /// TFLM's two roundings plus the output offset, before the clamp.
     #[inline(always)]
     pub fn scale(&self, acc: i32) -> i32 {
-        let sign = i64::from(acc >> 31) << 31;
-        let sum = i64::from(acc) * i64::from(self.multiplier) + (self.nudge + sign);
-        ((sum >> 32) as i32) >> self.shift
+        dsp::high_mul_add_signed(acc, self.multiplier, self.nudge) >> self.shift
     }
 
     /// `scale` clamped to the activation bounds.
@@ -281,7 +279,7 @@ mod tests {
                 .wrapping_add(1_442_695_040_888_963_407);
             (seed >> 32) as u32
         };
-        // 0, ±1, ±2^k - 1, ±2^k, ±2^k + 1 (k = 1..=30), i32::MIN, i32::MAX and their neighbours.
+        // 0, ±1, ±2^k - 1, ±2^k, ±2^k + 1 (k = 1..=30), i32::MIN, i32::MAX and neighbours.
         let mut accs = [0_i32; 7 + 30 * 6];
         accs[..7].copy_from_slice(&[i32::MIN, i32::MAX, 0, 1, -1, i32::MIN + 1, i32::MAX - 1]);
         for (k, six) in (1..31).zip(accs[7..].chunks_exact_mut(6)) {
