@@ -57,7 +57,8 @@ impl Requant<'_> {
 /// makes). `new` is `const`: generated code builds these in statics.
 ///
 /// For shifts in -23..=-1 (what conv layers get) the two roundings and the offset reduce to one
-/// 64-bit multiply-add onto a constant chosen by the sign of the accumulator and one shift ([`Rounding`], proof there); other shifts take `general`.
+/// 64-bit multiply-add onto a constant chosen by the sign of the accumulator and one shift
+/// ([`Rounding`], proof there); other shifts take `general`.
 #[derive(Clone, Copy, Debug)]
 pub struct ChannelRequant {
     multiplier: i32,
