@@ -14,13 +14,33 @@ pub struct FullyConnected {
     pub input_offset: i32,
 }
 
-/// All units of every batch row: `w` the weights in channel pairs (`gemm::Weights`), `bias` the folded bias
-/// `bias + input_offset * sum(w)` and `rq` the requantization per unit, `pack` a word per group
-/// of 4 inputs.
+/// All units of every batch row: `w` the weights in channel pairs (`gemm::Weights`), `bias` the
+/// folded bias `bias + input_offset * sum(w)` and `rq` the requantization per unit, `pack` a word
+/// per group of 4 inputs.
 pub fn fully_connected(
     p: &FullyConnected,
     x: &[i8],
     w: Weights,
+    bias: &[i32],
+    rq: &[ChannelRequant],
+    y: &mut [i8],
+    pack: &mut [u64],
+) {
+    match w {
+        Weights::Compact(w) => rows(p, x, (w, 1), gemm::dot_2x1, bias, rq, y, pack),
+        Weights::Wide(w) => rows(p, x, (w, 2), gemm::dot_wide_2x1, bias, rq, y, pack),
+    }
+}
+
+/// `fully_connected` for one layout, `w` with its words per group and pair, as a function of its
+/// own per layout (one function for both, LLVM compiles the compact loop 2 % slower).
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn rows(
+    p: &FullyConnected,
+    x: &[i8],
+    (w, words): (&[u64], usize),
+    dot: impl Fn(&[u64], &[u64], [i32; 2]) -> [[i32; 2]; 1],
     bias: &[i32],
     rq: &[ChannelRequant],
     y: &mut [i8],
@@ -31,17 +51,16 @@ pub fn fully_connected(
         gemm::pack_row(bytemuck::cast_slice(&x[row * p.depth..][..p.depth]), cols);
         let ys = &mut y[row * p.units..][..p.units];
         let cols: &[u64] = cols;
-        let store = |unit, _, v| ys[unit] = v;
-        match w {
-            Weights::Compact(w) => {
-                let dot = |ws: &[u64], bias| gemm::dot_2x1(cols, ws, bias);
-                gemm::channel_pairs(w, cols.len(), bias, rq, p.units, dot, store);
-            }
-            Weights::Wide(w) => {
-                let dot = |ws: &[u64], bias| gemm::dot_wide_2x1(cols, ws, bias);
-                gemm::channel_pairs(w, 2 * cols.len(), bias, rq, p.units, dot, store);
-            }
-        }
+        let dot = |ws: &[u64], bias| dot(cols, ws, bias);
+        gemm::channel_pairs(
+            w,
+            words * cols.len(),
+            bias,
+            rq,
+            p.units,
+            dot,
+            |unit, _, v| ys[unit] = v,
+        );
     }
 }
 
