@@ -238,7 +238,10 @@ impl Kernel3 {
             .zip(a1s.iter().zip(b1s))
             .zip(a2s.iter().zip(b2s));
         for (a, (((w0, v0), (w1, v1)), (w2, v2))) in quads.iter_mut().zip(&mut words) {
-            *a = self.four(bias, [(w0, v0), (w1, v1), (w2, v2)]);
+            // Each pair stored as soon as it is done: two accumulators live at a time.
+            let (first, second) = a.split_at_mut(2);
+            first.copy_from_slice(&self.two(bias, [w0, w1, w2]));
+            second.copy_from_slice(&self.two(bias, [v0, v1, v2]));
         }
         if let (false, Some((((w0, v0), (w1, v1)), (w2, v2)))) = (rest.is_empty(), words.next()) {
             let (front, back) = rest.split_at_mut(rest.len().min(2));
@@ -250,14 +253,6 @@ impl Kernel3 {
                 *a = self.two(bias, [v0, v1, v2])[0];
             }
         }
-    }
-
-    /// Four stride-1 outputs from the words of inputs 0..4 and 2..6 of each kernel row.
-    #[inline(always)]
-    fn four(&self, bias: i32, words: [(&[u8; 4], &[u8; 4]); 3]) -> [i32; 4] {
-        let [a, b] = self.two(bias, words.map(|w| w.0));
-        let [c, d] = self.two(bias, words.map(|w| w.1));
-        [a, b, c, d]
     }
 
     /// Two stride-1 outputs from the word of inputs 0..4 of each kernel row.
