@@ -83,7 +83,8 @@ def _make_part(
     return Part(sub_node, sub, tuple(ranges), output[1])
 
 
-def _conv(node: Node, graph: Graph) -> SplitRule | None:
+def _conv(node: Node, graph: Graph, bias_input: int | None = 2) -> SplitRule | None:
+    """Output channels (one group) or whole groups; `bias_input`: the per-channel bias, if any."""
     x, w, y = (
         graph.tensor(node.inputs[0]).shape,
         graph.tensor(node.inputs[1]).shape,
@@ -93,14 +94,14 @@ def _conv(node: Node, graph: Graph) -> SplitRule | None:
         return None  # batch > 1: a channel range is not contiguous in NCHW
     groups = int(node.attrs.get("group", 1))
     in_plane, out_plane, filter_len = math.prod(x[2:]), math.prod(y[2:]), math.prod(w[1:])
-    has_bias = bool(node.input(2))
+    has_bias = bias_input is not None and bool(node.input(bias_input))
     if groups == 1:  # output channels; every part reads the whole input
 
         def part(lo: int, hi: int) -> Part:
             n = hi - lo
             ins = {1: ((n, *w[1:]), (lo * filter_len, hi * filter_len))}
             if has_bias:
-                ins[2] = ((n,), (lo, hi))
+                ins[bias_input] = ((n,), (lo, hi))
             return _make_part(node, graph, ins, ((1, n, *y[2:]), (lo * out_plane, hi * out_plane)))
 
         return SplitRule(w[0], part)
@@ -113,7 +114,7 @@ def _conv(node: Node, graph: Graph) -> SplitRule | None:
             1: ((co, *w[1:]), (lo * out_per_group * filter_len, hi * out_per_group * filter_len)),
         }
         if has_bias:
-            ins[2] = ((co,), (lo * out_per_group, hi * out_per_group))
+            ins[bias_input] = ((co,), (lo * out_per_group, hi * out_per_group))
         out = ((1, co, *y[2:]), (lo * out_per_group * out_plane, hi * out_per_group * out_plane))
         return _make_part(node, graph, ins, out, {"group": n})
 
@@ -162,8 +163,11 @@ def _gemm(node: Node, graph: Graph) -> SplitRule | None:
 
 
 def _matmul(node: Node, graph: Graph) -> SplitRule | None:
-    """Rows of A and of the output, when B is one matrix and A has no batch beyond 1s."""
+    """Rows of A and of the output, when B is one matrix and A has no batch beyond 1s; else whole
+    matrices of a batch that A and B share (no broadcasting)."""
     a, b = graph.tensor(node.inputs[0]).shape, graph.tensor(node.inputs[1]).shape
+    if len(a) >= 3 and a[:-2] == b[:-2] and math.prod(a[:-2]) > 1:
+        return _matmul_batch(node, graph)
     if len(a) < 2 or len(b) != 2 or math.prod(a[:-2]) != 1 or a[-2] < 2:
         return None
     lead, k, n = a[:-2], b[0], b[1]
@@ -177,6 +181,58 @@ def _matmul(node: Node, graph: Graph) -> SplitRule | None:
     return SplitRule(a[-2], part)
 
 
+def _matmul_batch(node: Node, graph: Graph) -> SplitRule:
+    """Matrices [lo, hi) of the batch: contiguous in A, B and the output."""
+    shapes = [graph.tensor(n).shape for n in (*node.inputs[:2], node.outputs[0])]
+    lead = shapes[0][:-2]
+
+    def part(lo: int, hi: int) -> Part:
+        sub = [(*(1,) * (len(lead) - 1), hi - lo, *s[-2:]) for s in shapes]
+        ranges = [(lo * s[-2] * s[-1], hi * s[-2] * s[-1]) for s in shapes]
+        ins = {k: (sub[k], ranges[k]) for k in (0, 1)}
+        return _make_part(node, graph, ins, (sub[2], ranges[2]))
+
+    return SplitRule(math.prod(lead), part)
+
+
+def _matmul_integer(node: Node, graph: Graph) -> SplitRule | None:
+    """Rows of A (all its leading dimensions, as the kernel reads them) against B [K, N]; the
+    zero points stay whole (A's is one value, B's one per column)."""
+    a, y = graph.tensor(node.inputs[0]).shape, graph.tensor(node.outputs[0]).shape
+    k, n = a[-1], y[-1]
+
+    def part(lo: int, hi: int) -> Part:
+        lead = (1,) * (len(a) - 2)
+        ins = {0: ((*lead, hi - lo, k), (lo * k, hi * k))}
+        return _make_part(node, graph, ins, ((*lead, hi - lo, n), (lo * n, hi * n)))
+
+    return SplitRule(math.prod(a[:-1]), part)
+
+
+def _rows(node: Node, graph: Graph, axis: int) -> SplitRule | None:
+    """Rows of input 0 and the output: the dimensions before `axis` (a row runs from `axis` to the
+    end and is computed alone, e.g. one softmax or normalization); other inputs stay whole."""
+    x, y = graph.tensor(node.inputs[0]).shape, graph.tensor(node.outputs[0]).shape
+    axis = axis % len(x) if x else 0
+    if x != y or axis == 0:
+        return None
+    row = math.prod(x[axis:])
+
+    def part(lo: int, hi: int) -> Part:
+        shape = (*(1,) * (axis - 1), hi - lo, *x[axis:])
+        rng = (lo * row, hi * row)
+        return _make_part(node, graph, {0: (shape, rng)}, (shape, rng))
+
+    return SplitRule(math.prod(x[:axis]), part)
+
+
+def _softmax(node: Node, graph: Graph) -> SplitRule | None:
+    """The dimensions before `axis` (opset 13: the lines' outer dimensions; before: the rows of
+    the 2-D coercion)."""
+    default = -1 if graph.opset >= 13 else 1
+    return _rows(node, graph, int(node.attrs.get("axis", default)))
+
+
 def _elementwise(node: Node, graph: Graph) -> SplitRule | None:
     """Unary maps: element ranges of input 0 and the output (other inputs are scalar bounds)."""
     size = graph.tensor(node.outputs[0]).size
@@ -187,20 +243,48 @@ def _elementwise(node: Node, graph: Graph) -> SplitRule | None:
     return SplitRule(size, part)
 
 
+def _trailing(shape: tuple[int, ...], out: tuple[int, ...]) -> int:
+    """How many trailing dimensions of `out` an input of `shape` spans when it broadcasts only
+    along leading ones (its shape without leading 1s is `out`'s tail), else -1."""
+    dims = list(shape)
+    while dims and dims[0] == 1:
+        dims.pop(0)
+    if not dims:
+        return 0
+    return len(dims) if tuple(dims) == out[len(out) - len(dims) :] else -1
+
+
 def _elementwise_nary(node: Node, graph: Graph) -> SplitRule | None:
-    """Binary and variadic elementwise ops without broadcasting, except of single elements."""
+    """Binary and variadic elementwise ops whose inputs are the output's shape, single elements,
+    or broadcast only along leading dimensions (a bias over rows): element ranges when nothing
+    broadcasts but single elements, else rows of the broadcast inputs' span (they stay whole)."""
     out = graph.tensor(node.outputs[0])
-    if "broadcast" in node.attrs:  # opset < 7 broadcast with an axis
+    if "broadcast" in node.attrs or not out.shape:  # opset < 7 broadcast with an axis
         return None
-    whole_size = [graph.tensor(i).shape == out.shape for i in node.inputs]
-    if not all(same or graph.tensor(i).size == 1 for i, same in zip(node.inputs, whole_size, strict=True)):
+    shapes = [graph.tensor(i).shape for i in node.inputs]
+    same = [s == out.shape for s in shapes]
+    spans = [0 if graph.tensor(i).size == 1 else _trailing(s, out.shape) for i, s in zip(node.inputs, shapes, strict=True)]
+    if any(span < 0 and not full for span, full in zip(spans, same, strict=True)):
         return None
+    tail = max((span for span, full in zip(spans, same, strict=True) if not full), default=0)
+    if tail == 0:
 
-    def part(lo: int, hi: int) -> Part:
-        ins = {k: ((hi - lo,), (lo, hi)) if same else ((1,), (0, 1)) for k, same in enumerate(whole_size)}
-        return _make_part(node, graph, ins, ((hi - lo,), (lo, hi)))
+        def part(lo: int, hi: int) -> Part:
+            ins = {k: ((hi - lo,), (lo, hi)) if full else ((1,), (0, 1)) for k, full in enumerate(same)}
+            return _make_part(node, graph, ins, ((hi - lo,), (lo, hi)))
 
-    return SplitRule(out.size, part)
+        return SplitRule(out.size, part)
+    if tail >= len(out.shape):
+        return None
+    row = math.prod(out.shape[-tail:])
+
+    def row_part(lo: int, hi: int) -> Part:
+        shape = (*(1,) * (len(out.shape) - tail - 1), hi - lo, *out.shape[-tail:])
+        rng = (lo * row, hi * row)
+        ins = {k: (shape, rng) for k, full in enumerate(same) if full}
+        return _make_part(node, graph, ins, (shape, rng))
+
+    return SplitRule(out.size // row, row_part)
 
 
 def _channel_pairs(node: Node, graph: Graph, channels: int) -> int | None:
@@ -314,8 +398,17 @@ _RULES: dict[str, Callable[[Node, Graph], SplitRule | None]] = {
     "QRelu": _elementwise,
     "QLogistic": _elementwise,
     "QTanh": _elementwise,
+    "QLeakyRelu": _elementwise,
     "Quantize": _elementwise,
     "Dequantize": _elementwise,
+    "QuantizeLinear": _elementwise,
+    "DequantizeLinear": _elementwise,
+    "QSoftmax": lambda node, graph: _rows(node, graph, -1),
+    "ConvInteger": lambda node, graph: _conv(node, graph, bias_input=None),
+    "MatMulInteger": _matmul_integer,
+    "Softmax": _softmax,
+    "LogSoftmax": _softmax,
+    "LayerNormalization": lambda node, graph: _rows(node, graph, int(node.attrs.get("axis", -1))),
 }
 
 

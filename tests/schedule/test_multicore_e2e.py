@@ -20,7 +20,8 @@ from tests.oracle import onnxruntime_outputs
 CORES = (1, 2, 3, 4)
 # Batch-1 convolutions (split by output channel or group) and every pool case (split by plane,
 # batch 2 included); ConvTranspose cases run whole; the branchy CNNs; a transformer block (MatMul
-# rows, elementwise ops split; attention and LayerNorm whole).
+# rows and heads, LayerNorm and softmax rows, bias adds by rows, elementwise ops; transposes whole).
+# tests/schedule/test_split_rules.py runs every rule with forced splits.
 CASES = [
     *(c for c in conv.cases() if c.inputs[0].shape[0] == 1),
     *pool.cases(),
