@@ -84,7 +84,7 @@ class _StepEmitter:
         i_rng = ", ".join(f"({o}, {n})" for _, o, n in arena_ins)
         if rows:
             lines.append(
-                f"let (mut y0, [{o_pat}], [{i_pat}]) = cx.views_with_rows({rows}, [{o_rng}], [{i_rng}]);"
+                f"let (y0, [{o_pat}], [{i_pat}]) = cx.views_with_rows({rows}, [{o_rng}], [{i_rng}]);"
             )
         elif arena_outs or arena_ins:
             lines.append(f"let ([{o_pat}], [{i_pat}]) = cx.views([{o_rng}], [{i_rng}]);")

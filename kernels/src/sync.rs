@@ -250,6 +250,36 @@ impl<'a> Rows<'a> {
     }
 }
 
+/// Where a kernel stores its outputs one at a time, as element `i` of row `r`: `Consecutive`
+/// rows of a slice (one core: the whole output) or `Rows` of the arena (a
+/// multicore part's pixels of every channel plane).
+pub trait RowStore {
+    fn set(&mut self, r: usize, i: usize, v: i8);
+}
+
+/// Consecutive rows of `len` elements in `y`.
+pub struct Consecutive<'a> {
+    pub y: &'a mut [i8],
+    pub len: usize,
+}
+
+impl RowStore for Consecutive<'_> {
+    #[inline(always)]
+    fn set(&mut self, r: usize, i: usize, v: i8) {
+        self.y[r * self.len + i] = v;
+    }
+}
+
+impl RowStore for Rows<'_> {
+    /// Panics outside the rows.
+    #[inline(always)]
+    fn set(&mut self, r: usize, i: usize, v: i8) {
+        assert!(r < self.count && i < self.len, "row element out of range");
+        // SAFETY: element `i` of row `r` is inside the borrowed region (as in `row`).
+        unsafe { self.base.add(r * self.stride + i).write(v) }
+    }
+}
+
 fn spin_until(flag: &AtomicU32, epoch: u32) {
     let mut spins: u32 = 0;
     while flag.load(Ordering::Acquire) != epoch {
@@ -350,7 +380,8 @@ mod tests {
         let mut y = [0i8; 7];
         let mut rows = Rows::new(&mut y, 3);
         rows.row(1).fill(5);
-        assert_eq!((rows.count(), y), (2, [0, 0, 0, 5, 5, 5, 0]));
+        rows.set(0, 2, -1);
+        assert_eq!((rows.count(), y), (2, [0, 0, -1, 5, 5, 5, 0]));
     }
 
     #[test]

@@ -29,12 +29,13 @@ from ariel_build.schedule.memory import plan_scheduled_memory
 from ariel_build.schedule.multicore import MulticorePlan
 from ariel_build.schedule.partition import max_parts, runs_code, split_over
 from ariel_build.schedule.program import Program, Run, Signal, Wait, build_program
+from ariel_build.schedule.split import split_rule
 from fixtures.models.inception import inception_case, two_heads_case
 
 CORE = Core("test", 100, 1.0, 1.0)
 KWS_INT8 = Path("/work/shared/models/mlperf_tiny/kws_ref_model.tflite")
 VIEWS = re.compile(
-    r"let \((?:mut y0, )?\[(.*?)\], \[(.*?)\]\) = "
+    r"let \((?:y0, )?\[(.*?)\], \[(.*?)\]\) = "
     r"cx\.views(?:_with_rows\(\((\d+), (\d+), (\d+), (\d+)\), |\()\[(.*?)\], \[(.*?)\]\);",
     re.S,
 )
@@ -54,6 +55,8 @@ def random_schedule(graph: Graph, n_cores: int, rng: np.random.Generator) -> Sch
     for node in (n for n in graph.nodes if runs_code(n)):
         preds = [t for p in deps[node.name] for t in tasks_of[p]]
         p = int(rng.integers(1, max(max_parts(node, graph, cores), min(n_cores, 3)) + 1))
+        rule = split_rule(node, graph)
+        p = min(p, rule.units) if rule is not None else 1  # no empty parts
         parts = split_over(node, graph, [1.0] * p)
         chosen = rng.choice(n_cores, size=len(parts), replace=False)
         tasks_of[node.name] = []

@@ -119,10 +119,10 @@ class QConv(Op):
             rq = rust_channel_requants(multipliers, out_zero, bounds, s.c_out)
             plane = math.prod(s.out_shape[2:])
             pixels = node.attrs.get(PIXELS)
-            if pixels is None:  # the whole plane: one row per channel
-                rows, (lo, hi) = f"&mut k::sync::Rows::new({io.outputs[0]}, {plane})", (0, plane)
+            if pixels is None:  # the whole plane: consecutive rows, one per channel
+                rows, (lo, hi) = f"k::ops::int8::gemm::Output::Consecutive({io.outputs[0]})", (0, plane)
             else:  # a multicore part: the output is already `Rows` of its pixels
-                rows, (lo, hi) = f"&mut {io.outputs[0]}", pixels
+                rows, (lo, hi) = f"k::ops::int8::gemm::Output::Rows({io.outputs[0]})", pixels
             return (
                 f"k::ops::int8::gemm::conv(&{params}, {io.inputs[0]}, "
                 f"{rust_weights(node, io.inputs[PACKED_INPUT])}, &{bias}, "
