@@ -53,37 +53,33 @@ impl Requant<'_> {
 }
 
 /// The requantization of one output channel: `multiply_by_quantized_multiplier` (TFLM's two
-/// roundings), then offset and clamp. For multipliers in [0, 2^31) (all that the build time
-/// makes). `new` is `const`: generated code builds these in statics.
+/// roundings), then offset and clamp. For multipliers in [0, 2^31) and int8 offset and bounds
+/// (all that the build time makes). `new` is `const`: generated code builds these in statics,
+/// 16 bytes per channel.
 ///
 /// For shifts in -23..=-1 (what conv layers get) the two roundings and the offset reduce to one
-/// 64-bit multiply-add onto a constant chosen by the sign of the accumulator and one shift
-/// ([`Rounding`], proof there); other shifts take `general`.
+/// 64-bit multiply-add onto a precomputed nudge chosen by the sign of the accumulator and one
+/// shift ([`Rounding`], proof there). Shifts -31..=-24 (channels of tiny scale, common in deep
+/// layers) take the same form with the offset added after the shift; the others (shifts >= 0,
+/// rare) take `general` out of line, which derives its constants from multiplier and shift.
 #[derive(Clone, Copy, Debug)]
 pub struct ChannelRequant {
-    multiplier: i32,
-    /// `2^left` for a positive shift (a wrapping multiply is the wrapping left shift), else 1.
-    left_factor: i32,
-    /// The right shift (the negative shift) minus 1, applied when `rounds_twice`.
-    right_minus_one: u32,
-    rounds_twice: bool,
-    /// Added to `x * multiplier` (x after the left shift) when the product plus 2^30 is
-    /// non-negative, resp. negative (see `general`).
-    round: i64,
-    round_negative: i64,
-    /// The product plus 2^30 is negative exactly for x at or below this.
-    last_negative: i32,
-    /// The nudge of [`Rounding`] (offset folded in), when the shift allows it.
+    /// The nudge of [`Rounding`] (offset folded in) for shifts -23..=-1, the same without the
+    /// offset for shifts -31..=-24, else 0.
     nudge: i64,
-    folded: bool,
-    output_offset: i32,
-    act_min: i32,
-    act_max: i32,
+    multiplier: i32,
+    /// `-shift - 1`: for a right shift r, r - 1 (the shift of [`Rounding`]).
+    right_minus_one: i8,
+    output_offset: i8,
+    act_min: i8,
+    act_max: i8,
 }
 
-/// Shifts of [`Rounding`]: 1..=23 to the right (beyond, the folded offset overflows the high
-/// word).
-const FOLDED_RIGHT: core::ops::RangeInclusive<u32> = 1..=23;
+/// `right_minus_one` of [`Rounding`]: right shifts 1..=23 (beyond, the folded offset overflows
+/// the high word).
+const FOLDED: core::ops::RangeInclusive<i8> = 0..=22;
+/// `right_minus_one` of right shifts 24..=31: the nudge without the offset.
+const UNFOLDED: core::ops::RangeInclusive<i8> = 23..=30;
 
 impl ChannelRequant {
     pub const fn new(
@@ -93,62 +89,61 @@ impl ChannelRequant {
         act_min: i32,
         act_max: i32,
     ) -> Self {
-        let left = if shift > 0 { shift as u32 } else { 0 };
-        let right = if shift < 0 { -shift as u32 } else { 0 };
-        let round = if right == 0 {
-            1 << 30
-        } else {
-            (1 << 30) + (1 << (30 + right))
-        };
-        let folded = *FOLDED_RIGHT.start() <= right && right <= *FOLDED_RIGHT.end();
+        let right_minus_one = (-shift - 1) as i8;
+        let folded = *FOLDED.start() <= right_minus_one && right_minus_one <= *FOLDED.end();
+        let unfolded = *UNFOLDED.start() <= right_minus_one && right_minus_one <= *UNFOLDED.end();
+        let right = -shift;
         ChannelRequant {
-            multiplier,
-            left_factor: 1_u32.wrapping_shl(left) as i32,
-            right_minus_one: right.saturating_sub(1),
-            rounds_twice: right > 0,
-            round,
-            round_negative: round - (1 << 31),
-            // x * m < -2^30  <=>  x < -2^30 / m  <=>  x <= -floor(2^30 / m) - 1 (m > 0).
-            last_negative: if multiplier > 0 {
-                (-((1_i64 << 30) / multiplier as i64) - 1) as i32
-            } else {
-                i32::MIN
-            },
             nudge: if folded {
-                round + ((output_offset as i64) << (31 + right))
+                (1 << 30) + (1 << (30 + right)) + ((output_offset as i64) << (31 + right))
+            } else if unfolded {
+                (1 << 30) + (1 << (30 + right))
             } else {
                 0
             },
-            folded,
-            output_offset,
-            act_min,
-            act_max,
+            multiplier,
+            right_minus_one,
+            output_offset: output_offset as i8,
+            act_min: act_min as i8,
+            act_max: act_max as i8,
         }
     }
 
     #[inline(always)]
     pub fn apply(&self, acc: i32) -> i8 {
-        match self.rounding() {
-            Some(r) => r.apply(acc),
-            None => {
-                let v = self.general(acc).wrapping_add(self.output_offset);
-                fixed_point::clamp_i8(v, self.act_min, self.act_max)
-            }
+        if let Some(r) = self.rounding() {
+            return r.apply(acc);
         }
+        if UNFOLDED.contains(&self.right_minus_one) {
+            // As `Rounding::scale` (the proof holds without the offset), then the offset.
+            let high = dsp::high_mul_add_signed(acc, self.multiplier, self.nudge);
+            let v = (high >> self.right_minus_one) + i32::from(self.output_offset);
+            return fixed_point::clamp_i8(v, self.act_min.into(), self.act_max.into());
+        }
+        self.apply_general(acc)
+    }
+
+    /// `apply` for shifts >= 0: out of line, so that loops calling `apply` keep no
+    /// registers or set-up for it.
+    #[cold]
+    #[inline(never)]
+    fn apply_general(&self, acc: i32) -> i8 {
+        let v = self.general(acc).wrapping_add(self.output_offset.into());
+        fixed_point::clamp_i8(v, self.act_min.into(), self.act_max.into())
     }
 
     /// The single-multiply form, for shifts in -23..=-1.
     #[inline(always)]
     pub fn rounding(&self) -> Option<Rounding> {
-        if !self.folded {
+        if !FOLDED.contains(&self.right_minus_one) {
             return None;
         }
         Some(Rounding {
             multiplier: self.multiplier,
             nudge: self.nudge,
-            shift: self.right_minus_one,
-            act_min: self.act_min,
-            act_max: self.act_max,
+            shift: self.right_minus_one as u32,
+            act_min: self.act_min.into(),
+            act_max: self.act_max.into(),
         })
     }
 
@@ -158,19 +153,16 @@ impl ChannelRequant {
         // p = x * m + 2^30; the first rounding is floor(p / 2^31) =: v. The second,
         // floor((v + 2^(right-1) - [v < 0]) / 2^right), nests into one floor of
         // (p + 2^(30+right) - [p < 0] * 2^31) / 2^(31+right), as v < 0 exactly when p < 0.
-        // A left shift only comes with a single rounding (shift > 0).
-        if !self.rounds_twice {
-            let product =
-                i64::from(acc.wrapping_mul(self.left_factor)) * i64::from(self.multiplier);
-            return ((product + self.round) >> 31) as i32;
+        // A left shift only comes with a single rounding (shift >= 0); x * 2^left wraps.
+        let shift = -1 - i32::from(self.right_minus_one);
+        if shift >= 0 {
+            let product = i64::from(acc.wrapping_shl(shift as u32)) * i64::from(self.multiplier);
+            return ((product + (1 << 30)) >> 31) as i32;
         }
-        let product = i64::from(acc) * i64::from(self.multiplier);
-        let round = if acc <= self.last_negative {
-            self.round_negative
-        } else {
-            self.round
-        };
-        (((product + round) >> 32) as i32) >> self.right_minus_one
+        let right = -shift;
+        let p = i64::from(acc) * i64::from(self.multiplier) + (1 << 30);
+        let second = (1_i64 << (30 + right)) - if p < 0 { 1 << 31 } else { 0 };
+        (((p + second) >> 32) as i32) >> (right - 1)
     }
 }
 
@@ -185,6 +177,7 @@ impl ChannelRequant {
 /// p in [0, 2^30], where both forms give 0 (the numerator stays in [0, 2^S) as S >= 32). With
 /// |x * m| < 2^62 and |z| <= 2^7 nothing overflows 64 bits, and the high word (the floor by 2^32)
 /// stays within 2^30 + 2^29: one SMLAL onto the nudge, then an arithmetic shift by r - 1.
+/// Without z the same holds for r up to 31 (`ChannelRequant::apply` then adds z).
 #[derive(Clone, Copy, Debug)]
 pub struct Rounding {
     multiplier: i32,
