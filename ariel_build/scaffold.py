@@ -20,13 +20,20 @@ from ariel_build.boards import Board, load_board
 from ariel_build.codegen.names import snake_case
 from ariel_build.config.crate import load_crate_config
 from ariel_build.errors import ArielError, ConfigError
-from ariel_build.runners.qemu_firmware import memory_x, runtime_features, static_bytes, wide_weight_budget
+from ariel_build.runners.qemu_firmware import (
+    CORE1_STARTS,
+    memory_x,
+    runtime_features,
+    static_bytes,
+    wide_weight_budget,
+)
 from ariel_build.toolchain import DEBIAN_LLD
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FRAMEWORKS = ("bare", "embassy", "rtic")
-# `secondary_start` mechanisms ariel-board's `cores` module implements.
-MULTICORE_STARTS = ("sse200-cpuwait", "hart-id")
+# `secondary_start` mechanisms ariel-board's `cores` module implements: the Cortex-M start-ups
+# (SSE-200, RP2040/RP2350 SIO FIFO, STM32H747's M4) and RISC-V harts entering `main` together.
+MULTICORE_STARTS = (*CORE1_STARTS, "hart-id")
 # RTIC's dispatchers need interrupt lines nothing else uses; the crate declares them itself.
 RTIC_DISPATCHER_IRQ = 30
 

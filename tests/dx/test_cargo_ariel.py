@@ -13,6 +13,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from ariel_build.boards import load_board
+from ariel_build.runners.qemu_firmware import CORE1_STARTS
 from tests.dx.cargo_ariel import MNIST, cargo_ariel, cargo_ariel_binary, prediction
 from tests.oracle import onnxruntime_outputs
 
@@ -142,7 +143,7 @@ def test_run_on_a_real_board_goes_through_probe_rs(binary: Path, tmp_path: Path)
     ("board", "framework", "cores", "message"),
     [
         ("qemu-an524", "bare", 3, "board 'qemu-an524' has 2 core(s)"),
-        ("rp2350", "bare", 2, "cannot start the other cores of board 'rp2350'"),
+        ("esp32s3", "bare", 2, "cannot start the other cores of board 'esp32s3'"),
         ("qemu-riscv32", "embassy", 1, "the embassy template is for Cortex-M boards"),
     ],
 )
@@ -155,6 +156,28 @@ def test_new_says_what_a_board_cannot_do(
     )  # fmt: skip
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "fw").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("board", "framework"), [("rp2040", "bare"), ("rp2350", "embassy"), ("stm32h747", "bare")]
+)
+def test_new_two_core_crate_cross_builds_for_real_boards(
+    binary: Path, tmp_path: Path, board: str, framework: str
+) -> None:
+    """The RP2040/RP2350 SIO FIFO launch and the STM32H747's M4 start-up (ariel-board `cores`):
+    a two-core crate is written with the start-up's runtime feature and cross-builds."""
+    result = cargo_ariel(
+        binary, tmp_path, "new", "fw", "--board", board, "--framework", framework, "--cores", "2",
+        "--model", str(MNIST),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    crate = tmp_path / "fw"
+    manifest = (crate / "Cargo.toml").read_text()
+    start = load_board(board).secondary_start
+    assert "cores = 2" in manifest and CORE1_STARTS[start] in manifest
+    built = cargo_ariel(binary, crate, "build", "--release", "--quiet")
+    assert built.returncode == 0, built.stderr[-3000:]
 
 
 def test_a_bad_key_fails_the_build_with_one_message(binary: Path, tmp_path: Path) -> None:
