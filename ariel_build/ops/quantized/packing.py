@@ -127,9 +127,9 @@ MIN_WIDE_DEPTH = 16
 # Bytes a constant may add to the weight blob for alignment.
 _ALIGN_SLACK = 16
 # Flash per output channel of an int8 convolution or fully connected layer besides its weights:
-# the generated code's ChannelRequant (24 B) and folded bias (4 B), twice (measured on VWW for
-# qemu-an524: 151 KB of such tables for 2,738 channels).
-_TABLE_BYTES_PER_CHANNEL = 56
+# the generated code's ChannelRequant (16 B) and folded bias (4 B) (measured on VWW for
+# qemu-an386: 54,760 B of such tables for 2,738 channels).
+_TABLE_BYTES_PER_CHANNEL = 20
 
 
 def int8_table_bytes(graph: Graph) -> int:
