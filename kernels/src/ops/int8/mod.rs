@@ -75,6 +75,9 @@ pub struct ChannelRequant {
     act_max: i8,
 }
 
+// Generated code holds one per output channel in flash.
+const _: () = assert!(core::mem::size_of::<ChannelRequant>() == 16);
+
 /// `right_minus_one` of [`Rounding`]: right shifts 1..=23 (beyond, the folded offset overflows
 /// the high word).
 const FOLDED: core::ops::RangeInclusive<i8> = 0..=22;
