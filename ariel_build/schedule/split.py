@@ -263,7 +263,10 @@ def _elementwise_nary(node: Node, graph: Graph) -> SplitRule | None:
         return None
     shapes = [graph.tensor(i).shape for i in node.inputs]
     same = [s == out.shape for s in shapes]
-    spans = [0 if graph.tensor(i).size == 1 else _trailing(s, out.shape) for i, s in zip(node.inputs, shapes, strict=True)]
+    spans = [
+        0 if graph.tensor(i).size == 1 else _trailing(s, out.shape)
+        for i, s in zip(node.inputs, shapes, strict=True)
+    ]
     if any(span < 0 and not full for span, full in zip(spans, same, strict=True)):
         return None
     tail = max((span for span, full in zip(spans, same, strict=True) if not full), default=0)
