@@ -16,6 +16,7 @@ from ariel_build.passes.fuse_activation import fuse_activation
 from ariel_build.passes.fuse_gelu import fuse_gelu
 from ariel_build.passes.fuse_qdq import fuse_qdq
 from ariel_build.passes.pack_int8_weights import pack_int8_weights
+from ariel_build.passes.unique_node_names import unique_node_names
 
 PIPELINE: list[tuple[str, Callable[[Graph], Graph]]] = [
     ("expand_qlinear", expand_qlinear),
@@ -29,6 +30,7 @@ PIPELINE: list[tuple[str, Callable[[Graph], Graph]]] = [
     ("eliminate_dead", eliminate_dead),
     ("choose_layout", choose_layout),
     ("pack_int8_weights", pack_int8_weights),
+    ("unique_node_names", unique_node_names),
 ]
 
 
