@@ -23,7 +23,14 @@ from ariel_build.ops.quantized.fixed_point import (
     rust_requant,
     symmetric_weight_scales,
 )
-from ariel_build.ops.quantized.packing import PACKED_INPUT, pack_bytes, packed_weights, rust_weights
+from ariel_build.ops.quantized.packing import (
+    PACKED_INPUT,
+    is_wide,
+    pack_bytes,
+    packed_weights,
+    rust_weights,
+    wide_accumulator_bytes,
+)
 
 
 def _is_product(node: Node, graph: Graph) -> bool:
@@ -90,11 +97,14 @@ class QConv(Op):
         return s.macs * (hi - lo) // math.prod(s.out_shape[2:])
 
     def scratch_bytes(self, node: Node, graph: Graph) -> int:
-        """Two packed input columns for the matrix-product path (one group, constant weights)."""
+        """Two packed input columns for the matrix-product path (one group, constant weights),
+        with wide weights followed by accumulators."""
         s = conv_shape(node, graph)
         if _is_depthwise(node, graph):
             return _depthwise_scratch_bytes(node, graph)
-        return pack_bytes(s.c_in * s.win.taps, 3) if _packed(node, graph) else 0
+        if not _packed(node, graph):
+            return 0
+        return pack_bytes(s.c_in * s.win.taps, 3) + (wide_accumulator_bytes(s.c_out) if is_wide(node) else 0)
 
     def runtime_inputs(self, node: Node, graph: Graph) -> list[int]:
         return [0, PACKED_INPUT] if _packed(node, graph) else [0, 1, 2]

@@ -28,6 +28,16 @@ def pack_bytes(depth: int, words_per_group: int) -> int:
     return -(-depth // 4) * 8 * words_per_group
 
 
+# gemm.rs WIDE_PAIRS_PER_CALL: channel pairs whose accumulators a wide convolution keeps at a time.
+WIDE_PAIRS_PER_CALL = 32
+
+
+def wide_accumulator_bytes(channels: int) -> int:
+    """Bytes after a wide convolution's column buffer (gemm.rs `wide_channels`): the int32
+    accumulators of 2 pixels by 2 channels for up to `WIDE_PAIRS_PER_CALL` channel pairs."""
+    return 16 * min(-(-channels // 2), WIDE_PAIRS_PER_CALL)
+
+
 def pack_weight_pairs(weights: np.ndarray) -> np.ndarray:
     """`[channels, depth]` int8 weights as u64 words of both channels' 4 bytes."""
     channels, depth = weights.shape

@@ -13,7 +13,17 @@
 //! slices, derives `blocks` from the shorter one and enters only with `blocks >= 1`, so every read
 //! is inside both slices (8-byte aligned, as LDRD needs). The loop ends when the column pointer
 //! equals the end of the first `4 * blocks` columns; it writes its 4 accumulators, 6 scratch
-//! registers, the 2 pointers and the flags (CMP), nothing else. `high_mul_add_signed` (section
+//! registers, the 2 pointers and the flags (CMP), nothing else. `dot_wide_pairs` runs the same
+//! column loop once per channel pair and writes memory: its safe wrapper derives `pairs` as the
+//! pairs that `acc`, `bias` (2 per pair) and `w` (`cols.len()` groups per pair) all have, and
+//! enters only with `pairs >= 1` and `cols.len()` a nonzero multiple of 4. It reserves 16 bytes
+//! of stack (SUB/ADD SP, balanced; its 4 words hold the column start, bias, accumulator
+//! pointers and the pairs left), per pair reads 2 elements of `bias` (LDRD, word-aligned as
+//! i32s are), all of `cols` and the pair's `cols.len()` groups of `w` (the weight pointer runs
+//! on from pair to pair), and writes 4 i32 to `acc` (two STRD, 8 bytes each); after `pairs`
+//! pairs it has read `2 * pairs` biases, `pairs * cols.len()` weight groups and written the
+//! first `pairs` elements of `acc`, all inside the slices. It writes its 13 registers and the
+//! flags (CMP, SUBS), nothing else. `high_mul_add_signed` (section
 //! "Requantization", before the tests) is four register-only instructions: no memory access, no
 //! stack use, no control flow; it writes its two outputs (early-clobber, apart from the inputs)
 //! and the flags (ADDS/ADC).
@@ -164,8 +174,86 @@ pub fn dot_wide_2x2(cols: &[[u64; 2]], w: &[[u64; 2]], acc: [[i32; 2]; 2]) -> [[
     )
 }
 
+/// For each channel pair `p` that `acc`, `bias` (two per pair) and `w` (`cols.len()` groups per
+/// pair, `dot_wide_2x2`'s layout) all have: `acc[p]` = `dot_wide_2x2(cols, pair p's weights,
+/// [[bias[2p], bias[2p + 1]]; 2])` transposed (`acc[p][channel][column]`). With a whole number of `WIDE_UNROLL` blocks per column the
+/// loop over the pairs runs in one `asm!` block (per pair: accumulators from the biases, the
+/// column loop, two STRD), else pair by pair.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+pub fn dot_wide_pairs(cols: &[[u64; 2]], w: &[[u64; 2]], bias: &[i32], acc: &mut [[[i32; 2]; 2]]) {
+    let groups = cols.len();
+    let pairs = acc.len().min(bias.len() / 2).min(w.len() / groups.max(1));
+    if groups == 0 || groups % WIDE_UNROLL != 0 || pairs == 0 {
+        return dot_wide_each(cols, w, bias, acc);
+    }
+    let end = cols.as_ptr_range().end;
+    // SAFETY: reads all of `cols`, the first `pairs * groups` groups of `w` and `2 * pairs`
+    // elements of `bias`, writes the first `pairs` elements of `acc` (see the module audit).
+    unsafe {
+        core::arch::asm!(
+            "sub sp, sp, #16",
+            "strd {c0}, {c1}, [sp]",
+            "strd {c2}, {c3}, [sp, #8]",
+            "3:",
+            "ldr {c0}, [sp, #4]",
+            "ldrd {a00}, {a01}, [{c0}], #8",
+            "str {c0}, [sp, #4]",
+            "mov {a10}, {a00}",
+            "mov {a11}, {a01}",
+            "ldr {x}, [sp]",
+            "2:",
+            wide_group!(),
+            wide_group!(),
+            wide_group!(),
+            wide_group!(),
+            "cmp {x}, {end}",
+            "bne 2b",
+            "ldr {c0}, [sp, #8]",
+            "strd {a00}, {a10}, [{c0}], #8",
+            "strd {a01}, {a11}, [{c0}], #8",
+            "str {c0}, [sp, #8]",
+            "ldr {c0}, [sp, #12]",
+            "subs {c0}, {c0}, #1",
+            "str {c0}, [sp, #12]",
+            "bne 3b",
+            "add sp, sp, #16",
+            a00 = out(reg) _,
+            a01 = out(reg) _,
+            a10 = out(reg) _,
+            a11 = out(reg) _,
+            c0 = inout(reg) cols.as_ptr() => _,
+            c1 = inout(reg) bias.as_ptr() => _,
+            c2 = inout(reg) acc.as_mut_ptr() => _,
+            c3 = inout(reg) pairs => _,
+            we = out(reg) _,
+            wo = out(reg) _,
+            x = out(reg) _,
+            w = inout(reg) w.as_ptr() => _,
+            end = in(reg) end,
+        );
+    }
+}
+
+/// `dot_wide_pairs` pair by pair through `dot_wide_2x2`.
+#[inline(always)]
+fn dot_wide_each(cols: &[[u64; 2]], w: &[[u64; 2]], bias: &[i32], acc: &mut [[[i32; 2]; 2]]) {
+    let weights = w.chunks_exact(cols.len().max(1));
+    for ((a, &b), ws) in acc.iter_mut().zip(bias.as_chunks::<2>().0).zip(weights) {
+        let [[a00, a01], [a10, a11]] = dot_wide_2x2(cols, ws, [b; 2]);
+        *a = [[a00, a10], [a01, a11]];
+    }
+}
+
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
 pub use portable::{dot_wide_2x2, smlad, smlad_ordered, sxtb16, sxtb16_odd};
+
+/// `dot_wide_pairs` where the DSP instructions are missing: pair by pair.
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+#[inline(always)]
+pub fn dot_wide_pairs(cols: &[[u64; 2]], w: &[[u64; 2]], bias: &[i32], acc: &mut [[[i32; 2]; 2]]) {
+    dot_wide_each(cols, w, bias, acc);
+}
 
 /// The definitions, used where the DSP instructions are missing (and tested against them).
 #[cfg_attr(all(target_arch = "arm", target_feature = "dsp"), allow(dead_code))]

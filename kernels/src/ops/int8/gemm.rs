@@ -17,7 +17,7 @@
 use core::ops::Range;
 
 use super::conv::Conv;
-use super::dsp::{dot_wide_2x2, smlad, smlad_ordered, sxtb16, sxtb16_odd};
+use super::dsp::{dot_wide_2x2, dot_wide_pairs, smlad, smlad_ordered, sxtb16, sxtb16_odd};
 use super::ChannelRequant;
 use crate::sync::{Consecutive, RowStore, Rows};
 
@@ -87,9 +87,11 @@ fn conv_into(
         && win.stride_w == 1
         && win.pad_top + win.pad_left == 0;
     let groups = depth.div_ceil(4);
-    let (pack, raw) = pack[..3 * groups].split_at_mut(2 * groups);
+    let (pack, acc) = pack.split_at_mut(3 * groups);
+    let (pack, raw) = pack.split_at_mut(2 * groups);
     let raw: &mut [u32] = bytemuck::cast_slice_mut(raw);
     let end = pixels.end.min(out_plane);
+    let pairs_per_call = p.c_out.div_ceil(2).min(WIDE_PAIRS_PER_CALL);
     for n in 0..p.batch {
         let xs: &[u8] = bytemuck::cast_slice(&x[n * in_size..][..in_size]);
         for px in (pixels.start..end).step_by(2) {
@@ -127,22 +129,32 @@ fn conv_into(
                 split_columns(raw, pack);
             }
             let (count, at) = ((end - px).min(2), px - pixels.start);
-            let store = |co: usize, k: usize, v| {
-                if k < count {
-                    y.set(n * p.c_out + co, at + k, v);
-                }
-            };
             let cols: &[u64] = pack;
             match w {
                 Weights::Compact(w) => {
+                    let store = |co: usize, k: usize, v| {
+                        if k < count {
+                            y.set(n * p.c_out + co, at + k, v);
+                        }
+                    };
                     let dot = |ws: &[u64], bias| dot_2x2(cols, ws, bias);
                     channel_pairs(w, groups, bias, rq, p.c_out, dot, store);
                 }
                 Weights::Wide(w) => {
-                    let cols = cols.as_chunks::<2>().0;
-                    let dot =
-                        |ws: &[u64], bias| dot_wide_2x2(cols, ws.as_chunks::<2>().0, [bias; 2]);
-                    channel_pairs(w, 2 * groups, bias, rq, p.c_out, dot, store);
+                    let acc = bytemuck::cast_slice_mut(&mut acc[..2 * pairs_per_call]);
+                    let (cols, w) = (cols.as_chunks::<2>().0, w.as_chunks::<2>().0);
+                    let row = n * p.c_out;
+                    // One loop per pixel count, so that storing a channel's pair tests nothing.
+                    if count == 2 {
+                        let store = |co: usize, [v0, v1]: [i8; 2]| {
+                            y.set(row + co, at, v0);
+                            y.set(row + co, at + 1, v1);
+                        };
+                        wide_channels(cols, w, bias, rq, acc, store);
+                    } else {
+                        let store = |co: usize, [v0, _]: [i8; 2]| y.set(row + co, at, v0);
+                        wide_channels(cols, w, bias, rq, acc, store);
+                    }
                 }
             }
         }
@@ -186,6 +198,41 @@ pub(super) fn channel_pairs<const P: usize>(
             if co1 > co {
                 store(co1, k, r1.apply(a[1]));
             }
+        }
+    }
+}
+
+/// Channel pairs per call of `dot_wide_pairs`: its accumulators, 16 bytes per pair, take part of
+/// the kernel's scratch (`ariel_build/ops/quantized/packing.py` `WIDE_PAIRS_PER_CALL`).
+pub const WIDE_PAIRS_PER_CALL: usize = 32;
+
+/// Every output channel over wide weights `w` and two packed columns `cols`: the accumulators of
+/// up to `acc.len()` channel pairs at a time (`dot_wide_pairs`, an odd last channel alone), then
+/// each channel's two values requantized to `store(channel, values)`.
+#[inline(always)]
+fn wide_channels(
+    cols: &[[u64; 2]],
+    w: &[[u64; 2]],
+    bias: &[i32],
+    rq: &[ChannelRequant],
+    acc: &mut [[[i32; 2]; 2]],
+    mut store: impl FnMut(usize, [i8; 2]),
+) {
+    let (groups, chunk) = (cols.len(), acc.len().max(1));
+    let weights = w.chunks(chunk * groups);
+    let channels = bias.chunks(2 * chunk).zip(rq.chunks(2 * chunk));
+    for (call, ((bias, rq), w)) in channels.zip(weights).enumerate() {
+        dot_wide_pairs(cols, w, bias, acc);
+        if let ([.., last], 1) = (bias, bias.len() % 2) {
+            let pair = bias.len() / 2;
+            if let (Some(a), Some(ws)) = (acc.get_mut(pair), w.get(pair * groups..)) {
+                let [[a0, _], [a1, _]] = dot_wide_2x2(cols, ws, [[*last; 2]; 2]);
+                a[0] = [a0, a1];
+            }
+        }
+        let first = 2 * chunk * call;
+        for (c, (r, &a)) in rq.iter().zip(acc.as_flattened()).enumerate() {
+            store(first + c, r.apply_pair(a));
         }
     }
 }
@@ -424,7 +471,7 @@ pub(crate) mod tests {
 
     /// The wide build-time layout: per pair and group each channel's `even | odd << 32`.
     pub(crate) fn pack_wide_weights(w: &[i8], channels: usize, out: &mut [u64]) -> usize {
-        let mut compact = [0_u64; 64];
+        let mut compact = [0_u64; 34 * 5];
         let words = pack_weights(w, channels, &mut compact);
         for (k, &word) in compact[..words].iter().enumerate() {
             for (c, half) in [word as u32, (word >> 32) as u32].into_iter().enumerate() {
@@ -526,6 +573,66 @@ pub(crate) mod tests {
                 "{in_h}x{in_w} k {k} stride {stride}"
             );
             assert_eq!(got_wide[..len], want[..len], "wide {in_h}x{in_w} k {k}");
+        }
+    }
+
+    /// Wide weights over more channels than one `dot_wide_pairs` call takes (an odd last
+    /// channel, depths with and without whole blocks) equal the windowed kernel.
+    #[test]
+    fn wide_channel_chunks_match_the_windowed_kernel() {
+        const C_OUT: usize = 2 * WIDE_PAIRS_PER_CALL + 3;
+        let mut seed = 5;
+        for c_in in [16, 20] {
+            let win = Window {
+                in_h: 3,
+                in_w: 3,
+                out_h: 3,
+                out_w: 3,
+                k_h: 1,
+                k_w: 1,
+                stride_h: 1,
+                stride_w: 1,
+                dil_h: 1,
+                dil_w: 1,
+                pad_top: 0,
+                pad_left: 0,
+                pad_bottom: 0,
+                pad_right: 0,
+            };
+            let p = Conv {
+                batch: 1,
+                c_in,
+                c_out: C_OUT,
+                groups: 1,
+                win,
+                input_offset: 5,
+            };
+            let x: [i8; 20 * 9] = core::array::from_fn(|_| next(&mut seed));
+            let w: [i8; C_OUT * 20] = core::array::from_fn(|_| next(&mut seed));
+            let (x, w) = (&x[..c_in * 9], &w[..C_OUT * c_in]);
+            let bias: [i32; C_OUT] = core::array::from_fn(|co| 37 * co as i32 - 900);
+            let folded: [i32; C_OUT] = core::array::from_fn(|co| {
+                let wsum: i32 = w[co * c_in..][..c_in].iter().map(|&v| i32::from(v)).sum();
+                bias[co] + p.input_offset * wsum
+            });
+            let rq = Requant {
+                multiplier: &[1_300_000_000],
+                shift: &[-7],
+                output_offset: -3,
+                act_min: -128,
+                act_max: 127,
+            };
+            let rqs: [ChannelRequant; C_OUT] = core::array::from_fn(|co| rq.channel(co));
+            let mut wide = [0_u64; 2 * 34 * 5];
+            let words = pack_wide_weights(w, C_OUT, &mut wide);
+            let mut pack = [0_u64; 3 * 5 + 2 * WIDE_PAIRS_PER_CALL];
+            let (mut got, mut want) = ([0_i8; C_OUT * 9], [0_i8; C_OUT * 9]);
+            let y = Output::Consecutive(&mut got);
+            let wide = Weights::Wide(&wide[..words]);
+            conv(&p, x, wide, &folded, &rqs, y, 0..9, &mut pack);
+            let windowed = super::super::conv::conv;
+            windowed(&p, x, w, Some(&bias), &rq, &mut want, 0..C_OUT);
+            assert_eq!(got, want, "{c_in} input channels");
         }
     }
 

@@ -126,6 +126,15 @@ impl ChannelRequant {
         self.apply_general(acc)
     }
 
+    /// `apply` of two accumulators of this channel, the form chosen once.
+    #[inline(always)]
+    pub fn apply_pair(&self, acc: [i32; 2]) -> [i8; 2] {
+        match self.rounding() {
+            Some(r) => acc.map(|a| r.apply(a)),
+            None => acc.map(|a| self.apply(a)),
+        }
+    }
+
     /// `apply` for shifts >= 0: out of line, so that loops calling `apply` keep no
     /// registers or set-up for it.
     #[cold]
