@@ -104,7 +104,9 @@ class QConv(Op):
             return _depthwise_scratch_bytes(node, graph)
         if not _packed(node, graph):
             return 0
-        return pack_bytes(s.c_in * s.win.taps, 3) + (wide_accumulator_bytes(s.c_out) if is_wide(node) else 0)
+        return pack_bytes(s.c_in * s.win.taps, 3) + (
+            wide_accumulator_bytes(s.c_out, 2) if is_wide(node) else 0
+        )
 
     def runtime_inputs(self, node: Node, graph: Graph) -> list[int]:
         return [0, PACKED_INPUT] if _packed(node, graph) else [0, 1, 2]

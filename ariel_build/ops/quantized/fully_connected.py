@@ -19,7 +19,14 @@ from ariel_build.ops.quantized.fixed_point import (
     rust_channel_requants,
     symmetric_weight_scales,
 )
-from ariel_build.ops.quantized.packing import PACKED_INPUT, pack_bytes, packed_weights, rust_weights
+from ariel_build.ops.quantized.packing import (
+    PACKED_INPUT,
+    is_wide,
+    pack_bytes,
+    packed_weights,
+    rust_weights,
+    wide_accumulator_bytes,
+)
 
 
 def _dims(node: Node, graph: Graph) -> tuple[int, int, int]:
@@ -56,8 +63,9 @@ class QFullyConnected(Op):
         return batch * depth * units
 
     def scratch_bytes(self, node: Node, graph: Graph) -> int:
-        """One packed input row."""
-        return pack_bytes(_dims(node, graph)[1], 1)
+        """One packed input row, with wide weights followed by accumulators."""
+        _, depth, units = _dims(node, graph)
+        return pack_bytes(depth, 1) + (wide_accumulator_bytes(units, 1) if is_wide(node) else 0)
 
     def runtime_inputs(self, node: Node, graph: Graph) -> list[int]:
         return [0, PACKED_INPUT] if packed_weights(node) is not None else [0, 1, 2]

@@ -32,10 +32,11 @@ def pack_bytes(depth: int, words_per_group: int) -> int:
 WIDE_PAIRS_PER_CALL = 32
 
 
-def wide_accumulator_bytes(channels: int) -> int:
-    """Bytes after a wide convolution's column buffer (gemm.rs `wide_channels`): the int32
-    accumulators of 2 pixels by 2 channels for up to `WIDE_PAIRS_PER_CALL` channel pairs."""
-    return 16 * min(-(-channels // 2), WIDE_PAIRS_PER_CALL)
+def wide_accumulator_bytes(channels: int, columns: int) -> int:
+    """Bytes after a wide product's column buffer (gemm.rs `wide_channels`: 2 columns,
+    fully_connected.rs `wide_rows`: 1): the int32 accumulators of `columns` columns by 2 channels
+    for up to `WIDE_PAIRS_PER_CALL` channel pairs."""
+    return 8 * columns * min(-(-channels // 2), WIDE_PAIRS_PER_CALL)
 
 
 def pack_weight_pairs(weights: np.ndarray) -> np.ndarray:

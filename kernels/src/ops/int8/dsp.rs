@@ -23,7 +23,12 @@
 //! on from pair to pair), and writes 4 i32 to `acc` (two STRD, 8 bytes each); after `pairs`
 //! pairs it has read `2 * pairs` biases, `pairs * cols.len()` weight groups and written the
 //! first `pairs` elements of `acc`, all inside the slices. It writes its 13 registers and the
-//! flags (CMP, SUBS), nothing else. `high_mul_add_signed` (section
+//! flags (CMP, SUBS), nothing else. `dot_wide_row_pairs` is the same for one column, without
+//! stack (`nostack`): its wrapper derives `pairs` likewise and enters with the same conditions;
+//! per pair it reads 2 elements of `bias`, all of `col` (from `start` to `end`, 8 bytes per
+//! LDRD) and the pair's `col.len()` groups of `w`, and writes one `[i32; 2]` of `acc` (STRD),
+//! so after `pairs` pairs every access was inside the slices. It writes its 13 registers and
+//! the flags (CMP, SUBS), nothing else. `high_mul_add_signed` (section
 //! "Requantization", before the tests) is four register-only instructions: no memory access, no
 //! stack use, no control flow; it writes its two outputs (early-clobber, apart from the inputs)
 //! and the flags (ADDS/ADC).
@@ -235,6 +240,88 @@ pub fn dot_wide_pairs(cols: &[[u64; 2]], w: &[[u64; 2]], bias: &[i32], acc: &mut
     }
 }
 
+/// One group of `dot_wide_row_pairs`: the column's even and odd pairs, each channel's weight
+/// pairs in turn and 2 SMLAD.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+macro_rules! row_group {
+    () => {
+        concat!(
+            "ldrd {c0}, {c1}, [{x}], #8\n",
+            "ldrd {we}, {wo}, [{w}], #8\n",
+            "smlad {a0}, {c0}, {we}, {a0}\n",
+            "smlad {a0}, {c1}, {wo}, {a0}\n",
+            "ldrd {we}, {wo}, [{w}], #8\n",
+            "smlad {a1}, {c0}, {we}, {a1}\n",
+            "smlad {a1}, {c1}, {wo}, {a1}\n",
+        )
+    };
+}
+
+/// One column (`col`: per group of 4 taps `even | odd << 32`) by every channel pair that `acc`,
+/// `bias` (two per pair) and `w` (`col.len()` groups per pair, as in `dot_wide_2x2`) all have:
+/// `acc[p][c]` = `bias[2p + c]` + the products of channel `2p + c`. With a whole number of
+/// `WIDE_UNROLL` blocks the loop over the pairs runs in one `asm!` block (7 instructions per
+/// group), else pair by pair.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+pub fn dot_wide_row_pairs(col: &[u64], w: &[[u64; 2]], bias: &[i32], acc: &mut [[i32; 2]]) {
+    let groups = col.len();
+    let pairs = acc.len().min(bias.len() / 2).min(w.len() / groups.max(1));
+    if groups == 0 || groups % WIDE_UNROLL != 0 || pairs == 0 {
+        return dot_wide_row_each(col, w, bias, acc);
+    }
+    let range = col.as_ptr_range();
+    // SAFETY: reads all of `col`, the first `pairs * groups` groups of `w` and `2 * pairs`
+    // elements of `bias`, writes the first `pairs` elements of `acc` (see the module audit).
+    unsafe {
+        core::arch::asm!(
+            "3:",
+            "ldrd {a0}, {a1}, [{b}], #8",
+            "mov {x}, {start}",
+            "2:",
+            row_group!(),
+            row_group!(),
+            row_group!(),
+            row_group!(),
+            "cmp {x}, {end}",
+            "bne 2b",
+            "strd {a0}, {a1}, [{acc}], #8",
+            "subs {n}, {n}, #1",
+            "bne 3b",
+            a0 = out(reg) _,
+            a1 = out(reg) _,
+            c0 = out(reg) _,
+            c1 = out(reg) _,
+            we = out(reg) _,
+            wo = out(reg) _,
+            x = out(reg) _,
+            w = inout(reg) w.as_ptr() => _,
+            b = inout(reg) bias.as_ptr() => _,
+            acc = inout(reg) acc.as_mut_ptr() => _,
+            n = inout(reg) pairs => _,
+            start = in(reg) range.start,
+            end = in(reg) range.end,
+            options(nostack),
+        );
+    }
+}
+
+/// `dot_wide_row_pairs` pair by pair.
+#[inline(always)]
+fn dot_wide_row_each(col: &[u64], w: &[[u64; 2]], bias: &[i32], acc: &mut [[i32; 2]]) {
+    let weights = w.chunks_exact(col.len().max(1));
+    for ((a, &b), ws) in acc.iter_mut().zip(bias.as_chunks::<2>().0).zip(weights) {
+        let mut sums = b;
+        for (&x, ws) in col.iter().zip(ws) {
+            let (even, odd) = (x as u32, (x >> 32) as u32);
+            for (s, &wc) in sums.iter_mut().zip(ws) {
+                *s = smlad(odd, (wc >> 32) as u32, smlad(even, wc as u32, *s));
+            }
+        }
+        *a = sums;
+    }
+}
+
 /// `dot_wide_pairs` pair by pair through `dot_wide_2x2`.
 #[inline(always)]
 fn dot_wide_each(cols: &[[u64; 2]], w: &[[u64; 2]], bias: &[i32], acc: &mut [[[i32; 2]; 2]]) {
@@ -247,6 +334,13 @@ fn dot_wide_each(cols: &[[u64; 2]], w: &[[u64; 2]], bias: &[i32], acc: &mut [[[i
 
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
 pub use portable::{dot_wide_2x2, smlad, smlad_ordered, sxtb16, sxtb16_odd};
+
+/// `dot_wide_row_pairs` where the DSP instructions are missing: pair by pair.
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+#[inline(always)]
+pub fn dot_wide_row_pairs(col: &[u64], w: &[[u64; 2]], bias: &[i32], acc: &mut [[i32; 2]]) {
+    dot_wide_row_each(col, w, bias, acc);
+}
 
 /// `dot_wide_pairs` where the DSP instructions are missing: pair by pair.
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]

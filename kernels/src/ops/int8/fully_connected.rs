@@ -2,6 +2,7 @@
 //! (TFLM's FullyConnected, weights `[units, depth]`, per-tensor or per-unit scales), as a product
 //! over packed rows (`gemm`).
 
+use super::dsp::dot_wide_row_pairs;
 use super::gemm::{self, Weights};
 use super::ChannelRequant;
 
@@ -16,7 +17,8 @@ pub struct FullyConnected {
 
 /// All units of every batch row: `w` the weights in channel pairs (`gemm::Weights`), `bias` the
 /// folded bias `bias + input_offset * sum(w)` and `rq` the requantization per unit, `pack` a word
-/// per group of 4 inputs.
+/// per group of 4 inputs, with wide weights followed by a word per unit pair (at most
+/// `gemm::WIDE_PAIRS_PER_CALL`).
 pub fn fully_connected(
     p: &FullyConnected,
     x: &[i8],
@@ -28,7 +30,47 @@ pub fn fully_connected(
 ) {
     match w {
         Weights::Compact(w) => rows(p, x, (w, 1), gemm::dot_2x1, bias, rq, y, pack),
-        Weights::Wide(w) => rows(p, x, (w, 2), gemm::dot_wide_2x1, bias, rq, y, pack),
+        Weights::Wide(w) => wide_rows(p, x, w, bias, rq, y, pack),
+    }
+}
+
+/// `fully_connected` over wide weights: per row the accumulators of up to
+/// `gemm::WIDE_PAIRS_PER_CALL` unit pairs at a time (`dsp::dot_wide_row_pairs`, an odd last unit
+/// alone), kept in `pack` after the packed row, then requantized.
+#[inline(never)]
+fn wide_rows(
+    p: &FullyConnected,
+    x: &[i8],
+    w: &[u64],
+    bias: &[i32],
+    rq: &[ChannelRequant],
+    y: &mut [i8],
+    pack: &mut [u64],
+) {
+    let groups = p.depth.div_ceil(4);
+    let (cols, acc) = pack.split_at_mut(groups);
+    let chunk = p.units.div_ceil(2).min(gemm::WIDE_PAIRS_PER_CALL);
+    let acc: &mut [[i32; 2]] = bytemuck::cast_slice_mut(&mut acc[..chunk]);
+    let w = w.as_chunks::<2>().0;
+    for row in 0..p.batch {
+        gemm::pack_row(bytemuck::cast_slice(&x[row * p.depth..][..p.depth]), cols);
+        let ys = &mut y[row * p.units..][..p.units];
+        let cols: &[u64] = cols;
+        let units = bias.chunks(2 * chunk).zip(rq.chunks(2 * chunk));
+        let outputs = ys.chunks_mut(2 * chunk);
+        for (((bias, rq), ys), w) in units.zip(outputs).zip(w.chunks(chunk * groups)) {
+            dot_wide_row_pairs(cols, w, bias, acc);
+            if let ([.., last], 1) = (bias, bias.len() % 2) {
+                let pair = bias.len() / 2;
+                if let (Some(a), Some(ws)) = (acc.get_mut(pair), w.get(pair * groups..)) {
+                    let ws = bytemuck::cast_slice(ws);
+                    a[0] = gemm::dot_wide_2x1(cols, ws, [*last; 2])[0][0];
+                }
+            }
+            for ((y, r), &a) in ys.iter_mut().zip(rq).zip(acc.as_flattened()) {
+                *y = r.apply(a);
+            }
+        }
     }
 }
 
@@ -93,9 +135,61 @@ mod tests {
         gemm::tests::pack_wide_weights(&w, 2, &mut wide);
         let rq = [rq.channel(0), rq.channel(1)];
         for w in [Weights::Compact(&packed), Weights::Wide(&wide)] {
-            fully_connected(&p, &x, w, &[11, -3], &rq, &mut y, &mut [0; 1]);
+            fully_connected(&p, &x, w, &[11, -3], &rq, &mut y, &mut [0; 2]);
             // row 0: (3 + 0 + 5) + 5 = 13, (-3 + 0) - 5 = -8; row 1: 12 + 22 + 32 + 5 = 71 -> 40, -12 + 44 - 5 = 27.
             assert_eq!(y, [12, -9, 40, 26], "{w:?}");
+        }
+    }
+
+    /// Both layouts equal the definition over more units than one call of the wide loop takes
+    /// (an odd last unit), at depths with and without whole blocks of 16.
+    #[test]
+    fn layouts_match_the_definition_over_many_units() {
+        const UNITS: usize = 2 * gemm::WIDE_PAIRS_PER_CALL + 3;
+        let mut seed = 17_u32;
+        let mut next = || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (seed >> 16) as i8
+        };
+        let x: [i8; 2 * 20] = core::array::from_fn(|_| next());
+        let w: [i8; UNITS * 20] = core::array::from_fn(|_| next());
+        let bias: [i32; UNITS] = core::array::from_fn(|u| 41 * u as i32 - 1500);
+        let rq = Requant {
+            multiplier: &[1_200_000_000],
+            shift: &[-6],
+            output_offset: 2,
+            act_min: -128,
+            act_max: 127,
+        };
+        let rqs: [ChannelRequant; UNITS] = core::array::from_fn(|u| rq.channel(u));
+        for depth in [16, 20] {
+            let p = FullyConnected {
+                batch: 2,
+                depth,
+                units: UNITS,
+                input_offset: 0,
+            };
+            let (x, w) = (&x[..2 * depth], &w[..UNITS * depth]);
+            let want: [i8; 2 * UNITS] = core::array::from_fn(|k| {
+                let (row, u) = (k / UNITS, k % UNITS);
+                let dot: i32 = (0..depth)
+                    .map(|t| i32::from(x[row * depth + t]) * i32::from(w[u * depth + t]))
+                    .sum();
+                rqs[u].apply(bias[u] + dot)
+            });
+            let (mut compact, mut wide) = ([0; 34 * 5], [0; 2 * 34 * 5]);
+            let words = gemm::tests::pack_weights(w, UNITS, &mut compact);
+            let wide_words = gemm::tests::pack_wide_weights(w, UNITS, &mut wide);
+            let layouts = [
+                Weights::Compact(&compact[..words]),
+                Weights::Wide(&wide[..wide_words]),
+            ];
+            for w in layouts {
+                let mut y = [0_i8; 2 * UNITS];
+                let mut pack = [0_u64; 5 + gemm::WIDE_PAIRS_PER_CALL];
+                fully_connected(&p, x, w, &bias, &rqs, &mut y, &mut pack);
+                assert_eq!(y, want, "depth {depth} {w:?}");
+            }
         }
     }
 }

@@ -140,7 +140,7 @@ fn conv_into(
                     let dot = |ws: &[u64], bias| dot_2x2(cols, ws, bias);
                     channel_pairs(w, groups, bias, rq, p.c_out, dot, store);
                 }
-                Weights::Wide(w) => {
+                Weights::Wide(w) if FUSED_WIDE => {
                     let acc = bytemuck::cast_slice_mut(&mut acc[..2 * pairs_per_call]);
                     let (cols, w) = (cols.as_chunks::<2>().0, w.as_chunks::<2>().0);
                     let row = n * p.c_out;
@@ -155,6 +155,17 @@ fn conv_into(
                         let store = |co: usize, [v0, _]: [i8; 2]| y.set(row + co, at, v0);
                         wide_channels(cols, w, bias, rq, acc, store);
                     }
+                }
+                Weights::Wide(w) => {
+                    let store = |co: usize, k: usize, v| {
+                        if k < count {
+                            y.set(n * p.c_out + co, at + k, v);
+                        }
+                    };
+                    let cols = cols.as_chunks::<2>().0;
+                    let dot =
+                        |ws: &[u64], bias| dot_wide_2x2(cols, ws.as_chunks::<2>().0, [bias; 2]);
+                    channel_pairs(w, 2 * groups, bias, rq, p.c_out, dot, store);
                 }
             }
         }
@@ -201,6 +212,11 @@ pub(super) fn channel_pairs<const P: usize>(
         }
     }
 }
+
+/// Wide weights take `wide_channels` (all channel pairs per `dot_wide_pairs` call) where the
+/// SMLAD loop runs, and in the unit tests; elsewhere `channel_pairs` as the compact weights
+/// (`wide_channels` in the same function made the compact loop 1 % slower on qemu-an524).
+const FUSED_WIDE: bool = cfg!(any(test, all(target_arch = "arm", target_feature = "dsp")));
 
 /// Channel pairs per call of `dot_wide_pairs`: its accumulators, 16 bytes per pair, take part of
 /// the kernel's scratch (`ariel_build/ops/quantized/packing.py` `WIDE_PAIRS_PER_CALL`).
