@@ -652,7 +652,8 @@ pub(crate) mod tests {
         }
     }
 
-    /// Pixel ranges (odd starts and lengths too) give the whole plane's values, row by row.
+    /// Pixel ranges (odd starts and lengths too) give the whole plane's values, row by row, with
+    /// either weight layout.
     #[test]
     fn pixel_ranges_match_the_whole_plane() {
         let mut seed = 11;
@@ -689,10 +690,13 @@ pub(crate) mod tests {
             let mut packed = [0_u64; 32];
             let words = pack_weights(w, c_out, &mut packed);
             let packed = &packed[..words];
+            let mut wide = [0_u64; 64];
+            let wide_words = pack_wide_weights(w, c_out, &mut wide);
+            let layouts = [Weights::Compact(packed), Weights::Wide(&wide[..wide_words])];
             let bias = [7, -300, 90];
             let rq: [ChannelRequant; 3] = core::array::from_fn(|co| RQ.channel(co));
             let plane = win.out_plane();
-            let mut pack = [0_u64; 3 * 12];
+            let mut pack = [0_u64; 3 * 12 + 4];
             let mut whole = [0_i8; 3 * 35];
             let y = Output::Consecutive(&mut whole[..c_out * plane]);
             conv(
@@ -705,22 +709,16 @@ pub(crate) mod tests {
                 0..plane,
                 &mut pack,
             );
-            for split in [1, 2, plane / 2, plane - 1] {
+            for (split, w) in [1, 2, plane / 2, plane - 1]
+                .into_iter()
+                .flat_map(|split| layouts.map(|w| (split, w)))
+            {
                 let mut joined = [0_i8; 3 * 35];
                 for range in [0..split, split..plane] {
                     let n = range.len();
                     let mut part = [0_i8; 3 * 35];
                     let y = Output::Rows(Rows::new(&mut part[..c_out * n], n));
-                    conv(
-                        &p,
-                        &x,
-                        Weights::Compact(packed),
-                        &bias,
-                        &rq,
-                        y,
-                        range.clone(),
-                        &mut pack,
-                    );
+                    conv(&p, &x, w, &bias, &rq, y, range.clone(), &mut pack);
                     for co in 0..c_out {
                         joined[co * plane + range.start..][..n]
                             .copy_from_slice(&part[co * n..][..n]);
