@@ -394,9 +394,15 @@ fn gather_pair<const KW: usize, const S: usize>(p: &Conv, xs: &[u8], px: usize, 
             let ih = top.wrapping_add(kh * win.dil_h);
             if ih >= win.in_h {
                 dst.fill(zero_pair);
+                continue;
+            }
+            let xr = &xc[ih * win.in_w..][..win.in_w];
+            let tap = |iw: usize| if iw < win.in_w { xr[iw] } else { zero_point };
+            if let ([d0, d1, d2], (3, 1, 1)) = (&mut *dst, (KW, S, win.dil_w)) {
+                // 3 taps, stride 1: the 4 bytes of both windows, padded once each, as one word.
+                let v = u32::from_le_bytes([0, 1, 2, 3].map(|k| tap(first.wrapping_add(k))));
+                (*d0, *d1, *d2) = (v as u16, (v >> 8) as u16, (v >> 16) as u16);
             } else {
-                let xr = &xc[ih * win.in_w..][..win.in_w];
-                let tap = |iw: usize| if iw < win.in_w { xr[iw] } else { zero_point };
                 for (kw, d) in dst.iter_mut().enumerate() {
                     let iw = first.wrapping_add(kw * win.dil_w);
                     *d = u16::from_le_bytes([tap(iw), tap(iw.wrapping_add(step))]);
