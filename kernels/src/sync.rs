@@ -255,6 +255,16 @@ impl<'a> Rows<'a> {
 /// multicore part's pixels of every channel plane).
 pub trait RowStore {
     fn set(&mut self, r: usize, i: usize, v: i8);
+
+    /// Elements `i..i + N` of rows `first..first + rows`: row `first + k` gets `f(k)`, with the
+    /// bounds checked once (panics outside the rows).
+    fn set_columns<const N: usize>(
+        &mut self,
+        first: usize,
+        i: usize,
+        rows: usize,
+        f: impl FnMut(usize) -> [i8; N],
+    );
 }
 
 /// Consecutive rows of `len` elements in `y`.
@@ -268,6 +278,17 @@ impl RowStore for Consecutive<'_> {
     fn set(&mut self, r: usize, i: usize, v: i8) {
         self.y[r * self.len + i] = v;
     }
+
+    #[inline(always)]
+    fn set_columns<const N: usize>(
+        &mut self,
+        first: usize,
+        i: usize,
+        rows: usize,
+        f: impl FnMut(usize) -> [i8; N],
+    ) {
+        Rows::new(self.y, self.len).set_columns(first, i, rows, f);
+    }
 }
 
 impl RowStore for Rows<'_> {
@@ -277,6 +298,28 @@ impl RowStore for Rows<'_> {
         assert!(r < self.count && i < self.len, "row element out of range");
         // SAFETY: element `i` of row `r` is inside the borrowed region (as in `row`).
         unsafe { self.base.add(r * self.stride + i).write(v) }
+    }
+
+    #[inline(always)]
+    fn set_columns<const N: usize>(
+        &mut self,
+        first: usize,
+        i: usize,
+        rows: usize,
+        mut f: impl FnMut(usize) -> [i8; N],
+    ) {
+        let inside = first <= self.count && rows <= self.count - first;
+        assert!(
+            inside && i <= self.len && N <= self.len - i,
+            "columns out of range"
+        );
+        let mut at = self.base.wrapping_add(first * self.stride + i);
+        for k in 0..rows {
+            // SAFETY: elements `i..i + N` of row `first + k` are inside the borrowed region (as in
+            // `row`), `first + k < count` and `i + N <= len` by the assertion.
+            unsafe { at.cast::<[i8; N]>().write(f(k)) }
+            at = at.wrapping_add(self.stride);
+        }
     }
 }
 
@@ -382,6 +425,31 @@ mod tests {
         rows.row(1).fill(5);
         rows.set(0, 2, -1);
         assert_eq!((rows.count(), y), (2, [0, 0, -1, 5, 5, 5, 0]));
+    }
+
+    #[test]
+    fn columns_of_rows() {
+        let shared: Shared<64, 1, 0> = Shared::new();
+        let mut core = shared.begin(0);
+        let (mut rows, [], []) = core.views_with_rows((2, 3, 10, 4), [], []);
+        rows.set_columns(1, 1, 3, |k| [k as i8 + 1, -(k as i8) - 1]);
+        let ([], [all]) = core.views([], [(0, 40)]);
+        let expected: [u8; 40] = core::array::from_fn(|i| match (i % 10, i / 10) {
+            (3, r @ 1..=3) => r as u8,
+            (4, r @ 1..=3) => (r as i8).wrapping_neg() as u8,
+            _ => 0,
+        });
+        assert_eq!(*all, expected);
+        let mut y = [0i8; 6];
+        Consecutive { y: &mut y, len: 2 }.set_columns(1, 1, 2, |k| [k as i8 + 7]);
+        assert_eq!(y, [0, 0, 0, 7, 0, 8]);
+    }
+
+    #[test]
+    #[should_panic(expected = "columns out of range")]
+    fn columns_past_the_rows_panic() {
+        let mut y = [0i8; 6];
+        Rows::new(&mut y, 3).set_columns(1, 2, 1, |_| [1, 2]);
     }
 
     #[test]

@@ -31,7 +31,10 @@
 //! the flags (CMP, SUBS), nothing else. `high_mul_add_signed` (section
 //! "Requantization", before the tests) is four register-only instructions: no memory access, no
 //! stack use, no control flow; it writes its two outputs (early-clobber, apart from the inputs)
-//! and the flags (ADDS/ADC).
+//! and the flags (ADDS/ADC). `saturate_pair` is likewise register-only (13 or 16 instructions,
+//! no memory, stack or control flow): it writes its two early-clobber outputs, the first
+//! accumulator's register (declared `inout`, written only after its last read) and the flags
+//! (ADDS/ADC; SSAT may set Q, which no Rust code reads).
 
 /// `acc + lo(a) * lo(b) + hi(a) * hi(b)` over the signed 16-bit halves, wrapping like SMLAD.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
@@ -423,6 +426,96 @@ pub fn high_mul_add_signed(acc: i32, multiplier: i32, nudge: i64) -> i32 {
         );
     }
     high
+}
+
+/// Two accumulators of one channel: per value `high_mul_add_signed(acc, multiplier, nudge)`
+/// shifted right arithmetically by the low byte of `shift_offset` (SSAT's range keeps shifts
+/// past 31 equal to 31), plus its second byte as a signed offset if `LATE`, saturated to int8
+/// (SSAT); one `asm!` block (8 registers: the second value takes the first accumulator's, the
+/// offset the low word's), the two bytes merged by BFI for one halfword store.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+pub fn saturate_pair<const LATE: bool>(
+    acc: [i32; 2],
+    multiplier: i32,
+    nudge: i64,
+    shift_offset: u32,
+) -> [i8; 2] {
+    macro_rules! saturate_pair {
+        ($($add:literal)*) => {
+            concat!(
+                "and {lo}, {a0}, #0x80000000\n",
+                "adds {lo}, {lo}, {nudge_lo}\n",
+                "adc {v0}, {nudge_hi}, {a0}, asr #31\n",
+                "smlal {lo}, {v0}, {a0}, {m}\n",
+                "and {lo}, {a1}, #0x80000000\n",
+                "adds {lo}, {lo}, {nudge_lo}\n",
+                "adc {a0}, {nudge_hi}, {a1}, asr #31\n",
+                "smlal {lo}, {a0}, {a1}, {m}\n",
+                "asr {v0}, {v0}, {shift}\n",
+                "asr {a0}, {a0}, {shift}\n",
+                $($add,)*
+                "ssat {v0}, #8, {v0}\n",
+                "ssat {a0}, #8, {a0}\n",
+                "bfi {v0}, {a0}, #8, #8\n",
+            )
+        };
+    }
+    let v: u32;
+    // SAFETY: register-only instructions (see the module audit).
+    unsafe {
+        if LATE {
+            core::arch::asm!(
+                saturate_pair!(
+                    "sxtb {lo}, {shift}, ror #8\n"
+                    "add {v0}, {v0}, {lo}\n"
+                    "add {a0}, {a0}, {lo}\n"
+                ),
+                lo = out(reg) _,
+                v0 = out(reg) v,
+                a0 = inout(reg) acc[0] => _,
+                a1 = in(reg) acc[1],
+                m = in(reg) multiplier,
+                nudge_lo = in(reg) nudge as u32,
+                nudge_hi = in(reg) (nudge >> 32) as i32,
+                shift = in(reg) shift_offset,
+                options(pure, nomem, nostack),
+            );
+        } else {
+            core::arch::asm!(
+                saturate_pair!(),
+                lo = out(reg) _,
+                v0 = out(reg) v,
+                a0 = inout(reg) acc[0] => _,
+                a1 = in(reg) acc[1],
+                m = in(reg) multiplier,
+                nudge_lo = in(reg) nudge as u32,
+                nudge_hi = in(reg) (nudge >> 32) as i32,
+                shift = in(reg) shift_offset,
+                options(pure, nomem, nostack),
+            );
+        }
+    }
+    let [v0, v1, _, _] = v.to_le_bytes();
+    [v0 as i8, v1 as i8]
+}
+
+/// The definition of `saturate_pair`, used where the DSP instructions are missing.
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+#[inline(always)]
+pub fn saturate_pair<const LATE: bool>(
+    acc: [i32; 2],
+    multiplier: i32,
+    nudge: i64,
+    shift_offset: u32,
+) -> [i8; 2] {
+    let shift = (shift_offset & 0xff).min(31);
+    let offset = i32::from((shift_offset >> 8) as u8 as i8);
+    acc.map(|a| {
+        let v = high_mul_add_signed(a, multiplier, nudge) >> shift;
+        let v = if LATE { v + offset } else { v };
+        v.clamp(-128, 127) as i8
+    })
 }
 
 /// The definition of `high_mul_add_signed`, used where the DSP instructions are missing.

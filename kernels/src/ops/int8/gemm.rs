@@ -92,6 +92,13 @@ fn conv_into(
     let raw: &mut [u32] = bytemuck::cast_slice_mut(raw);
     let end = pixels.end.min(out_plane);
     let pairs_per_call = p.c_out.div_ceil(2).min(WIDE_PAIRS_PER_CALL);
+    let saturate = if rq.iter().all(ChannelRequant::saturates::<false>) {
+        Saturate::Folded
+    } else if rq.iter().all(ChannelRequant::saturates::<true>) {
+        Saturate::Late
+    } else {
+        Saturate::No
+    };
     for n in 0..p.batch {
         let xs: &[u8] = bytemuck::cast_slice(&x[n * in_size..][..in_size]);
         for px in (pixels.start..end).step_by(2) {
@@ -143,17 +150,12 @@ fn conv_into(
                 Weights::Wide(w) if FUSED_WIDE => {
                     let acc = bytemuck::cast_slice_mut(&mut acc[..2 * pairs_per_call]);
                     let (cols, w) = (cols.as_chunks::<2>().0, w.as_chunks::<2>().0);
-                    let row = n * p.c_out;
+                    let (row, y) = ((n * p.c_out, at), &mut y);
                     // One loop per pixel count, so that storing a channel's pair tests nothing.
                     if count == 2 {
-                        let store = |co: usize, [v0, v1]: [i8; 2]| {
-                            y.set(row + co, at, v0);
-                            y.set(row + co, at + 1, v1);
-                        };
-                        wide_channels(cols, w, bias, rq, acc, store);
+                        wide_channels::<2>(cols, w, bias, rq, acc, saturate, y, row);
                     } else {
-                        let store = |co: usize, [v0, _]: [i8; 2]| y.set(row + co, at, v0);
-                        wide_channels(cols, w, bias, rq, acc, store);
+                        wide_channels::<1>(cols, w, bias, rq, acc, saturate, y, row);
                     }
                 }
                 Weights::Wide(w) => {
@@ -222,21 +224,35 @@ const FUSED_WIDE: bool = cfg!(any(test, all(target_arch = "arm", target_feature 
 /// the kernel's scratch (`ariel_build/ops/quantized/packing.py` `WIDE_PAIRS_PER_CALL`).
 pub const WIDE_PAIRS_PER_CALL: usize = 32;
 
+/// How `wide_channels` requantizes: every channel of a layer `saturates::<false>` (`Folded`),
+/// `saturates::<true>` (`Late`), or not (`No`: `apply_pair`).
+#[derive(Clone, Copy)]
+enum Saturate {
+    Folded,
+    Late,
+    No,
+}
+
 /// Every output channel over wide weights `w` and two packed columns `cols`: the accumulators of
 /// up to `acc.len()` channel pairs at a time (`dot_wide_pairs`, an odd last channel alone), then
-/// each channel's two values requantized to `store(channel, values)`.
+/// each channel's first `N` values requantized (as `saturate` allows) into `y`, channel `c` at
+/// row `first.0 + c`, elements from `first.1`.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn wide_channels(
+fn wide_channels<const N: usize>(
     cols: &[[u64; 2]],
     w: &[[u64; 2]],
     bias: &[i32],
     rq: &[ChannelRequant],
     acc: &mut [[[i32; 2]; 2]],
-    mut store: impl FnMut(usize, [i8; 2]),
+    saturate: Saturate,
+    y: &mut impl RowStore,
+    first: (usize, usize),
 ) {
     let (groups, chunk) = (cols.len(), acc.len().max(1));
     let weights = w.chunks(chunk * groups);
     let channels = bias.chunks(2 * chunk).zip(rq.chunks(2 * chunk));
+    let take = |v: [i8; 2]| -> [i8; N] { core::array::from_fn(|k| v[k]) };
     for (call, ((bias, rq), w)) in channels.zip(weights).enumerate() {
         dot_wide_pairs(cols, w, bias, acc);
         if let ([.., last], 1) = (bias, bias.len() % 2) {
@@ -246,11 +262,32 @@ fn wide_channels(
                 a[0] = [a0, a1];
             }
         }
-        let first = 2 * chunk * call;
-        for (c, (r, &a)) in rq.iter().zip(acc.as_flattened()).enumerate() {
-            store(first + c, r.apply_pair(a));
+        let acc = acc.as_flattened();
+        let (row, rows) = (first.0 + 2 * chunk * call, rq.len().min(acc.len()));
+        let at = (row, first.1);
+        match saturate {
+            Saturate::Folded => store_saturated::<N, false>(y, at, rq, acc),
+            Saturate::Late => store_saturated::<N, true>(y, at, rq, acc),
+            Saturate::No => y.set_columns(row, at.1, rows, |c| take(rq[c].apply_pair(acc[c]))),
         }
     }
+}
+
+/// `wide_channels`' requantization where every channel `saturates::<LATE>`: the first `N` of
+/// each channel's values into `y` (channel `c` at row `first.0 + c`, elements from `first.1`).
+/// Out of line: inside `conv_into` LLVM kept the loop's pointers on the stack.
+#[inline(never)]
+fn store_saturated<const N: usize, const LATE: bool>(
+    y: &mut impl RowStore,
+    first: (usize, usize),
+    rq: &[ChannelRequant],
+    acc: &[[i32; 2]],
+) {
+    let rows = rq.len().min(acc.len());
+    y.set_columns(first.0, first.1, rows, |c| -> [i8; N] {
+        let v = rq[c].saturate_pair::<LATE>(acc[c]);
+        core::array::from_fn(|k| v[k])
+    });
 }
 
 /// Two channels by two columns: per group of 4 taps one 64-bit load of both channels' weight
@@ -511,12 +548,31 @@ pub(crate) mod tests {
         act_max: 127,
     };
 
-    /// Equals the windowed kernel (unfolded bias) on padded, strided, odd-sized geometries.
+    /// Right shifts past 23: every channel `saturates::<true>`, not all `saturates::<false>`.
+    const RQ_LATE: Requant = Requant {
+        multiplier: &[1_900_000_000, 1_500_000_000, 2_100_000_000],
+        shift: &[-3, -24, -30],
+        output_offset: 7,
+        act_min: -128,
+        act_max: 127,
+    };
+
+    /// Narrower bounds and a right shift past 23: not every channel `saturates`.
+    const RQ_CLAMPED: Requant = Requant {
+        multiplier: &[1 << 30, 1_500_000_000, 2_100_000_000],
+        shift: &[-6, -7, -25],
+        output_offset: -4,
+        act_min: -100,
+        act_max: 90,
+    };
+
+    /// Equals the windowed kernel (unfolded bias) on padded, strided, odd-sized geometries, with
+    /// each way of requantizing (`Saturate`).
     #[test]
     fn conv_matches_the_windowed_kernel() {
         let mut seed = 7;
         // (in_h, in_w, k, stride, pad, dilation, c_in, c_out)
-        for &(in_h, in_w, k, stride, pad, dil, c_in, c_out) in &[
+        let geometries = [
             (5, 7, 1, 1, 0, 1, 9, 3),
             (4, 4, 1, 1, 0, 1, 8, 2),
             (6, 5, 3, 1, 1, 1, 3, 3),
@@ -524,7 +580,11 @@ pub(crate) mod tests {
             (6, 6, 5, 2, 0, 1, 2, 1),
             (3, 5, 1, 2, 0, 1, 6, 3),
             (7, 8, 3, 1, 2, 2, 2, 3),
-        ] {
+        ];
+        let cases = geometries
+            .iter()
+            .flat_map(|g| [(g, RQ), (g, RQ_LATE), (g, RQ_CLAMPED)]);
+        for (&(in_h, in_w, k, stride, pad, dil, c_in, c_out), requant) in cases {
             let out = |d: usize| (d + 2 * pad - dil * (k - 1) - 1) / stride + 1;
             let win = Window {
                 in_h,
@@ -569,7 +629,7 @@ pub(crate) mod tests {
             let (mut compact, mut wide) = ([0_u64; 57], [0_u64; 114]);
             let words = pack_weights(w, c_out, &mut compact);
             let wide_words = pack_wide_weights(w, c_out, &mut wide);
-            let rq: [ChannelRequant; 3] = core::array::from_fn(|co| RQ.channel(co));
+            let rq: [ChannelRequant; 3] = core::array::from_fn(|co| requant.channel(co));
             let plane = win.out_plane();
             let mut run = |w| {
                 let mut got = [0_i8; 2 * 3 * 63];
@@ -585,7 +645,7 @@ pub(crate) mod tests {
                 x,
                 w,
                 Some(&bias[..c_out]),
-                &RQ,
+                &requant,
                 &mut want[..len],
                 0..c_out,
             );

@@ -70,7 +70,8 @@ pub struct ChannelRequant {
     multiplier: i32,
     /// `-shift - 1`: for a right shift r, r - 1 (the shift of [`Rounding`]).
     right_minus_one: i8,
-    output_offset: i8,
+    /// The output offset where the nudge does not hold it (shifts outside -23..=-1), else 0.
+    late_offset: i8,
     act_min: i8,
     act_max: i8,
 }
@@ -94,6 +95,9 @@ impl ChannelRequant {
         act_min: i32,
         act_max: i32,
     ) -> Self {
+        // A zero multiplier (a channel of zero scale, e.g. all-zero weights) scales to 0 at any
+        // shift: taken as shift -1, the single-multiply form.
+        let shift = if multiplier == 0 { -1 } else { shift };
         let right_minus_one = (-shift - 1) as i8;
         let folded = *FOLDED.start() <= right_minus_one && right_minus_one <= *FOLDED.end();
         let unfolded = *UNFOLDED.start() <= right_minus_one && right_minus_one <= *UNFOLDED.end();
@@ -108,7 +112,7 @@ impl ChannelRequant {
             },
             multiplier,
             right_minus_one,
-            output_offset: output_offset as i8,
+            late_offset: if folded { 0 } else { output_offset as i8 },
             act_min: act_min as i8,
             act_max: act_max as i8,
         }
@@ -122,7 +126,7 @@ impl ChannelRequant {
         if UNFOLDED.contains(&self.right_minus_one) {
             // As `Rounding::scale` (the proof holds without the offset), then the offset.
             let high = dsp::high_mul_add_signed(acc, self.multiplier, self.nudge);
-            let v = (high >> self.right_minus_one) + i32::from(self.output_offset);
+            let v = (high >> self.right_minus_one) + i32::from(self.late_offset);
             return fixed_point::clamp_i8(v, self.act_min.into(), self.act_max.into());
         }
         self.apply_general(acc)
@@ -140,12 +144,38 @@ impl ChannelRequant {
         acc.map(|a| self.apply(a))
     }
 
+    /// Whether `saturate_pair::<LATE>` applies: bounds of all of int8 and a right shift in
+    /// 1..=23 (`LATE`: 1..=31).
+    #[inline(always)]
+    pub fn saturates<const LATE: bool>(&self) -> bool {
+        let last = if LATE { UNFOLDED.end() } else { FOLDED.end() };
+        let shift = *FOLDED.start() <= self.right_minus_one && self.right_minus_one <= *last;
+        shift && self.act_min == -128 && self.act_max == 127
+    }
+
+    /// `apply_pair` where `saturates::<LATE>` holds: one multiply-add and shift (`LATE`: plus
+    /// the offset the nudge does not hold), then SSAT.
+    #[inline(always)]
+    pub fn saturate_pair<const LATE: bool>(&self, acc: [i32; 2]) -> [i8; 2] {
+        // The last 4 bytes of the entry, one load.
+        let shift_offset = u32::from_le_bytes(
+            [
+                self.right_minus_one,
+                self.late_offset,
+                self.act_min,
+                self.act_max,
+            ]
+            .map(|b| b as u8),
+        );
+        dsp::saturate_pair::<LATE>(acc, self.multiplier, self.nudge, shift_offset)
+    }
+
     /// `apply` for shifts >= 0: out of line, so that loops calling `apply` keep no
     /// registers or set-up for it.
     #[cold]
     #[inline(never)]
     fn apply_general(&self, acc: i32) -> i8 {
-        let v = self.general(acc).wrapping_add(self.output_offset.into());
+        let v = self.general(acc).wrapping_add(self.late_offset.into());
         fixed_point::clamp_i8(v, self.act_min.into(), self.act_max.into())
     }
 
@@ -334,6 +364,45 @@ mod tests {
                             "acc {acc} multiplier {m} shift {shift} offset {offset}"
                         );
                     }
+                }
+            }
+        }
+    }
+
+    /// `saturate_pair` equals `apply` wherever `saturates` holds, and `saturates` holds exactly
+    /// for right shifts 1..=23 (`LATE`: 1..=31) with bounds -128..=127.
+    #[test]
+    fn saturate_pair_equals_apply() {
+        saturate_pair_equals_apply_with::<false>(23);
+        saturate_pair_equals_apply_with::<true>(31);
+    }
+
+    fn saturate_pair_equals_apply_with<const LATE: bool>(last: i32) {
+        let mut seed = 5_u32;
+        let mut next = move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            seed
+        };
+        for shift in -31..=30 {
+            for (lo, hi) in [(-128, 127), (-128, 126), (-127, 127), (0, 127)] {
+                let m = (1 << 30) | (next() >> 2) as i32;
+                let offset = (next() % 256) as i32 - 128;
+                let rq = ChannelRequant::new(m, shift, offset, lo, hi);
+                let want = (-last..=-1).contains(&shift) && (lo, hi) == (-128, 127);
+                let zero = ChannelRequant::new(0, shift, offset, lo, hi);
+                assert_eq!(zero.saturates::<LATE>(), (lo, hi) == (-128, 127));
+                assert_eq!(
+                    rq.saturates::<LATE>(),
+                    want,
+                    "shift {shift} bounds {lo}..={hi}"
+                );
+                if !want {
+                    continue;
+                }
+                for _ in 0..2000 {
+                    let acc = [0, 1].map(|_| (next() as i32) >> (next() % 32));
+                    let got = rq.saturate_pair::<LATE>(acc);
+                    assert_eq!(got, acc.map(|a| rq.apply(a)), "acc {acc:?} shift {shift}");
                 }
             }
         }
