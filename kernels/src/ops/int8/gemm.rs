@@ -92,13 +92,7 @@ fn conv_into(
     let raw: &mut [u32] = bytemuck::cast_slice_mut(raw);
     let end = pixels.end.min(out_plane);
     let pairs_per_call = p.c_out.div_ceil(2).min(WIDE_PAIRS_PER_CALL);
-    let saturate = if rq.iter().all(ChannelRequant::saturates::<false>) {
-        Saturate::Folded
-    } else if rq.iter().all(ChannelRequant::saturates::<true>) {
-        Saturate::Late
-    } else {
-        Saturate::No
-    };
+    let saturate = Saturate::of(rq);
     for n in 0..p.batch {
         let xs: &[u8] = bytemuck::cast_slice(&x[n * in_size..][..in_size]);
         for px in (pixels.start..end).step_by(2) {
@@ -231,6 +225,22 @@ enum Saturate {
     Folded,
     Late,
     No,
+}
+
+impl Saturate {
+    /// One pass over the layer's channels.
+    fn of(rq: &[ChannelRequant]) -> Self {
+        let mut mode = Saturate::Folded;
+        for r in rq {
+            if !r.saturates::<true>() {
+                return Saturate::No;
+            }
+            if !r.saturates::<false>() {
+                mode = Saturate::Late;
+            }
+        }
+        mode
+    }
 }
 
 /// Every output channel over wide weights `w` and two packed columns `cols`: the accumulators of

@@ -157,17 +157,19 @@ impl ChannelRequant {
     /// the offset the nudge does not hold), then SSAT.
     #[inline(always)]
     pub fn saturate_pair<const LATE: bool>(&self, acc: [i32; 2]) -> [i8; 2] {
-        // The last 4 bytes of the entry, one load.
-        let shift_offset = u32::from_le_bytes(
-            [
-                self.right_minus_one,
-                self.late_offset,
-                self.act_min,
-                self.act_max,
-            ]
-            .map(|b| b as u8),
-        );
-        dsp::saturate_pair::<LATE>(acc, self.multiplier, self.nudge, shift_offset)
+        dsp::saturate_pair::<LATE>(acc, self.multiplier, self.nudge, self.shift_offset())
+    }
+
+    /// `right_minus_one` and `late_offset` as the low bytes of the entry's last word (one load).
+    #[inline(always)]
+    fn shift_offset(&self) -> u32 {
+        let bytes = [
+            self.right_minus_one,
+            self.late_offset,
+            self.act_min,
+            self.act_max,
+        ];
+        u32::from_le_bytes(bytes.map(|b| b as u8))
     }
 
     /// `apply` for shifts >= 0: out of line, so that loops calling `apply` keep no
