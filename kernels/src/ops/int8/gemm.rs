@@ -433,6 +433,11 @@ fn gather_pair<const KW: usize, const S: usize>(p: &Conv, xs: &[u8], px: usize, 
         return;
     }
     let zero_pair = u16::from_le_bytes([zero_point; 2]);
+    let shifted = if (KW, S, win.dil_w) == (3, 1, 1) {
+        shifted_window(first, win.in_w, zero_point)
+    } else {
+        None
+    };
     let mut rows = taps.chunks_exact_mut(k_w);
     for ci in 0..p.c_in {
         let xc = &xs[ci * plane..][..plane];
@@ -445,7 +450,18 @@ fn gather_pair<const KW: usize, const S: usize>(p: &Conv, xs: &[u8], px: usize, 
             }
             let xr = &xc[ih * win.in_w..][..win.in_w];
             let tap = |iw: usize| if iw < win.in_w { xr[iw] } else { zero_point };
-            if let ([d0, d1, d2], (3, 1, 1)) = (&mut *dst, (KW, S, win.dil_w)) {
+            let window = match shifted {
+                Some(w) => xr
+                    .get(w.start..)
+                    .and_then(|r| r.first_chunk::<4>())
+                    .map(|&raw| {
+                        (u32::from_le_bytes(raw) >> w.right << w.left) & w.mask | w.padding
+                    }),
+                None => None,
+            };
+            if let ([d0, d1, d2], Some(v)) = (&mut *dst, window) {
+                (*d0, *d1, *d2) = (v as u16, (v >> 8) as u16, (v >> 16) as u16);
+            } else if let ([d0, d1, d2], (3, 1, 1)) = (&mut *dst, (KW, S, win.dil_w)) {
                 // 3 taps, stride 1: the 4 bytes of both windows, padded once each, as one word.
                 let v = u32::from_le_bytes([0, 1, 2, 3].map(|k| tap(first.wrapping_add(k))));
                 (*d0, *d1, *d2) = (v as u16, (v >> 8) as u16, (v >> 16) as u16);
@@ -457,6 +473,38 @@ fn gather_pair<const KW: usize, const S: usize>(p: &Conv, xs: &[u8], px: usize, 
             }
         }
     }
+}
+
+/// The 4 bytes of input columns `first..first + 4` (`first` wraps below 0) of any row, as one
+/// word: `(word at start >> right << left) & mask | padding`, columns outside the row as
+/// `zero_point`. `None` for rows under 4 bytes or a window more than 3 columns outside.
+#[derive(Clone, Copy)]
+struct ShiftedWindow {
+    start: usize,
+    right: u32,
+    left: u32,
+    mask: u32,
+    padding: u32,
+}
+
+fn shifted_window(first: usize, in_w: usize, zero_point: u8) -> Option<ShiftedWindow> {
+    let last_start = in_w.checked_sub(4)?;
+    // `first` as a signed column: wrapped values are left of the row.
+    let column = first as isize;
+    let start = column.clamp(0, last_start as isize);
+    let shift = column - start;
+    if shift.unsigned_abs() > 3 {
+        return None;
+    }
+    let inside = |k: isize| (0..in_w as isize).contains(&(column + k));
+    let mask = u32::from_le_bytes([0, 1, 2, 3].map(|k| if inside(k) { 0xff } else { 0 }));
+    Some(ShiftedWindow {
+        start: start as usize,
+        right: 8 * shift.max(0) as u32,
+        left: 8 * (-shift).max(0) as u32,
+        mask,
+        padding: u32::from_le_bytes([zero_point; 4]) & !mask,
+    })
 }
 
 /// Tap pairs of two columns (`gather_pair`: per group the words `[p0 t0, p1 t0, p0 t1, p1 t1]`
@@ -590,6 +638,7 @@ pub(crate) mod tests {
             (6, 6, 5, 2, 0, 1, 2, 1),
             (3, 5, 1, 2, 0, 1, 6, 3),
             (7, 8, 3, 1, 2, 2, 2, 3),
+            (5, 6, 3, 1, 2, 1, 2, 3),
         ];
         let cases = geometries
             .iter()
