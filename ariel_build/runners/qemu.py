@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ariel_build.boards import Board
-from ariel_build.errors import BuildError, RunError
+from ariel_build.errors import BuildError, PlanError, RunError
 from ariel_build.pipeline import CompiledModel
 from ariel_build.runners.host import cache_dir
 from ariel_build.runners.qemu_firmware import ElfInfo, FirmwareCrate, check_budget, mark_layout, read_elf
@@ -173,6 +174,15 @@ class QemuHarness:
             cmd, cwd=self.workdir, capture_output=True, text=True, env=cross_env(str(self.board.target))
         )
         if result.returncode != 0:
+            overflow = re.search(r"will not fit in region '(\w+)': overflowed by (\d+) bytes", result.stderr)
+            if overflow:
+                region, extra = overflow[1], int(overflow[2])
+                raise PlanError(
+                    f"the firmware for board '{self.board.name}' is {extra:,} B larger than its {region}",
+                    where=str(self.workdir),
+                    fix='set `int8_weights = "compact"` (8-bit weights take half the flash of "wide"), '
+                    "or choose a board with more memory or a smaller model",
+                )
             raise BuildError(
                 f"the firmware for board '{self.board.name}' did not build:\n" + result.stderr[-6000:],
                 where=str(self.workdir),

@@ -23,6 +23,7 @@ from elftools.elf.sections import SymbolTableSection
 
 from ariel_build.boards import Board
 from ariel_build.errors import PlanError
+from ariel_build.ops.quantized.packing import int8_table_bytes
 from ariel_build.pipeline import CompiledModel, emit_module
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -176,7 +177,7 @@ def check_budget(models: dict[str, CompiledModel], board: Board) -> None:
     """Raises PlanError when a model's RAM (arena + I/O + stack) or all weights exceed the board."""
     if board.flash is None or board.ram is None:
         return
-    weights = sum(m.plan.weight_bytes for m in models.values())
+    weights = sum(m.plan.weight_bytes + int8_table_bytes(m.graph) for m in models.values())
     if weights + CODE_ALLOWANCE > code_flash(board):
         consts = [
             (f"{name}:{t}", loc.nbytes)
@@ -185,7 +186,7 @@ def check_budget(models: dict[str, CompiledModel], board: Board) -> None:
             if loc.kind == "const"
         ]
         raise PlanError(
-            f"weights {weights:,} B + code ~{CODE_ALLOWANCE:,} B do not fit the {code_flash(board):,} B of "
+            f"weights and tables {weights:,} B + code ~{CODE_ALLOWANCE:,} B do not fit the {code_flash(board):,} B of "
             f"flash of board '{board.name}' for them; biggest weights: {_biggest(consts)}",
             fix="choose a board with more flash or a smaller (e.g. quantized) model",
         )

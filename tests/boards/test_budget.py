@@ -74,3 +74,15 @@ def test_cli_reports_the_budget_error_without_a_traceback(
     assert cli_main(argv) == 2
     err = capsys.readouterr().err
     assert "planning error" in err and "do not fit" in err and "Traceback" not in err
+
+
+@pytest.mark.cargo
+def test_a_firmware_the_linker_cannot_fit_gets_one_clear_error(tmp_path: Path) -> None:
+    """VWW with every int8 layer widened passes the estimate on qemu-an524 (512 KiB) but not the
+    link: the linker's overflow becomes a PlanError naming the region and the fix."""
+    model = compile_model(SHARED_MODELS / "mlperf_tiny" / "vww_96_int8.tflite", int8_weights="wide")
+    harness = QemuHarness({"vww": model}, tmp_path / "fw", load_board("qemu-an524"))
+    with pytest.raises(PlanError) as e:
+        harness.build()
+    assert "larger than its FLASH" in e.value.message
+    assert e.value.fix is not None and 'int8_weights = "compact"' in e.value.fix
