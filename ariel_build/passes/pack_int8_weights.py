@@ -13,9 +13,7 @@ def pack_int8_weights(graph: Graph) -> Graph:
     for node in graph.nodes:
         if packed_weights(node) is not None:
             continue
-        if node.op == "QConv" and conv_shape(node, graph).groups == 1:
-            add_packed_weights(node, graph, conv_shape(node, graph).c_out)
-        elif node.op == "QFullyConnected":
-            add_packed_weights(node, graph, graph.tensor(node.inputs[1]).shape[0])
+        if (node.op == "QConv" and conv_shape(node, graph).groups == 1) or node.op == "QFullyConnected":
+            add_packed_weights(node, graph)
     graph.remove_unused_tensors()
     return graph

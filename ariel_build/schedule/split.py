@@ -20,7 +20,7 @@ from ariel_build.ops.base import lookup
 from ariel_build.ops.binary import Elementwise
 from ariel_build.ops.gemm import gemm_shape
 from ariel_build.ops.quantized.conv import PIXELS
-from ariel_build.ops.quantized.packing import PACKED_INPUT, is_wide, pack_pairs, packed_weights
+from ariel_build.ops.quantized.packing import PACKED_INPUT, is_wide, pack_pairs, packed_weights, product_rows
 from ariel_build.ops.unary import Unary
 
 Range = tuple[int, int]  # [start, end) in elements of the full tensor
@@ -297,7 +297,7 @@ def _channel_pairs(node: Node, graph: Graph, channels: int) -> int | None:
     pairs = -(-channels // 2)
     if packed is None or weights is None or packed.size % pairs:
         return None
-    rows, w = packed.reshape(pairs, -1), weights.reshape(channels, -1)
+    rows, w = packed.reshape(pairs, -1), product_rows(node, graph)
     wide = is_wide(node)
     if not all(np.array_equal(pack_pairs(w[2 * p : 2 * p + 2], wide), rows[p]) for p in range(pairs)):
         return None

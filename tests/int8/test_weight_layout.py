@@ -38,6 +38,9 @@ def test_wide_words_are_the_weights_as_16_bit_pairs() -> None:
     g = model.graph
     for node in _products(model):
         w = g.const(node.inputs[1])
+        if w.ndim == 4 and w.shape[1] % 4 == 0:
+            # OIHW: the taps run by kernel position, then input channel (gemm.rs `channels_last`)
+            w = w.transpose(0, 2, 3, 1)
         w = w.reshape(w.shape[0], -1)
         channels, depth = w.shape
         groups = -(-depth // 4)

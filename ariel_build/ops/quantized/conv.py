@@ -10,7 +10,7 @@ import math
 
 from ariel_build.ir import DType, Graph, Node
 from ariel_build.ops.base import Op, Operands, OpUnsupported, register, rust_array
-from ariel_build.ops.conv import conv_shape
+from ariel_build.ops.conv import ConvShape, conv_shape
 from ariel_build.ops.quantized.fixed_point import (
     activation_bounds,
     folded_bias,
@@ -25,6 +25,7 @@ from ariel_build.ops.quantized.fixed_point import (
 )
 from ariel_build.ops.quantized.packing import (
     PACKED_INPUT,
+    channels_last,
     is_wide,
     pack_bytes,
     packed_weights,
@@ -67,6 +68,18 @@ def _depthwise_scratch_bytes(node: Node, graph: Graph) -> int:
     return 4 * (-(-plane // 4) + 1 + max(width.out, _BLOCK_POSITIONS))
 
 
+def _ring_bytes(s: ConvShape) -> int:
+    """gemm.rs `ring_words` (channel-last columns, not 1x1 stride 1 without leading padding): the
+    padded input rows one pair of output pixels covers, 8 bytes per 4 input channels and position;
+    else 0."""
+    height, width = s.win.axes
+    pointwise = all(a.kernel == a.stride == 1 and a.pad_begin == 0 for a in s.win.axes)
+    if not channels_last(s.c_in) or pointwise:
+        return 0
+    rows = min(height.span + height.stride, height.size + height.pad_begin + height.pad_end)
+    return 8 * rows * (width.size + width.pad_begin + width.pad_end) * (s.c_in // 4)
+
+
 @register
 class QConv(Op):
     """Attributes as ONNX Conv, plus `activation` (TFLite fused activation name)."""
@@ -104,8 +117,11 @@ class QConv(Op):
             return _depthwise_scratch_bytes(node, graph)
         if not _packed(node, graph):
             return 0
-        return pack_bytes(s.c_in * s.win.taps, 3) + (
-            wide_accumulator_bytes(s.c_out, 2) if is_wide(node) else 0
+        ring = _ring_bytes(s)
+        return (
+            ring
+            + pack_bytes(s.c_in * s.win.taps, 2 if ring else 3)
+            + (wide_accumulator_bytes(s.c_out, 2) if is_wide(node) else 0)
         )
 
     def runtime_inputs(self, node: Node, graph: Graph) -> list[int]:

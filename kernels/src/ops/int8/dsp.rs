@@ -17,8 +17,8 @@
 //! column loop once per channel pair and writes memory: its safe wrapper derives `pairs` as the
 //! pairs that `acc`, `bias` (2 per pair) and `w` (`cols.len()` groups per pair) all have, and
 //! enters only with `pairs >= 1` and `cols.len()` a nonzero multiple of 4. It reserves 16 bytes
-//! of stack (SUB/ADD SP, balanced; its 4 words hold the column start, bias, accumulator
-//! pointers and the pairs left), per pair reads 2 elements of `bias` (LDRD, word-aligned as
+//! of stack (SUB/ADD SP, balanced; its 4 words hold the bias pointer, the column start, the
+//! accumulator pointer and the pairs left, read and written in pairs by LDRD/STRD), per pair reads 2 elements of `bias` (LDRD, word-aligned as
 //! i32s are), all of `cols` and the pair's `cols.len()` groups of `w` (the weight pointer runs
 //! on from pair to pair), and writes 4 i32 to `acc` (two STRD, 8 bytes each); after `pairs`
 //! pairs it has read `2 * pairs` biases, `pairs * cols.len()` weight groups and written the
@@ -34,7 +34,15 @@
 //! and the flags (ADDS/ADC). `saturate_pair` is likewise register-only (13 or 16 instructions,
 //! no memory, stack or control flow): it writes its two early-clobber outputs, the first
 //! accumulator's register (declared `inout`, written only after its last read) and the flags
-//! (ADDS/ADC; SSAT may set Q, which no Rust code reads).
+//! (ADDS/ADC; SSAT may set Q, which no Rust code reads). `interleave_columns` copies memory
+//! without stack (`nostack`): its safe wrapper takes `whole`, the group count all three slices
+//! have rounded down to a multiple of 4, enters only with `whole >= 4`, and per iteration reads
+//! 4 elements of `a` and of `b` (LDRD, 8 bytes each, aligned as u64s are) and writes 4 of `dst`
+//! (2 STRD each), its three pointers starting at the slices' starts; it ends when the `dst` pointer
+//! equals the end of `dst`'s first `whole` elements, so it read the first `whole` of `a` and
+//! `b` and wrote the first `whole` of `dst`, all inside the slices (`dst` does not overlap
+//! `a` or `b`: it is a `&mut`). It writes its 8 data registers, the 3 pointers and the flags
+//! (CMP), nothing else.
 
 /// `acc + lo(a) * lo(b) + hi(a) * hi(b)` over the signed 16-bit halves, wrapping like SMLAD.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
@@ -204,12 +212,11 @@ pub fn dot_wide_pairs(cols: &[[u64; 2]], w: &[[u64; 2]], bias: &[i32], acc: &mut
             "strd {c0}, {c1}, [sp]",
             "strd {c2}, {c3}, [sp, #8]",
             "3:",
-            "ldr {c0}, [sp, #4]",
+            "ldrd {c0}, {x}, [sp]",
             "ldrd {a00}, {a01}, [{c0}], #8",
-            "str {c0}, [sp, #4]",
+            "str {c0}, [sp]",
             "mov {a10}, {a00}",
             "mov {a11}, {a01}",
-            "ldr {x}, [sp]",
             "2:",
             wide_group!(),
             wide_group!(),
@@ -217,21 +224,19 @@ pub fn dot_wide_pairs(cols: &[[u64; 2]], w: &[[u64; 2]], bias: &[i32], acc: &mut
             wide_group!(),
             "cmp {x}, {end}",
             "bne 2b",
-            "ldr {c0}, [sp, #8]",
+            "ldrd {c0}, {c1}, [sp, #8]",
             "strd {a00}, {a10}, [{c0}], #8",
             "strd {a01}, {a11}, [{c0}], #8",
-            "str {c0}, [sp, #8]",
-            "ldr {c0}, [sp, #12]",
-            "subs {c0}, {c0}, #1",
-            "str {c0}, [sp, #12]",
+            "subs {c1}, {c1}, #1",
+            "strd {c0}, {c1}, [sp, #8]",
             "bne 3b",
             "add sp, sp, #16",
             a00 = out(reg) _,
             a01 = out(reg) _,
             a10 = out(reg) _,
             a11 = out(reg) _,
-            c0 = inout(reg) cols.as_ptr() => _,
-            c1 = inout(reg) bias.as_ptr() => _,
+            c0 = inout(reg) bias.as_ptr() => _,
+            c1 = inout(reg) cols.as_ptr() => _,
             c2 = inout(reg) acc.as_mut_ptr() => _,
             c3 = inout(reg) pairs => _,
             we = out(reg) _,
@@ -241,6 +246,63 @@ pub fn dot_wide_pairs(cols: &[[u64; 2]], w: &[[u64; 2]], bias: &[i32], acc: &mut
             end = in(reg) end,
         );
     }
+}
+
+/// `dst[g] = [a[g] low | b[g] low << 32, a[g] high | b[g] high << 32]` (two columns' groups of
+/// `even | odd << 32` as `dot_wide_2x2` takes them) for the groups all three slices have: two
+/// groups per iteration in one `asm!` loop (LDRD of each source, two STRD), an odd last one in
+/// Rust.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+pub fn interleave_columns(a: &[u64], b: &[u64], dst: &mut [[u64; 2]]) {
+    let groups = a.len().min(b.len()).min(dst.len());
+    let whole = groups & !3;
+    if whole > 0 {
+        let end = dst[..whole].as_mut_ptr_range().end;
+        // SAFETY: reads the first `whole` elements of `a` and `b`, writes the first `whole` of
+        // `dst` (see the module audit).
+        unsafe {
+            core::arch::asm!(
+                "2:",
+                "ldrd {a0}, {a1}, [{a}], #8",
+                "ldrd {b0}, {b1}, [{b}], #8",
+                "ldrd {a2}, {a3}, [{a}], #8",
+                "ldrd {b2}, {b3}, [{b}], #8",
+                "strd {a0}, {b0}, [{d}], #8",
+                "strd {a1}, {b1}, [{d}], #8",
+                "strd {a2}, {b2}, [{d}], #8",
+                "strd {a3}, {b3}, [{d}], #8",
+                "ldrd {a0}, {a1}, [{a}], #8",
+                "ldrd {b0}, {b1}, [{b}], #8",
+                "ldrd {a2}, {a3}, [{a}], #8",
+                "ldrd {b2}, {b3}, [{b}], #8",
+                "strd {a0}, {b0}, [{d}], #8",
+                "strd {a1}, {b1}, [{d}], #8",
+                "strd {a2}, {b2}, [{d}], #8",
+                "strd {a3}, {b3}, [{d}], #8",
+                "cmp {d}, {end}",
+                "bne 2b",
+                a0 = out(reg) _,
+                a1 = out(reg) _,
+                b0 = out(reg) _,
+                b1 = out(reg) _,
+                a2 = out(reg) _,
+                a3 = out(reg) _,
+                b2 = out(reg) _,
+                b3 = out(reg) _,
+                a = inout(reg) a.as_ptr() => _,
+                b = inout(reg) b.as_ptr() => _,
+                d = inout(reg) dst.as_mut_ptr() => _,
+                end = in(reg) end,
+                options(nostack),
+            );
+        }
+    }
+    portable::interleave_columns(
+        &a[whole..groups],
+        &b[whole..groups],
+        &mut dst[whole..groups],
+    );
 }
 
 /// One group of `dot_wide_row_pairs`: the column's even and odd pairs, each channel's weight
@@ -336,7 +398,7 @@ fn dot_wide_each(cols: &[[u64; 2]], w: &[[u64; 2]], bias: &[i32], acc: &mut [[[i
 }
 
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
-pub use portable::{dot_wide_2x2, smlad, smlad_ordered, sxtb16, sxtb16_odd};
+pub use portable::{dot_wide_2x2, interleave_columns, smlad, smlad_ordered, sxtb16, sxtb16_odd};
 
 /// `dot_wide_row_pairs` where the DSP instructions are missing: pair by pair.
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
@@ -383,6 +445,14 @@ mod portable {
     #[inline(always)]
     pub fn sxtb16_odd(v: u32) -> u32 {
         sxtb16(v >> 8)
+    }
+
+    /// `interleave_columns` group by group.
+    #[inline(always)]
+    pub fn interleave_columns(a: &[u64], b: &[u64], dst: &mut [[u64; 2]]) {
+        for ((d, &a), &b) in dst.iter_mut().zip(a).zip(b) {
+            *d = [a & 0xffff_ffff | b << 32, a >> 32 | b & !0xffff_ffff];
+        }
     }
 
     /// `dot_wide_2x2` group by group.

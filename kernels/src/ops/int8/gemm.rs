@@ -5,7 +5,9 @@
 //!
 //! The input zero point is folded into the bias at build time (`sum((x - zx) * w) = sum(x * w) -
 //! zx * sum(w)`); padding taps are packed as `zx`, so they add nothing, as in TFLM. A column holds
-//! the `depth` inputs (`c_in * k_h * k_w`, the weight order) of one output pixel; each group of 4
+//! the `depth` inputs (`c_in * k_h * k_w`, the weight order: by input channel, then kernel
+//! position, or with `c_in` a multiple of 4 the other way round, `channels_last`) of one output
+//! pixel; each group of 4
 //! taps becomes two words of sign-extended 16-bit pairs, taps (0, 2) ("even") and (1, 3) ("odd"),
 //! as `sxtb16`/`sxtb16_odd` split a word. Per group two columns are `[even col0, even col1, odd
 //! col0, odd col1]` (read as two 64-bit words), one column `[even, odd]`. The weights are packed
@@ -17,8 +19,11 @@
 use core::ops::Range;
 
 use super::conv::Conv;
-use super::dsp::{dot_wide_2x2, dot_wide_pairs, smlad, smlad_ordered, sxtb16, sxtb16_odd};
+use super::dsp::{
+    dot_wide_2x2, dot_wide_pairs, interleave_columns, smlad, smlad_ordered, sxtb16, sxtb16_odd,
+};
 use super::ChannelRequant;
+use crate::ops::window::Window;
 use crate::sync::{Consecutive, RowStore, Rows};
 
 /// Weights packed at build time in channel pairs (module doc): per pair and group of 4 taps one
@@ -37,7 +42,9 @@ pub enum Output<'a> {
 }
 
 /// Convolution with `groups == 1`: `w` the packed weights, `bias` the folded bias and `rq` the
-/// requantization (one each per output channel), `pack` at least 3 words per group of 4 taps.
+/// requantization (one each per output channel), `pack` the scratch (`scratch_bytes` in
+/// `ariel_build/ops/quantized/conv.py`): for channel-last columns other than pointwise
+/// `ring_words`, then 2 words per group of 4 taps, else 3; with wide weights then accumulators.
 /// Computes the output pixels `pixels` of every plane into `y`: pixels are packed two at a time
 /// from `pixels.start`, so a range packs only its own columns (a multicore part,
 /// `ariel_build/schedule/split.py`).
@@ -53,22 +60,38 @@ pub fn conv(
     pack: &mut [u64],
 ) {
     // One function per store, each compiled in this crate (fewer instructions than inlining
-    // both here: ResNet-8 int8 on qemu-an524 64.4 M instead of 65.3 M).
-    match y {
-        Output::Consecutive(y) => {
+    // both here: ResNet-8 int8 on qemu-an524 64.4 M instead of 65.3 M), and per column source
+    // (the ring in the same function made the others 1 % slower on qemu-an524).
+    let ring = channels_last(p) && !packs_pointwise(&p.win);
+    match (y, ring) {
+        (Output::Consecutive(y), ring) => {
             let y = Consecutive {
                 y,
                 len: pixels.len(),
             };
-            conv_into(p, x, w, bias, rq, y, pixels, pack);
+            if ring {
+                conv_into::<true>(p, x, w, bias, rq, y, pixels, pack);
+            } else {
+                conv_into::<false>(p, x, w, bias, rq, y, pixels, pack);
+            }
         }
-        Output::Rows(y) => conv_into(p, x, w, bias, rq, y, pixels, pack),
+        (Output::Rows(y), true) => conv_into::<true>(p, x, w, bias, rq, y, pixels, pack),
+        (Output::Rows(y), false) => conv_into::<false>(p, x, w, bias, rq, y, pixels, pack),
     }
+}
+
+/// 1x1, stride 1, no leading padding: a pixel's column is its input position's channels.
+fn packs_pointwise(win: &Window) -> bool {
+    win.k_h == 1
+        && win.k_w == 1
+        && win.stride_h == 1
+        && win.stride_w == 1
+        && win.pad_top + win.pad_left == 0
 }
 
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn conv_into(
+fn conv_into<const RING: bool>(
     p: &Conv,
     x: &[i8],
     w: Weights,
@@ -81,13 +104,11 @@ fn conv_into(
     let win = &p.win;
     let depth = p.c_in * win.k_h * win.k_w;
     let (in_size, out_plane) = (p.c_in * win.in_plane(), win.out_plane());
-    let pointwise = win.k_h == 1
-        && win.k_w == 1
-        && win.stride_h == 1
-        && win.stride_w == 1
-        && win.pad_top + win.pad_left == 0;
+    let pointwise = packs_pointwise(win);
     let groups = depth.div_ceil(4);
-    let (pack, acc) = pack.split_at_mut(3 * groups);
+    let (ring, pack) = pack.split_at_mut(if RING { ring_words(p) } else { 0 });
+    let mut ring = Ring::new(p, ring);
+    let (pack, acc) = pack.split_at_mut(if RING { 2 } else { 3 } * groups);
     let (pack, raw) = pack.split_at_mut(2 * groups);
     let raw: &mut [u32] = bytemuck::cast_slice_mut(raw);
     let end = pixels.end.min(out_plane);
@@ -95,8 +116,13 @@ fn conv_into(
     let saturate = Saturate::of(rq);
     for n in 0..p.batch {
         let xs: &[u8] = bytemuck::cast_slice(&x[n * in_size..][..in_size]);
+        ring.filled = 0;
         for px in (pixels.start..end).step_by(2) {
-            if pointwise && px + 1 < end {
+            if RING {
+                let pair = [px, (px + 1).min(end - 1)];
+                ring.cover(p, xs, pair);
+                ring.columns(p, pair, pack.as_chunks_mut::<2>().0);
+            } else if pointwise && px + 1 < end {
                 let cols = bytemuck::cast_slice_mut::<u64, u32>(pack)
                     .as_chunks_mut::<4>()
                     .0;
@@ -164,6 +190,156 @@ fn conv_into(
                     channel_pairs(w, 2 * groups, bias, rq, p.c_out, dot, store);
                 }
             }
+        }
+    }
+}
+
+/// The weights' taps run by kernel position, then input channel, when the input channels are a
+/// multiple of 4 (`ariel_build/ops/quantized/packing.py` `product_rows`; the same order as by
+/// channel for 1x1 kernels): a group of 4 taps is then 4 channels at one input position.
+fn channels_last(p: &Conv) -> bool {
+    p.c_in > 0 && p.c_in.is_multiple_of(4)
+}
+
+/// Words of `Ring`'s rows: the padded input rows one pair of output pixels covers (`ring_words`
+/// in `ariel_build/ops/quantized/conv.py`), each position's `c_in / 4` groups.
+fn ring_words(p: &Conv) -> usize {
+    let win = &p.win;
+    let padded_h = win.in_h + win.pad_top + win.pad_bottom;
+    let rows = ((win.k_h - 1) * win.dil_h + 1 + win.stride_h).min(padded_h);
+    rows * (win.in_w + win.pad_left + win.pad_right) * (p.c_in / 4)
+}
+
+/// Padded input rows with each position's 4-channel groups sign-extended once (`even | odd <<
+/// 32`, as `pack_row`), padded row `r` at slot `r % rows`: the columns of channel-last
+/// convolutions are copied from here, one word per group and pixel.
+struct Ring<'a> {
+    words: &'a mut [u64],
+    /// Rows held and words per row.
+    rows: usize,
+    pitch: usize,
+    /// The padded rows up to here were extended (the rows needed only grow with the pixels).
+    filled: usize,
+}
+
+impl<'a> Ring<'a> {
+    fn new(p: &Conv, words: &'a mut [u64]) -> Self {
+        let win = &p.win;
+        let pitch = (win.in_w + win.pad_left + win.pad_right) * (p.c_in / 4);
+        let rows = words.len() / pitch.max(1);
+        Ring {
+            words,
+            rows,
+            pitch,
+            filled: 0,
+        }
+    }
+
+    /// Extends the padded rows the windows of output pixels `pair` cover that are not held yet.
+    /// Out of line, as `columns`: inlined they cost the pixel loop registers.
+    #[inline(never)]
+    fn cover(&mut self, p: &Conv, xs: &[u8], pair: [usize; 2]) {
+        let win = &p.win;
+        let top = pair[0] / win.out_w * win.stride_h;
+        let end = pair[1] / win.out_w * win.stride_h + (win.k_h - 1) * win.dil_h + 1;
+        let zero = halves_word(split(u32::from_le_bytes([(-p.input_offset) as u8; 4])));
+        for row in top.max(self.filled)..end {
+            let slot = row % self.rows.max(1);
+            if let Some(dst) = self
+                .words
+                .get_mut(slot * self.pitch..(slot + 1) * self.pitch)
+            {
+                extend_row(p, xs, row, dst, zero);
+            }
+        }
+        self.filled = end;
+    }
+
+    /// The columns of output pixels `pair` (held by `cover`) into `cols`, per group `[even 0 |
+    /// even 1 << 32, odd 0 | odd 1 << 32]`.
+    #[inline(never)]
+    fn columns(&self, p: &Conv, pair: [usize; 2], cols: &mut [[u64; 2]]) {
+        let win = &p.win;
+        let groups = p.c_in / 4;
+        // With dilation 1 a kernel row is one run of positions.
+        let (run, runs) = if win.dil_w == 1 {
+            (win.k_w * groups, 1)
+        } else {
+            (groups, win.k_w)
+        };
+        let rows = self.rows.max(1);
+        // Each pixel's first padded row and its offset in a row.
+        let origins = pair.map(|q| {
+            let at = q % win.out_w * win.stride_w * groups;
+            (q / win.out_w * win.stride_h, at)
+        });
+        let mut dst = cols.chunks_exact_mut(run.max(1));
+        for kh in 0..win.k_h {
+            let starts = origins.map(|(row, at)| (row + kh * win.dil_h) % rows * self.pitch + at);
+            for r in 0..runs {
+                let at = r * win.dil_w * groups;
+                let (Some(d), Some(a), Some(b)) = (
+                    dst.next(),
+                    self.words.get(starts[0] + at..starts[0] + at + run),
+                    self.words.get(starts[1] + at..starts[1] + at + run),
+                ) else {
+                    return;
+                };
+                interleave_columns(a, b, d);
+            }
+        }
+    }
+}
+
+/// Padded row `row` of the input into `dst`: per position (padding as the zero word `zero`)
+/// its groups of 4 channels as `even | odd << 32`.
+fn extend_row(p: &Conv, xs: &[u8], row: usize, dst: &mut [u64], zero: u64) {
+    let win = &p.win;
+    let groups = p.c_in / 4;
+    let ih = row.wrapping_sub(win.pad_top);
+    if ih >= win.in_h {
+        dst.fill(zero);
+        return;
+    }
+    let (left, rest) = dst.split_at_mut(win.pad_left * groups);
+    left.fill(zero);
+    let (inner, right) = rest.split_at_mut(win.in_w * groups);
+    right.fill(zero);
+    let plane = win.in_plane();
+    let whole = win.in_w / 4;
+    let (quads, tail) = inner.split_at_mut(4 * whole * groups);
+    // The low and high 16-bit halves of two words (PKHBT, PKHTB).
+    let low = |x: u32, y: u32| x & 0xffff | y << 16;
+    let high = |x: u32, y: u32| x >> 16 | y & 0xffff_0000;
+    for g in 0..groups {
+        let at = 4 * g * plane + ih * win.in_w;
+        let Some(src) = xs.get(at..at + 3 * plane + win.in_w) else {
+            return;
+        };
+        let rows = [0, 1, 2, 3].map(|k| &src[k * plane..][..win.in_w]);
+        let [r0, r1, r2, r3] = rows.map(|r| r.as_chunks::<4>().0);
+        // 4 positions at a time: a word of each channel's row, sign-extended and transposed.
+        let words = r0.iter().zip(r1).zip(r2).zip(r3);
+        for (quad, (((&a, &b), &c), &d)) in quads.chunks_exact_mut(4 * groups).zip(words) {
+            let [a, b, c, d] = [a, b, c, d].map(|w| split(u32::from_le_bytes(w)));
+            if let [.., p0] = &mut quad[..=g] {
+                *p0 = halves_word([low(a[0], c[0]), low(b[0], d[0])]);
+            }
+            if let [.., p1] = &mut quad[..=groups + g] {
+                *p1 = halves_word([low(a[1], c[1]), low(b[1], d[1])]);
+            }
+            if let [.., p2] = &mut quad[..=2 * groups + g] {
+                *p2 = halves_word([high(a[0], c[0]), high(b[0], d[0])]);
+            }
+            if let [.., p3] = &mut quad[..=3 * groups + g] {
+                *p3 = halves_word([high(a[1], c[1]), high(b[1], d[1])]);
+            }
+        }
+        let positions = tail.iter_mut().skip(g).step_by(groups);
+        for (k, word) in positions.enumerate() {
+            let byte = |r: &[u8]| r[4 * whole..].get(k).copied().unwrap_or(0);
+            let raw = rows.map(byte);
+            *word = halves_word(split(u32::from_le_bytes(raw)));
         }
     }
 }
@@ -565,6 +741,20 @@ pub(crate) mod tests {
         (*seed >> 16) as i8
     }
 
+    /// `w` (`[c_out, c_in, taps]`) with the taps in the kernel's order (`channels_last`: by
+    /// position, then channel), zero after `w.len()`.
+    pub(crate) fn kernel_order<const N: usize>(w: &[i8], c_in: usize, taps: usize) -> [i8; N] {
+        let depth = c_in * taps;
+        core::array::from_fn(|i| match w.get(i) {
+            Some(_) if c_in.is_multiple_of(4) => {
+                let (co, t) = (i / depth, i % depth);
+                w[co * depth + t % c_in * taps + t / c_in]
+            }
+            Some(&v) => v,
+            None => 0,
+        })
+    }
+
     /// The build-time weight layout (ariel_build/ops/quantized/packing.py).
     pub(crate) fn pack_weights(w: &[i8], channels: usize, out: &mut [u64]) -> usize {
         let depth = w.len() / channels;
@@ -639,6 +829,11 @@ pub(crate) mod tests {
             (3, 5, 1, 2, 0, 1, 6, 3),
             (7, 8, 3, 1, 2, 2, 2, 3),
             (5, 6, 3, 1, 2, 1, 2, 3),
+            (7, 9, 3, 1, 1, 1, 8, 3),
+            (7, 8, 3, 2, 1, 1, 4, 2),
+            (7, 8, 3, 1, 2, 2, 4, 3),
+            (6, 5, 1, 2, 0, 1, 8, 3),
+            (5, 7, 5, 1, 2, 1, 4, 1),
         ];
         let cases = geometries
             .iter()
@@ -686,8 +881,9 @@ pub(crate) mod tests {
             let mut want = [0_i8; 2 * 3 * 63];
             let mut pack = [0_u64; 3 * 57];
             let (mut compact, mut wide) = ([0_u64; 57], [0_u64; 114]);
-            let words = pack_weights(w, c_out, &mut compact);
-            let wide_words = pack_wide_weights(w, c_out, &mut wide);
+            let ordered: [i8; 3 * 9 * 25] = kernel_order(w, c_in, k * k);
+            let words = pack_weights(&ordered[..w.len()], c_out, &mut compact);
+            let wide_words = pack_wide_weights(&ordered[..w.len()], c_out, &mut wide);
             let rq: [ChannelRequant; 3] = core::array::from_fn(|co| requant.channel(co));
             let plane = win.out_plane();
             let mut run = |w| {
@@ -782,8 +978,9 @@ pub(crate) mod tests {
     #[test]
     fn pixel_ranges_match_the_whole_plane() {
         let mut seed = 11;
-        for &(k, stride, pad) in &[(3, 1, 1), (1, 1, 0), (3, 2, 1)] {
-            let (in_h, in_w, c_in, c_out) = (5, 7, 5, 3);
+        let geometries = [(3, 1, 1), (1, 1, 0), (3, 2, 1)];
+        for (&(k, stride, pad), c_in) in geometries.iter().flat_map(|g| [(g, 5), (g, 4)]) {
+            let (in_h, in_w, c_out) = (5, 7, 3);
             let out = |d: usize| (d + 2 * pad - k) / stride + 1;
             let win = Window {
                 in_h,
@@ -811,7 +1008,8 @@ pub(crate) mod tests {
             };
             let x: [i8; 5 * 35] = core::array::from_fn(|_| next(&mut seed));
             let w: [i8; 3 * 5 * 9] = core::array::from_fn(|_| next(&mut seed));
-            let w = &w[..c_out * c_in * k * k];
+            let ordered: [i8; 3 * 5 * 9] = kernel_order(&w[..c_out * c_in * k * k], c_in, k * k);
+            let w = &ordered[..c_out * c_in * k * k];
             let mut packed = [0_u64; 32];
             let words = pack_weights(w, c_out, &mut packed);
             let packed = &packed[..words];
@@ -821,7 +1019,7 @@ pub(crate) mod tests {
             let bias = [7, -300, 90];
             let rq: [ChannelRequant; 3] = core::array::from_fn(|co| RQ.channel(co));
             let plane = win.out_plane();
-            let mut pack = [0_u64; 3 * 12 + 4];
+            let mut pack = [0_u64; 80];
             let mut whole = [0_i8; 3 * 35];
             let y = Output::Consecutive(&mut whole[..c_out * plane]);
             conv(
