@@ -70,13 +70,13 @@ def _depthwise_scratch_bytes(node: Node, graph: Graph) -> int:
 
 def _ring_bytes(s: ConvShape) -> int:
     """gemm.rs `ring_words` (channel-last columns, not 1x1 stride 1 without leading padding): the
-    padded input rows one pair of output pixels covers, 8 bytes per 4 input channels and position;
+    padded input rows one output row's windows cover, 8 bytes per 4 input channels and position;
     else 0."""
     height, width = s.win.axes
     pointwise = all(a.kernel == a.stride == 1 and a.pad_begin == 0 for a in s.win.axes)
     if not channels_last(s.c_in) or pointwise:
         return 0
-    rows = min(height.span + height.stride, height.size + height.pad_begin + height.pad_end)
+    rows = min(height.span, height.size + height.pad_begin + height.pad_end)
     return 8 * rows * (width.size + width.pad_begin + width.pad_end) * (s.c_in // 4)
 
 

@@ -120,8 +120,18 @@ fn conv_into<const RING: bool>(
         for px in (pixels.start..end).step_by(2) {
             if RING {
                 let pair = [px, (px + 1).min(end - 1)];
-                ring.cover(p, xs, pair);
-                ring.columns(p, pair, pack.as_chunks_mut::<2>().0);
+                let cols = pack.as_chunks_mut::<2>().0;
+                if pair[1] / win.out_w == px / win.out_w {
+                    ring.cover(p, xs, pair);
+                    ring.columns::<false>(p, pair, cols);
+                } else {
+                    // The ring holds one output row's windows: the pixel starting the next
+                    // output row is copied after its rows.
+                    ring.cover(p, xs, [px; 2]);
+                    ring.columns::<false>(p, [px; 2], cols);
+                    ring.cover(p, xs, [pair[1]; 2]);
+                    ring.columns::<true>(p, pair, cols);
+                }
             } else if pointwise && px + 1 < end {
                 let cols = bytemuck::cast_slice_mut::<u64, u32>(pack)
                     .as_chunks_mut::<4>()
@@ -201,12 +211,12 @@ fn channels_last(p: &Conv) -> bool {
     p.c_in > 0 && p.c_in.is_multiple_of(4)
 }
 
-/// Words of `Ring`'s rows: the padded input rows one pair of output pixels covers (`ring_words`
+/// Words of `Ring`'s rows: the padded input rows one output row's windows cover (`_ring_bytes`
 /// in `ariel_build/ops/quantized/conv.py`), each position's `c_in / 4` groups.
 fn ring_words(p: &Conv) -> usize {
     let win = &p.win;
     let padded_h = win.in_h + win.pad_top + win.pad_bottom;
-    let rows = ((win.k_h - 1) * win.dil_h + 1 + win.stride_h).min(padded_h);
+    let rows = ((win.k_h - 1) * win.dil_h + 1).min(padded_h);
     rows * (win.in_w + win.pad_left + win.pad_right) * (p.c_in / 4)
 }
 
@@ -256,9 +266,9 @@ impl<'a> Ring<'a> {
     }
 
     /// The columns of output pixels `pair` (held by `cover`) into `cols`, per group `[even 0 |
-    /// even 1 << 32, odd 0 | odd 1 << 32]`.
+    /// even 1 << 32, odd 0 | odd 1 << 32]`; with `SECOND` only pixel `pair[1]`'s halves.
     #[inline(never)]
-    fn columns(&self, p: &Conv, pair: [usize; 2], cols: &mut [[u64; 2]]) {
+    fn columns<const SECOND: bool>(&self, p: &Conv, pair: [usize; 2], cols: &mut [[u64; 2]]) {
         let win = &p.win;
         let groups = p.c_in / 4;
         // With dilation 1 a kernel row is one run of positions.
@@ -285,7 +295,14 @@ impl<'a> Ring<'a> {
                 ) else {
                     return;
                 };
-                interleave_columns(a, b, d);
+                if SECOND {
+                    for (col, &b) in d.iter_mut().zip(b) {
+                        col[0] = col[0] & 0xffff_ffff | b << 32;
+                        col[1] = col[1] & 0xffff_ffff | b & !0xffff_ffff;
+                    }
+                } else {
+                    interleave_columns(a, b, d);
+                }
             }
         }
     }
