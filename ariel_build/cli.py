@@ -14,6 +14,7 @@ from rich.table import Table
 
 from ariel_build import __version__
 from ariel_build.errors import ArielError, RunError, UnsupportedOpsError
+from ariel_build.ops.quantized.packing import INT8_WEIGHTS
 
 console = Console(stderr=True, soft_wrap=True)
 out = Console()
@@ -99,7 +100,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as e:
             raise RunError(f"cannot read {path}: {e}", fix="give a .npy file (numpy.save)") from e
     result = run_model(
-        args.model, args.board, args.cores, inputs, _parse_shapes(args.input_shape), console, args.input
+        args.model,
+        args.board,
+        args.cores,
+        inputs,
+        _parse_shapes(args.input_shape),
+        console,
+        args.input,
+        args.int8_weights,
     )
     outdir = Path(args.out)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -182,6 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--input", action="append", default=[], metavar="FILE.npy", help="one per graph input, in order"
     )
     run.add_argument("--out", required=True, metavar="DIR")
+    run.add_argument(
+        "--int8-weights",
+        choices=INT8_WEIGHTS,
+        default="auto",
+        help="int8 conv/FC weight layout: wide (16-bit, faster SMLAD loop, twice the flash), compact, "
+        "or auto (wide where SMLAD runs and the flash allows)",
+    )
     run.set_defaults(func=cmd_run)
     plan = model_cmd("plan", "the static multicore schedule as a Gantt chart (terminal, optional PNG)")
     plan.add_argument("--board", default="host")

@@ -41,8 +41,10 @@ def run_model(
     input_shapes: dict[str, tuple[int, ...]] | None = None,
     console: Console | None = None,
     input_files: list[str] | None = None,
+    int8_weights: str = "auto",
 ) -> RunResult:
-    """`input_files` names where the inputs came from, for the error messages."""
+    """`input_files` names where the inputs came from, for the error messages; `int8_weights`:
+    the int8 weight layout (ops/quantized/packing.py)."""
     from ariel_build.boards import load_board
 
     console = console or Console(stderr=True)
@@ -59,7 +61,7 @@ def run_model(
         console=console,
     )
     with progress:
-        return _run(model_path, board, cores, inputs, input_shapes, progress, input_files)
+        return _run(model_path, board, cores, inputs, input_shapes, progress, input_files, int8_weights)
 
 
 def _run(
@@ -70,6 +72,7 @@ def _run(
     input_shapes: dict[str, tuple[int, ...]] | None,
     progress: Progress,
     input_files: list[str] | None,
+    int8_weights: str,
 ) -> RunResult:
     from ariel_build.pipeline import compile_model
     from ariel_build.report import add_board_measurements, summary
@@ -78,7 +81,7 @@ def _run(
 
     with _step(progress, f"compiling {Path(model_path).name} for {cores} core(s)"):
         model = compile_model(
-            model_path, input_shapes or {}, board_cores(board, cores), wide_weight_budget(board)
+            model_path, input_shapes or {}, board_cores(board, cores), wide_weight_budget(board), int8_weights
         )
     g = model.graph
     if len(inputs) != len(g.inputs):
