@@ -11,18 +11,24 @@ import pytest
 
 from ariel_build.boards import load_board
 from ariel_build.ops.base import lookup
+from ariel_build.ops.quantized.conv import ring_bytes
 from ariel_build.ops.quantized.packing import (
+    CHANNELS_LAST_ATTR,
     MIN_WIDE_DEPTH,
+    channels_last,
     choose_int8_weights,
     int8_table_bytes,
     is_wide,
     packed_weights,
+    plain_order,
     product_depth,
 )
 from ariel_build.pipeline import CompiledModel, compile_model
+from ariel_build.plan.memory import plan_memory
 from ariel_build.runners.host import HostHarness
 from ariel_build.runners.qemu import QemuHarness
 from ariel_build.runners.qemu_firmware import wide_weight_budget
+from tests.bench.int8 import tflm_arena
 from tests.int8.test_models import INT8_MODELS
 from tests.oracle import tflite_micro_outputs
 
@@ -38,7 +44,7 @@ def test_wide_words_are_the_weights_as_16_bit_pairs() -> None:
     g = model.graph
     for node in _products(model):
         w = g.const(node.inputs[1])
-        if w.ndim == 4 and w.shape[1] % 4 == 0:
+        if channels_last(node):
             # OIHW: the taps run by kernel position, then input channel (gemm.rs `channels_last`)
             w = w.transpose(0, 2, 3, 1)
         w = w.reshape(w.shape[0], -1)
@@ -53,6 +59,25 @@ def test_wide_words_are_the_weights_as_16_bit_pairs() -> None:
                 # taps (0, 2) in the low word, (1, 3) in the high word
                 got = halves[c // 2, g4, c % 2, (k % 2) * 2 + k // 2]
                 assert got == w[c, t], (node.name, c, t)
+
+
+def test_resnet8_keeps_rings_only_where_its_arena_stays_below_tflite_micros() -> None:
+    """The pipeline drops a convolution's ring of input rows where the arena shrinks without it:
+    ResNet-8's arena and I/O then fit in less than TFLite Micro's arena, most 3x3 layers keep
+    their ring, and giving any dropped one back grows the arena."""
+    model = compile_model(MODEL)
+    g, arena = model.graph, model.plan.arena_bytes
+    io = sum(g.tensor(t).nbytes for t in dict.fromkeys(g.inputs + g.outputs))
+    tflm_total, _ = tflm_arena(MODEL)
+    assert arena + io < tflm_total
+    kept = [n for n in g.nodes if n.op == "QConv" and ring_bytes(n, g)]
+    dropped = [n for n in g.nodes if n.attrs.get(CHANNELS_LAST_ATTR) == 0]
+    assert dropped and len(kept) > len(dropped)
+    for node in dropped:
+        plain_order(node, g, plain=False)
+        assert plan_memory(g).arena_bytes > arena, node.name
+        plain_order(node, g)
+    assert plan_memory(g).arena_bytes == arena
 
 
 def test_auto_widens_most_macs_per_byte_first_within_the_room() -> None:

@@ -10,7 +10,7 @@ import math
 
 from ariel_build.ir import DType, Graph, Node
 from ariel_build.ops.base import Op, Operands, OpUnsupported, register, rust_array
-from ariel_build.ops.conv import ConvShape, conv_shape
+from ariel_build.ops.conv import conv_shape
 from ariel_build.ops.quantized.fixed_point import (
     activation_bounds,
     folded_bias,
@@ -68,13 +68,14 @@ def _depthwise_scratch_bytes(node: Node, graph: Graph) -> int:
     return 4 * (-(-plane // 4) + 1 + max(width.out, _BLOCK_POSITIONS))
 
 
-def _ring_bytes(s: ConvShape) -> int:
-    """gemm.rs `ring_words` (channel-last columns, not 1x1 stride 1 without leading padding): the
+def ring_bytes(node: Node, graph: Graph) -> int:
+    """gemm.rs `ring_words` (packed `channels_last`, not 1x1 stride 1 without leading padding): the
     padded input rows one output row's windows cover, 8 bytes per 4 input channels and position;
     else 0."""
+    s = conv_shape(node, graph)
     height, width = s.win.axes
     pointwise = all(a.kernel == a.stride == 1 and a.pad_begin == 0 for a in s.win.axes)
-    if not channels_last(s.c_in) or pointwise:
+    if not _packed(node, graph) or not channels_last(node) or pointwise:
         return 0
     rows = min(height.span, height.size + height.pad_begin + height.pad_end)
     return 8 * rows * (width.size + width.pad_begin + width.pad_end) * (s.c_in // 4)
@@ -117,7 +118,7 @@ class QConv(Op):
             return _depthwise_scratch_bytes(node, graph)
         if not _packed(node, graph):
             return 0
-        ring = _ring_bytes(s)
+        ring = ring_bytes(node, graph)
         return (
             ring
             + pack_bytes(s.c_in * s.win.taps, 2 if ring else 3)
@@ -140,7 +141,8 @@ class QConv(Op):
         multipliers, bounds = self.multipliers(node, graph, s.c_out), activation_bounds(node, graph)
         params = (
             f"k::ops::int8::conv::Conv {{ batch: {s.batch}, c_in: {s.c_in}, c_out: {s.c_out}, "
-            f"groups: {s.groups}, win: {s.win.rust()}, input_offset: {-in_zero} }}"
+            f"groups: {s.groups}, win: {s.win.rust()}, input_offset: {-in_zero}, "
+            f"channels_last: {str(channels_last(node)).lower()} }}"
         )
         if _packed(node, graph):
             bias = rust_array(folded_bias(node, graph, s.c_out, in_zero))

@@ -3,9 +3,11 @@ of output channels in pairs, per group of 4 taps either compact, the two channel
 u64 (SXTB16 splits each channel's word into its taps (0, 2) and (1, 3) at run time), or wide, per
 channel those taps as sign-extended 16-bit pairs, `(0, 2) | (1, 3) << 32` (no split: 12 instead of
 19 instructions per 16 MACs on Cortex-M4, twice the flash). Missing channels and taps are zero.
-A convolution whose input channels are a multiple of 4 takes its taps by kernel position, then
-input channel (`product_rows`): a group of 4 taps is 4 channels at one input position, which gemm.rs
-sign-extends once per call instead of once per output pixel.
+A convolution whose input channels are a multiple of 4 is packed `channels_last` (a node attribute
+its generated `Conv` params carry): its taps run by kernel position, then input channel
+(`product_rows`), so a group of 4 taps is 4 channels at one input position, which gemm.rs
+sign-extends once per call into a ring of input rows instead of once per output pixel;
+`plain_order` repacks a node without (the pipeline does so where that shrinks the arena).
 `choose_int8_weights` widens the layers that gain most per byte while the weights fit the flash."""
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from ariel_build.ops.base import lookup
 PACKED_INPUT = 3
 # Node attribute: 1 when the packed weights are wide.
 WIDE_ATTR = "wide_weights"
+# Node attribute: 1 when a convolution's packed taps run by kernel position, then input channel.
+CHANNELS_LAST_ATTR = "channels_last"
 INT8_WEIGHTS = ("auto", "wide", "compact")
 PRODUCTS = ("QConv", "QFullyConnected")
 
@@ -83,34 +87,50 @@ def packed_weights(node: Node) -> str | None:
     return node.input(PACKED_INPUT)
 
 
-def channels_last(c_in: int) -> bool:
-    """gemm.rs `channels_last`: a convolution's taps run by kernel position, then input channel."""
-    return c_in > 0 and c_in % 4 == 0
+def channels_last(node: Node) -> bool:
+    """The Conv params' `channels_last` (gemm.rs): the packed taps run by kernel position, then
+    input channel."""
+    return bool(node.attrs.get(CHANNELS_LAST_ATTR, 0))
 
 
 def product_rows(node: Node, graph: Graph) -> np.ndarray:
     """The constant weights as `[channels, depth]` in the kernels' tap order: a convolution's (OIHW)
     by kernel position, then input channel when `channels_last`, else as stored."""
     w = graph.const(node.input(1))
-    if w.ndim == 4 and channels_last(w.shape[1]):
+    if w.ndim == 4 and channels_last(node):
         w = w.transpose(0, 2, 3, 1)
     return w.reshape(w.shape[0], -1)
 
 
 def add_packed_weights(node: Node, graph: Graph) -> None:
-    if graph.const(node.input(1)) is None:
+    w = graph.const(node.input(1))
+    if w is None:
         return
+    if w.ndim == 4 and w.shape[1] > 0 and w.shape[1] % 4 == 0:
+        node.attrs[CHANNELS_LAST_ATTR] = 1
     packed = graph.add_constant(f"{node.inputs[1]}/packed", pack_weight_pairs(product_rows(node, graph)))
     node.inputs = [*node.inputs[:PACKED_INPUT], *[""] * (PACKED_INPUT - len(node.inputs)), packed.name]
 
 
+def _repack(node: Node, graph: Graph) -> None:
+    packed = graph.tensor(packed_weights(node))
+    words = pack_pairs(product_rows(node, graph), is_wide(node))
+    graph.add_tensor(replace(packed, shape=tuple(words.shape), data=words))
+
+
+def plain_order(node: Node, graph: Graph, plain: bool = True) -> None:
+    """Repacks a `channels_last` convolution's weights (in its wide or compact layout) with its
+    taps as stored (`plain`), or back by kernel position."""
+    node.attrs[CHANNELS_LAST_ATTR] = int(not plain)
+    _repack(node, graph)
+
+
 def _widen(node: Node, graph: Graph) -> int:
     """Repacks the node's weights wide; returns the bytes added."""
-    packed = graph.tensor(packed_weights(node))
-    wide = pack_wide_pairs(product_rows(node, graph))
-    graph.add_tensor(replace(packed, shape=tuple(wide.shape), data=wide))
+    before = graph.tensor(packed_weights(node)).nbytes
     node.attrs[WIDE_ATTR] = 1
-    return wide.nbytes - packed.nbytes
+    _repack(node, graph)
+    return graph.tensor(packed_weights(node)).nbytes - before
 
 
 def product_depth(node: Node, graph: Graph) -> int:

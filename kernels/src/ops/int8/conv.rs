@@ -16,6 +16,9 @@ pub struct Conv {
     pub win: Window,
     /// Minus the input zero point.
     pub input_offset: i32,
+    /// gemm.rs only: the packed taps run by kernel position, then input channel (`c_in` a
+    /// multiple of 4; chosen at build time, `ariel_build/ops/quantized/packing.py`).
+    pub channels_last: bool,
 }
 
 impl Conv {
@@ -361,6 +364,7 @@ mod tests {
             groups: 1,
             win: win(2, 3, 1, 1),
             input_offset: -5,
+            channels_last: false,
         };
         let x = [6_i8; 4];
         let w = [1_i8; 9];
@@ -385,6 +389,7 @@ mod tests {
                 ..win(1, 1, 1, 0)
             },
             input_offset: 1,
+            channels_last: false,
         };
         let x: [i8; 40] = core::array::from_fn(|i| i as i8 - 20);
         let w = [2_i8, -1, 3, 4];
@@ -472,6 +477,7 @@ mod tests {
                 groups,
                 win,
                 input_offset: 7,
+                channels_last: false,
             };
             let x: [i8; 8 * 400] = core::array::from_fn(|_| next());
             let w: [i8; 8 * 8 * 25] = core::array::from_fn(|_| next());

@@ -395,6 +395,7 @@ mod tests {
                 groups: c_in,
                 win,
                 input_offset: 6,
+                channels_last: false,
             };
             let taps = k_h * k_w;
             let x: [i8; 2 * 2 * 130] = core::array::from_fn(|_| next());

@@ -6,7 +6,7 @@
 //! The input zero point is folded into the bias at build time (`sum((x - zx) * w) = sum(x * w) -
 //! zx * sum(w)`); padding taps are packed as `zx`, so they add nothing, as in TFLM. A column holds
 //! the `depth` inputs (`c_in * k_h * k_w`, the weight order: by input channel, then kernel
-//! position, or with `c_in` a multiple of 4 the other way round, `channels_last`) of one output
+//! position, or with `channels_last` set at build time the other way round) of one output
 //! pixel; each group of 4
 //! taps becomes two words of sign-extended 16-bit pairs, taps (0, 2) ("even") and (1, 3) ("odd"),
 //! as `sxtb16`/`sxtb16_odd` split a word. Per group two columns are `[even col0, even col1, odd
@@ -204,14 +204,14 @@ fn conv_into<const RING: bool>(
     }
 }
 
-/// The weights' taps run by kernel position, then input channel, when the input channels are a
-/// multiple of 4 (`ariel_build/ops/quantized/packing.py` `product_rows`; the same order as by
-/// channel for 1x1 kernels): a group of 4 taps is then 4 channels at one input position.
+/// The weights' taps run by kernel position, then input channel, when the build chose so for input
+/// channels a multiple of 4 (`ariel_build/ops/quantized/packing.py` `product_rows`; the same order
+/// as by channel for 1x1 kernels): a group of 4 taps is then 4 channels at one input position.
 fn channels_last(p: &Conv) -> bool {
-    p.c_in > 0 && p.c_in.is_multiple_of(4)
+    p.channels_last && p.c_in > 0 && p.c_in.is_multiple_of(4)
 }
 
-/// Words of `Ring`'s rows: the padded input rows one output row's windows cover (`_ring_bytes`
+/// Words of `Ring`'s rows: the padded input rows one output row's windows cover (`ring_bytes`
 /// in `ariel_build/ops/quantized/conv.py`), each position's `c_in / 4` groups.
 fn ring_words(p: &Conv) -> usize {
     let win = &p.win;
@@ -758,12 +758,13 @@ pub(crate) mod tests {
         (*seed >> 16) as i8
     }
 
-    /// `w` (`[c_out, c_in, taps]`) with the taps in the kernel's order (`channels_last`: by
-    /// position, then channel), zero after `w.len()`.
-    pub(crate) fn kernel_order<const N: usize>(w: &[i8], c_in: usize, taps: usize) -> [i8; N] {
+    /// `w` (`[c_out, c_in, taps]`) with the taps in the kernel's order for `p` (`channels_last`:
+    /// by position, then channel), zero after `w.len()`.
+    pub(crate) fn kernel_order<const N: usize>(w: &[i8], p: &Conv, taps: usize) -> [i8; N] {
+        let (c_in, last) = (p.c_in, channels_last(p));
         let depth = c_in * taps;
         core::array::from_fn(|i| match w.get(i) {
-            Some(_) if c_in.is_multiple_of(4) => {
+            Some(_) if last => {
                 let (co, t) = (i / depth, i % depth);
                 w[co * depth + t % c_in * taps + t / c_in]
             }
@@ -854,8 +855,9 @@ pub(crate) mod tests {
         ];
         let cases = geometries
             .iter()
-            .flat_map(|g| [(g, RQ), (g, RQ_LATE), (g, RQ_CLAMPED)]);
-        for (&(in_h, in_w, k, stride, pad, dil, c_in, c_out), requant) in cases {
+            .flat_map(|g| [(g, RQ), (g, RQ_LATE), (g, RQ_CLAMPED)])
+            .flat_map(|c| [false, true].map(|last| (c, last)));
+        for ((&(in_h, in_w, k, stride, pad, dil, c_in, c_out), requant), last) in cases {
             let out = |d: usize| (d + 2 * pad - dil * (k - 1) - 1) / stride + 1;
             let win = Window {
                 in_h,
@@ -880,6 +882,7 @@ pub(crate) mod tests {
                 groups: 1,
                 win,
                 input_offset: -9,
+                channels_last: last,
             };
             let depth = c_in * k * k;
             let x: [i8; 2 * 9 * 63] = core::array::from_fn(|_| next(&mut seed));
@@ -898,7 +901,7 @@ pub(crate) mod tests {
             let mut want = [0_i8; 2 * 3 * 63];
             let mut pack = [0_u64; 3 * 57];
             let (mut compact, mut wide) = ([0_u64; 57], [0_u64; 114]);
-            let ordered: [i8; 3 * 9 * 25] = kernel_order(w, c_in, k * k);
+            let ordered: [i8; 3 * 9 * 25] = kernel_order(w, &p, k * k);
             let words = pack_weights(&ordered[..w.len()], c_out, &mut compact);
             let wide_words = pack_wide_weights(&ordered[..w.len()], c_out, &mut wide);
             let rq: [ChannelRequant; 3] = core::array::from_fn(|co| requant.channel(co));
@@ -924,7 +927,7 @@ pub(crate) mod tests {
             assert_eq!(
                 got[..len],
                 want[..len],
-                "{in_h}x{in_w} k {k} stride {stride}"
+                "{in_h}x{in_w} k {k} stride {stride} channels last {last}"
             );
             assert_eq!(got_wide[..len], want[..len], "wide {in_h}x{in_w} k {k}");
         }
@@ -960,6 +963,7 @@ pub(crate) mod tests {
                 groups: 1,
                 win,
                 input_offset: 5,
+                channels_last: true,
             };
             let x: [i8; 20 * 9] = core::array::from_fn(|_| next(&mut seed));
             let w: [i8; C_OUT * 20] = core::array::from_fn(|_| next(&mut seed));
@@ -996,7 +1000,10 @@ pub(crate) mod tests {
     fn pixel_ranges_match_the_whole_plane() {
         let mut seed = 11;
         let geometries = [(3, 1, 1), (1, 1, 0), (3, 2, 1)];
-        for (&(k, stride, pad), c_in) in geometries.iter().flat_map(|g| [(g, 5), (g, 4)]) {
+        let cases = geometries
+            .iter()
+            .flat_map(|g| [(g, 5, true), (g, 4, true), (g, 4, false)]);
+        for (&(k, stride, pad), c_in, last) in cases {
             let (in_h, in_w, c_out) = (5, 7, 3);
             let out = |d: usize| (d + 2 * pad - k) / stride + 1;
             let win = Window {
@@ -1022,10 +1029,11 @@ pub(crate) mod tests {
                 groups: 1,
                 win,
                 input_offset: 3,
+                channels_last: last,
             };
             let x: [i8; 5 * 35] = core::array::from_fn(|_| next(&mut seed));
             let w: [i8; 3 * 5 * 9] = core::array::from_fn(|_| next(&mut seed));
-            let ordered: [i8; 3 * 5 * 9] = kernel_order(&w[..c_out * c_in * k * k], c_in, k * k);
+            let ordered: [i8; 3 * 5 * 9] = kernel_order(&w[..c_out * c_in * k * k], &p, k * k);
             let w = &ordered[..c_out * c_in * k * k];
             let mut packed = [0_u64; 32];
             let words = pack_weights(w, c_out, &mut packed);
@@ -1064,7 +1072,10 @@ pub(crate) mod tests {
                             .copy_from_slice(&part[co * n..][..n]);
                     }
                 }
-                assert_eq!(joined, whole, "k {k} stride {stride} split at {split}");
+                assert_eq!(
+                    joined, whole,
+                    "k {k} stride {stride} split at {split} {last}"
+                );
             }
         }
     }
