@@ -10,7 +10,6 @@ the measured instructions of each task (docs/multicore.md, "On QEMU boards").
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import re
 import shutil
@@ -126,12 +125,6 @@ class RunResult:
     counts: Counts
     stdout: str
     stack_bytes: list[int] = field(default_factory=list)  # per core the model ran on
-
-
-def run_workdir(model_path: str | Path, board: Board) -> Path:
-    """A work directory per (model file, board) in the cache: running a model again reuses its build."""
-    key = hashlib.sha1(f"{Path(model_path).resolve()}\n{board.name}".encode()).hexdigest()[:12]
-    return cache_dir() / "run-firmware" / f"{board.name}-{key}"
 
 
 class QemuHarness:
