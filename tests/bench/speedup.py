@@ -37,10 +37,10 @@ from fixtures.models.transformer import transformer_block_case
 MODELS = Path("/work/shared/models")
 COST_NOTES = [
     '`schedule/cost.py` takes its per-MAC constants from these fits (docs/multicore.md, "Cost',
-    'model"): f32 3 with an FPU (qemu-an386) and 55 soft-float (qemu-an524, qemu-riscv32); int8 2.3',
+    'model"): f32 3 with an FPU (qemu-an386) and 55 soft-float (qemu-an524, qemu-riscv32); int8 1.15',
     "on the Arm DSP path (qemu-an386) and 5.3 portably. The per-byte and per-call fits scatter with",
     "the mix of ops (soft-float softmax and pooling make few MACs cost many instructions), so the",
-    "constants are rounded values in their range (byte 0.25 f32 / 1 int8, call 150 f32 / 1200 int8).",
+    "constants are rounded values in their range (byte 0.25 f32 / 1 int8 (0.5 on the DSP path), call 150 f32 / 1200 int8 (950 DSP)).",
 ]
 REPO = Path(__file__).resolve().parents[2]
 
