@@ -26,6 +26,34 @@ pub struct Window {
 }
 
 impl Window {
+    /// The same kernel, stride, dilation and padding on both axes; the output size follows.
+    #[cfg(test)]
+    pub fn symmetric(
+        (in_h, in_w): (usize, usize),
+        k: usize,
+        stride: usize,
+        pad: usize,
+        dil: usize,
+    ) -> Window {
+        let out = |d: usize| (d + 2 * pad - dil * (k - 1) - 1) / stride + 1;
+        Window {
+            in_h,
+            in_w,
+            out_h: out(in_h),
+            out_w: out(in_w),
+            k_h: k,
+            k_w: k,
+            stride_h: stride,
+            stride_w: stride,
+            dil_h: dil,
+            dil_w: dil,
+            pad_top: pad,
+            pad_left: pad,
+            pad_bottom: pad,
+            pad_right: pad,
+        }
+    }
+
     /// A 1x1 window with stride 1 and no padding: each output is its input position.
     #[inline(always)]
     pub fn is_pointwise(&self) -> bool {

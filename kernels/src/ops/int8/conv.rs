@@ -324,26 +324,6 @@ fn interior_dots<const N: usize, const KW: usize>(
 mod tests {
     use super::*;
 
-    fn win(size: usize, k: usize, stride: usize, pad: usize) -> Window {
-        let out = (size + 2 * pad - k) / stride + 1;
-        Window {
-            in_h: size,
-            in_w: size,
-            out_h: out,
-            out_w: out,
-            k_h: k,
-            k_w: k,
-            stride_h: stride,
-            stride_w: stride,
-            dil_h: 1,
-            dil_w: 1,
-            pad_top: pad,
-            pad_left: pad,
-            pad_bottom: pad,
-            pad_right: pad,
-        }
-    }
-
     /// Multiplier 2^30 with shift 0 halves (ties round up).
     const HALF: Requant = Requant {
         multiplier: &[1 << 30],
@@ -362,7 +342,7 @@ mod tests {
             c_in: 1,
             c_out: 1,
             groups: 1,
-            win: win(2, 3, 1, 1),
+            win: Window::symmetric((2, 2), 3, 1, 1, 1),
             input_offset: -5,
             channels_last: false,
         };
@@ -386,7 +366,7 @@ mod tests {
                 in_w: 5,
                 out_h: 4,
                 out_w: 5,
-                ..win(1, 1, 1, 0)
+                ..Window::symmetric((1, 1), 1, 1, 0, 1)
             },
             input_offset: 1,
             channels_last: false,
@@ -459,17 +439,7 @@ mod tests {
             (11, 5, 2, 2, 2, 8),
         ] {
             let (c_in, c_out) = if groups == 8 { (8, 8) } else { (4, 8) };
-            let span = (k - 1) * dil + 1;
-            let out = (size + 2 * pad - span) / stride + 1;
-            let win = Window {
-                out_h: out,
-                out_w: out,
-                stride_h: stride,
-                stride_w: stride,
-                dil_h: dil,
-                dil_w: dil,
-                ..win(size, k, 1, pad)
-            };
+            let win = Window::symmetric((size, size), k, stride, pad, dil);
             let p = Conv {
                 batch: 1,
                 c_in,
@@ -498,7 +468,7 @@ mod tests {
                 act_min: -100,
                 act_max: 120,
             };
-            let len = c_out * out * out;
+            let len = c_out * win.out_plane();
             let (x, w) = (
                 &x[..c_in * size * size],
                 &w[..c_out * c_in / groups * k * k],

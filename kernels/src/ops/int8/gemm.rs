@@ -858,23 +858,7 @@ pub(crate) mod tests {
             .flat_map(|g| [(g, RQ), (g, RQ_LATE), (g, RQ_CLAMPED)])
             .flat_map(|c| [false, true].map(|last| (c, last)));
         for ((&(in_h, in_w, k, stride, pad, dil, c_in, c_out), requant), last) in cases {
-            let out = |d: usize| (d + 2 * pad - dil * (k - 1) - 1) / stride + 1;
-            let win = Window {
-                in_h,
-                in_w,
-                out_h: out(in_h),
-                out_w: out(in_w),
-                k_h: k,
-                k_w: k,
-                stride_h: stride,
-                stride_w: stride,
-                dil_h: dil,
-                dil_w: dil,
-                pad_top: pad,
-                pad_left: pad,
-                pad_bottom: pad,
-                pad_right: pad,
-            };
+            let win = Window::symmetric((in_h, in_w), k, stride, pad, dil);
             let p = Conv {
                 batch: 2,
                 c_in,
@@ -940,22 +924,7 @@ pub(crate) mod tests {
         const C_OUT: usize = 2 * WIDE_PAIRS_PER_CALL + 3;
         let mut seed = 5;
         for c_in in [16, 20] {
-            let win = Window {
-                in_h: 3,
-                in_w: 3,
-                out_h: 3,
-                out_w: 3,
-                k_h: 1,
-                k_w: 1,
-                stride_h: 1,
-                stride_w: 1,
-                dil_h: 1,
-                dil_w: 1,
-                pad_top: 0,
-                pad_left: 0,
-                pad_bottom: 0,
-                pad_right: 0,
-            };
+            let win = Window::symmetric((3, 3), 1, 1, 0, 1);
             let p = Conv {
                 batch: 1,
                 c_in,
@@ -1005,23 +974,7 @@ pub(crate) mod tests {
             .flat_map(|g| [(g, 5, true), (g, 4, true), (g, 4, false)]);
         for (&(k, stride, pad), c_in, last) in cases {
             let (in_h, in_w, c_out) = (5, 7, 3);
-            let out = |d: usize| (d + 2 * pad - k) / stride + 1;
-            let win = Window {
-                in_h,
-                in_w,
-                out_h: out(in_h),
-                out_w: out(in_w),
-                k_h: k,
-                k_w: k,
-                stride_h: stride,
-                stride_w: stride,
-                dil_h: 1,
-                dil_w: 1,
-                pad_top: pad,
-                pad_left: pad,
-                pad_bottom: pad,
-                pad_right: pad,
-            };
+            let win = Window::symmetric((in_h, in_w), k, stride, pad, 1);
             let p = Conv {
                 batch: 1,
                 c_in,
