@@ -13,17 +13,21 @@
 //! slices, derives `blocks` from the shorter one and enters only with `blocks >= 1`, so every read
 //! is inside both slices (8-byte aligned, as LDRD needs). The loop ends when the column pointer
 //! equals the end of the first `4 * blocks` columns; it writes its 4 accumulators, 6 scratch
-//! registers, the 2 pointers and the flags (CMP), nothing else. `dot_wide_pairs` runs the same
-//! column loop once per channel pair and writes memory: its safe wrapper derives `pairs` as the
-//! pairs that `acc`, `bias` (2 per pair) and `w` (`cols.len()` groups per pair) all have, and
-//! enters only with `pairs >= 1` and `cols.len()` a nonzero multiple of 4. It reserves 16 bytes
-//! of stack (SUB/ADD SP, balanced; its 4 words hold the bias pointer, the column start, the
-//! accumulator pointer and the pairs left, read and written in pairs by LDRD/STRD), per pair reads 2 elements of `bias` (LDRD, word-aligned as
-//! i32s are), all of `cols` and the pair's `cols.len()` groups of `w` (the weight pointer runs
-//! on from pair to pair), and writes 4 i32 to `acc` (two STRD, 8 bytes each); after `pairs`
-//! pairs it has read `2 * pairs` biases, `pairs * cols.len()` weight groups and written the
-//! first `pairs` elements of `acc`, all inside the slices. It writes its 13 registers and the
-//! flags (CMP, SUBS), nothing else. `dot_wide_row_pairs` is the same for one column, without
+//! registers, the 2 pointers and the flags (CMP), nothing else. `dot_wide_pairs` runs a column loop like it once per channel pair (one LDM of
+//! the 4 column words and one of the 4 weight words per group, in the fixed registers r0-r3 and
+//! r8-r11) and writes memory: its safe wrapper derives `pairs` as the pairs that `acc`, `bias`
+//! (2 per pair) and `w` (`cols.len()` groups per pair) all have, and enters only with
+//! `pairs >= 1` and `cols.len()` a nonzero multiple of 4. It saves r6 and r7 (which cannot be
+//! operands; they hold the column and weight pointers) with PUSH and restores them with POP, and
+//! reserves 24 bytes of stack (SUB/ADD SP, balanced, 32 bytes in all so SP stays 8-aligned; its
+//! words hold the bias pointer, the column start, the accumulator pointer, the pairs left and
+//! the column end). Per pair it reads 2 elements of `bias` (LDRD, word-aligned as i32s are), all
+//! of `cols` (16 bytes per LDM, from the start until the pointer equals the end) and the pair's
+//! `cols.len()` groups of `w` (the weight pointer runs on from pair to pair), and writes 4 i32 to
+//! `acc` (two STRD, 8 bytes each); after `pairs` pairs it has read `2 * pairs` biases,
+//! `pairs * cols.len()` weight groups and written the first `pairs` elements of `acc`, all
+//! inside the slices. It writes r0-r5, r8-r12, lr (all declared) and the flags (CMP, SUBS),
+//! nothing else. `dot_wide_row_pairs` is the same for one column, without
 //! stack (`nostack`): its wrapper derives `pairs` likewise and enters with the same conditions;
 //! per pair it reads 2 elements of `bias`, all of `col` (from `start` to `end`, 8 bytes per
 //! LDRD) and the pair's `col.len()` groups of `w`, and writes one `[i32; 2]` of `acc` (STRD),
@@ -143,6 +147,27 @@ macro_rules! wide_group {
     };
 }
 
+/// One group of `dot_wide_pairs`: both columns' even then odd pairs in r0-r3 (one LDM), both
+/// channels' weight pairs in r8-r11 (one LDM), 8 SMLAD into r4 (column 0, channel 0), r12
+/// (column 1, channel 0), r5 and lr (channel 1); the column pointer is r6, the weight pointer r7.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+macro_rules! pairs_group {
+    () => {
+        concat!(
+            "ldm r6!, {{r0-r3}}\n",
+            "ldm r7!, {{r8-r11}}\n",
+            "smlad r4, r0, r8, r4\n",
+            "smlad r12, r1, r8, r12\n",
+            "smlad r4, r2, r9, r4\n",
+            "smlad r12, r3, r9, r12\n",
+            "smlad r5, r0, r10, r5\n",
+            "smlad lr, r1, r10, lr\n",
+            "smlad r5, r2, r11, r5\n",
+            "smlad lr, r3, r11, lr\n",
+        )
+    };
+}
+
 /// Two channels by two columns over 16-bit pairs: per group of 4 taps `cols` holds `[even col0 |
 /// even col1 << 32, odd col0 | odd col1 << 32]` and `w` `[channel 0 even | odd << 32, channel 1
 /// likewise]`; `acc[column][channel]` gains the products of the groups both slices have. Whole
@@ -208,42 +233,46 @@ pub fn dot_wide_pairs(cols: &[[u64; 2]], w: &[[u64; 2]], bias: &[i32], acc: &mut
     // elements of `bias`, writes the first `pairs` elements of `acc` (see the module audit).
     unsafe {
         core::arch::asm!(
-            "sub sp, sp, #16",
-            "strd {c0}, {c1}, [sp]",
-            "strd {c2}, {c3}, [sp, #8]",
+            "push {{r6, r7}}",
+            "sub sp, sp, #24",
+            "strd r0, r1, [sp]",
+            "strd r2, r3, [sp, #8]",
+            "str r4, [sp, #16]",
+            "mov r7, r5",
             "3:",
-            "ldrd {c0}, {x}, [sp]",
-            "ldrd {a00}, {a01}, [{c0}], #8",
-            "str {c0}, [sp]",
-            "mov {a10}, {a00}",
-            "mov {a11}, {a01}",
+            "ldrd r0, r6, [sp]",
+            "ldrd r4, r5, [r0], #8",
+            "str r0, [sp]",
+            "mov r12, r4",
+            "mov lr, r5",
             "2:",
-            wide_group!(),
-            wide_group!(),
-            wide_group!(),
-            wide_group!(),
-            "cmp {x}, {end}",
+            pairs_group!(),
+            pairs_group!(),
+            pairs_group!(),
+            pairs_group!(),
+            "ldr r8, [sp, #16]",
+            "cmp r6, r8",
             "bne 2b",
-            "ldrd {c0}, {c1}, [sp, #8]",
-            "strd {a00}, {a10}, [{c0}], #8",
-            "strd {a01}, {a11}, [{c0}], #8",
-            "subs {c1}, {c1}, #1",
-            "strd {c0}, {c1}, [sp, #8]",
+            "ldrd r0, r1, [sp, #8]",
+            "strd r4, r12, [r0], #8",
+            "strd r5, lr, [r0], #8",
+            "subs r1, r1, #1",
+            "strd r0, r1, [sp, #8]",
             "bne 3b",
-            "add sp, sp, #16",
-            a00 = out(reg) _,
-            a01 = out(reg) _,
-            a10 = out(reg) _,
-            a11 = out(reg) _,
-            c0 = inout(reg) bias.as_ptr() => _,
-            c1 = inout(reg) cols.as_ptr() => _,
-            c2 = inout(reg) acc.as_mut_ptr() => _,
-            c3 = inout(reg) pairs => _,
-            we = out(reg) _,
-            wo = out(reg) _,
-            x = out(reg) _,
-            w = inout(reg) w.as_ptr() => _,
-            end = in(reg) end,
+            "add sp, sp, #24",
+            "pop {{r6, r7}}",
+            inout("r0") bias.as_ptr() => _,
+            inout("r1") cols.as_ptr() => _,
+            inout("r2") acc.as_mut_ptr() => _,
+            inout("r3") pairs => _,
+            inout("r4") end => _,
+            inout("r5") w.as_ptr() => _,
+            out("r8") _,
+            out("r9") _,
+            out("r10") _,
+            out("r11") _,
+            out("r12") _,
+            out("lr") _,
         );
     }
 }
