@@ -265,6 +265,44 @@ pub trait RowStore {
         rows: usize,
         f: impl FnMut(usize) -> [i8; N],
     );
+
+    /// Elements `i..i + 2` of rows `first..first + rows`, with the bounds checked once (panics
+    /// outside the rows), for a kernel that stores them itself.
+    fn column_pairs(&mut self, first: usize, i: usize, rows: usize) -> ColumnPairs<'_>;
+}
+
+/// Elements `i..i + 2` of `rows` rows `stride` bytes apart from `at`, all inside the borrowed
+/// region (made only by `RowStore::column_pairs`, which checks that). `dsp::dot_wide_pairs_store`
+/// writes them from assembly through `at` and `stride`; `set` is the checked Rust way.
+pub struct ColumnPairs<'a> {
+    at: *mut i8,
+    stride: usize,
+    rows: usize,
+    _borrow: PhantomData<&'a mut [i8]>,
+}
+
+impl ColumnPairs<'_> {
+    /// The first row's pair.
+    pub fn at(&self) -> *mut i8 {
+        self.at
+    }
+
+    /// Bytes from a row's pair to the next row's.
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Row `k`'s pair (panics past the last row).
+    pub fn set(&mut self, k: usize, v: [i8; 2]) {
+        assert!(k < self.rows, "row out of range");
+        // SAFETY: row `k < rows` lies inside the borrowed region (`column_pairs`).
+        unsafe { self.at.add(k * self.stride).cast::<[i8; 2]>().write(v) }
+    }
 }
 
 /// Consecutive rows of `len` elements in `y`.
@@ -289,6 +327,17 @@ impl RowStore for Consecutive<'_> {
     ) {
         Rows::new(self.y, self.len).set_columns(first, i, rows, f);
     }
+
+    #[inline(always)]
+    fn column_pairs(&mut self, first: usize, i: usize, rows: usize) -> ColumnPairs<'_> {
+        let whole = Rows::new(self.y, self.len);
+        ColumnPairs {
+            at: whole.first_column::<2>(first, i, rows),
+            stride: self.len,
+            rows,
+            _borrow: PhantomData,
+        }
+    }
 }
 
 impl RowStore for Rows<'_> {
@@ -308,18 +357,37 @@ impl RowStore for Rows<'_> {
         rows: usize,
         mut f: impl FnMut(usize) -> [i8; N],
     ) {
-        let inside = first <= self.count && rows <= self.count - first;
-        assert!(
-            inside && i <= self.len && N <= self.len - i,
-            "columns out of range"
-        );
-        let mut at = self.base.wrapping_add(first * self.stride + i);
+        let mut at = self.first_column::<N>(first, i, rows);
         for k in 0..rows {
             // SAFETY: elements `i..i + N` of row `first + k` are inside the borrowed region (as in
             // `row`), `first + k < count` and `i + N <= len` by the assertion.
             unsafe { at.cast::<[i8; N]>().write(f(k)) }
             at = at.wrapping_add(self.stride);
         }
+    }
+
+    #[inline(always)]
+    fn column_pairs(&mut self, first: usize, i: usize, rows: usize) -> ColumnPairs<'_> {
+        ColumnPairs {
+            at: self.first_column::<2>(first, i, rows),
+            stride: self.stride,
+            rows,
+            _borrow: PhantomData,
+        }
+    }
+}
+
+impl Rows<'_> {
+    /// Element `i` of row `first`, after checking that elements `i..i + N` of rows
+    /// `first..first + rows` are inside the rows (panics if not).
+    #[inline(always)]
+    fn first_column<const N: usize>(&self, first: usize, i: usize, rows: usize) -> *mut i8 {
+        let inside = first <= self.count && rows <= self.count - first;
+        assert!(
+            inside && i <= self.len && N <= self.len - i,
+            "columns out of range"
+        );
+        self.base.wrapping_add(first * self.stride + i)
     }
 }
 

@@ -30,7 +30,11 @@ class QemuBatch:
         self.compiled: dict[str, CompiledModel] = {
             n: compile_model(p, flash=flash) for n, p in self.paths.items()
         }
-        key = hashlib.sha1("\n".join([board, *sorted(self.paths)]).encode()).hexdigest()[:12]
+        # Keyed by the models' bytes too: processes with different models never share a firmware.
+        digest = hashlib.sha1(board.encode())
+        for name in sorted(self.paths):
+            digest.update(name.encode() + b"\0" + self.paths[name].read_bytes())
+        key = digest.hexdigest()[:12]
         workdir = cache_dir() / "test-firmware" / f"{board}-{key}"
         self.harness = QemuHarness(self.compiled, workdir, load_board(board))
         self.harness.build()

@@ -4,6 +4,7 @@ per-channel weights, fused activations, broadcasting, every int8 input of the no
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ class OpCase:
 
 
 def _rng(name: str) -> np.random.Generator:
-    return np.random.default_rng(abs(hash(name)) % 2**32)
+    return np.random.default_rng(zlib.crc32(name.encode()))
 
 
 def _weights(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -258,6 +259,11 @@ def cases() -> list[OpCase]:
         conv("conv_5x3_stride2_valid_relu", (11, 8), 4, 6, (5, 3), stride=2, padding=VALID, act=RELU),
         conv("conv_3x3_dilation2_relu6", (9, 10), 2, 4, (3, 3), dilation=2, act=RELU6),
         conv("conv_1x1_pointwise_no_bias", (6, 7), 9, 3, (1, 1), bias=False),
+        # Wide-weight column loops entered after 3, 2 and 1 of their 4 groups, an odd last channel.
+        conv("conv_1x1_20_channels_odd_out", (5, 6), 20, 5, (1, 1)),
+        conv("conv_3x3_6_channels_relu", (6, 5), 6, 6, (3, 3), act=RELU),
+        conv("conv_1x1_8_channels", (7, 4), 8, 4, (1, 1)),
+        conv("conv_1x1_4_channels", (5, 4), 4, 6, (1, 1)),
         conv("conv_2x2_stride2_same_per_tensor", (7, 7), 3, 4, (2, 2), stride=2, per_channel=False),
         conv("conv_relu_n1_to_1", (5, 5), 2, 3, (3, 3), act=RELU_N1_TO_1),
         conv("depthwise_3x3_same", (8, 9), 4, 4, (3, 3), depthwise=True),

@@ -29,10 +29,12 @@ from ariel_build.runners.host import HostHarness
 from ariel_build.runners.qemu import QemuHarness
 from ariel_build.runners.qemu_firmware import wide_weight_budget
 from tests.bench.int8 import tflm_arena
+from tests.int8.cases import cases
 from tests.int8.test_models import INT8_MODELS
 from tests.oracle import tflite_micro_outputs
 
 MODEL = INT8_MODELS["resnet8"]
+CASES = {c.name: c for c in cases()}
 
 
 def _products(model: CompiledModel) -> list:
@@ -100,11 +102,16 @@ def test_auto_widens_most_macs_per_byte_first_within_the_room() -> None:
     assert wide.plan.weight_bytes > compact.plan.weight_bytes
 
 
-def test_auto_keeps_short_products_compact() -> None:
-    """VWW's 48x48x8 -> 16 pointwise layer has 8 taps per output: compact even without a flash limit."""
+def test_auto_keeps_short_products_compact(tmp_path: Path) -> None:
+    """Without a flash limit `auto` widens every product of at least MIN_WIDE_DEPTH taps (VWW's
+    48x48x8 -> 16 pointwise layer has 8) and keeps shorter ones compact (a 1x1 conv over 4
+    channels)."""
     model = compile_model(INT8_MODELS["vww"], flash=None)
     depths = {product_depth(n, model.graph): is_wide(n) for n in _products(model)}
-    assert depths[8] is False and depths[27] is True and all(depths[d] for d in depths if d >= MIN_WIDE_DEPTH)
+    assert MIN_WIDE_DEPTH == 8 and depths[8] is True and all(depths.values())
+    short = CASES["conv_1x1_4_channels"].model.save(tmp_path / "short.tflite")
+    [node] = _products(compile_model(short, flash=None))
+    assert product_depth(node, compile_model(short, flash=None).graph) == 4 and not is_wide(node)
 
 
 def test_auto_keeps_the_weights_within_the_flash() -> None:

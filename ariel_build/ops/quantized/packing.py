@@ -165,11 +165,10 @@ def choose_int8_weights(graph: Graph, mode: str, room: int | None) -> bool:
     return widened
 
 
-# Taps per output below which `auto` keeps a layer compact: the SMLAD loop runs 16 taps per
-# iteration, the rest in Rust; with fewer its set-up costs more than the SXTB16s it saves
-# (qemu-an386: VWW's 48x48x8 -> 16 pointwise layer 2.55 M instructions compact, 2.82 M wide;
-# its 24x24x16 -> 32 layer 1.43 M compact, 1.38 M wide).
-MIN_WIDE_DEPTH = 16
+# Taps per output below which `auto` keeps a layer compact: the SMLAD loop enters mid-iteration
+# for any number of 4-tap groups, so from 8 taps wide pays (qemu-an386: VWW's 48x48x8 -> 16
+# pointwise layer 2.32 M instructions compact, 1.00 M wide).
+MIN_WIDE_DEPTH = 8
 # Bytes a constant may add to the weight blob for alignment.
 _ALIGN_SLACK = 16
 # Flash per output channel of an int8 convolution or fully connected layer besides its weights:

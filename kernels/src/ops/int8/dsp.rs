@@ -17,17 +17,29 @@
 //! the 4 column words and one of the 4 weight words per group, in the fixed registers r0-r3 and
 //! r8-r11) and writes memory: its safe wrapper derives `pairs` as the pairs that `acc`, `bias`
 //! (2 per pair) and `w` (`cols.len()` groups per pair) all have, and enters only with
-//! `pairs >= 1` and `cols.len()` a nonzero multiple of 4. It saves r6 and r7 (which cannot be
-//! operands; they hold the column and weight pointers) with PUSH and restores them with POP, and
-//! reserves 24 bytes of stack (SUB/ADD SP, balanced, 32 bytes in all so SP stays 8-aligned; its
-//! words hold the bias pointer, the column start, the accumulator pointer, the pairs left and
-//! the column end). Per pair it reads 2 elements of `bias` (LDRD, word-aligned as i32s are), all
-//! of `cols` (16 bytes per LDM, from the start until the pointer equals the end) and the pair's
-//! `cols.len()` groups of `w` (the weight pointer runs on from pair to pair), and writes 4 i32 to
+//! `pairs >= 1` and `cols.len() >= 1`. It saves r6 and r7 (which cannot be operands; they hold
+//! the column and weight pointers) with PUSH and restores them with POP, and reserves 24 bytes of
+//! stack (SUB/ADD SP, balanced, 32 bytes in all so SP stays 8-aligned; its words hold the bias
+//! pointer, the column start, the accumulator pointer, the pairs left, the column end and the
+//! loop entry). For a column of `g` groups that is not a multiple of 4, each pair's loop is
+//! entered by BX at the group `(4 - g % 4) % 4` of the 4 in the loop body (ADR of the
+//! word-aligned body start plus 40 bytes per skipped group, every group being 10 32-bit
+//! instructions, plus the Thumb bit), so the first pass runs `g % 4` groups and every later
+//! one 4: the column pointer meets the column end after exactly `g` groups. Per pair it reads 2
+//! elements of `bias` (LDRD, word-aligned as i32s are), all of `cols` (16 bytes per LDM) and the
+//! pair's `g` groups of `w` (the weight pointer runs on from pair to pair), and writes 4 i32 to
 //! `acc` (two STRD, 8 bytes each); after `pairs` pairs it has read `2 * pairs` biases,
-//! `pairs * cols.len()` weight groups and written the first `pairs` elements of `acc`, all
-//! inside the slices. It writes r0-r5, r8-r12, lr (all declared) and the flags (CMP, SUBS),
-//! nothing else. `dot_wide_row_pairs` is the same for one column, without
+//! `pairs * g` weight groups and written the first `pairs` elements of `acc`, all inside the
+//! slices. It writes r0-r5, r8-r12, lr (all declared) and the flags (CMP, SUBS), nothing else.
+//! `dot_wide_pairs_store` is the same loop and entry (32 bytes of stack: also the output pointer
+//! and the row stride; the `ChannelRequant` pointer replaces the accumulator pointer). Its safe
+//! wrapper derives `pairs` as the pairs that `bias`, `rq` (2 entries each), `w` and `out` (2
+//! rows each) all have. After a pair's loop it reads the pair's 2 `ChannelRequant` entries (one
+//! LDM of 4 words each, 16 bytes, `repr(C)`, 8-aligned), requantizes in registers, and stores
+//! one halfword to each of the pair's 2 rows of `out` (STRH at the row's pair and at it plus the
+//! stride), then advances the output pointer by 2 strides: after `pairs` pairs it wrote the
+//! pairs of rows `0..2 * pairs` of `out`, which `RowStore::column_pairs` (kernels/src/sync.rs)
+//! checked are inside the borrowed output. Same registers and flags written. `dot_wide_row_pairs` is the same for one column, without
 //! stack (`nostack`): its wrapper derives `pairs` likewise and enters with the same conditions;
 //! per pair it reads 2 elements of `bias`, all of `col` (from `start` to `end`, 8 bytes per
 //! LDRD) and the pair's `col.len()` groups of `w`, and writes one `[i32; 2]` of `acc` (STRD),
@@ -47,6 +59,9 @@
 //! `b` and wrote the first `whole` of `dst`, all inside the slices (`dst` does not overlap
 //! `a` or `b`: it is a `&mut`). It writes its 8 data registers, the 3 pointers and the flags
 //! (CMP), nothing else.
+
+use super::ChannelRequant;
+use crate::sync::ColumnPairs;
 
 /// `acc + lo(a) * lo(b) + hi(a) * hi(b)` over the signed 16-bit halves, wrapping like SMLAD.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
@@ -154,8 +169,8 @@ macro_rules! wide_group {
 macro_rules! pairs_group {
     () => {
         concat!(
-            "ldm r6!, {{r0-r3}}\n",
-            "ldm r7!, {{r8-r11}}\n",
+            "ldm.w r6!, {{r0-r3}}\n",
+            "ldm.w r7!, {{r8-r11}}\n",
             "smlad r4, r0, r8, r4\n",
             "smlad r12, r1, r8, r12\n",
             "smlad r4, r2, r9, r4\n",
@@ -217,63 +232,221 @@ pub fn dot_wide_2x2(cols: &[[u64; 2]], w: &[[u64; 2]], acc: [[i32; 2]; 2]) -> [[
 
 /// For each channel pair `p` that `acc`, `bias` (two per pair) and `w` (`cols.len()` groups per
 /// pair, `dot_wide_2x2`'s layout) all have: `acc[p]` = `dot_wide_2x2(cols, pair p's weights,
-/// [[bias[2p], bias[2p + 1]]; 2])` transposed (`acc[p][channel][column]`). With a whole number of `WIDE_UNROLL` blocks per column the
-/// loop over the pairs runs in one `asm!` block (per pair: accumulators from the biases, the
-/// column loop, two STRD), else pair by pair.
+/// [[bias[2p], bias[2p + 1]]; 2])` transposed (`acc[p][channel][column]`), in one `asm!` block
+/// (per pair: accumulators from the biases, the column loop, two STRD). The loop runs
+/// `WIDE_UNROLL` groups per iteration; a column of other lengths enters its first iteration at
+/// the group that leaves a whole number of iterations (each group is 40 bytes of code).
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(always)]
 pub fn dot_wide_pairs(cols: &[[u64; 2]], w: &[[u64; 2]], bias: &[i32], acc: &mut [[[i32; 2]; 2]]) {
     let groups = cols.len();
     let pairs = acc.len().min(bias.len() / 2).min(w.len() / groups.max(1));
-    if groups == 0 || groups % WIDE_UNROLL != 0 || pairs == 0 {
+    if groups == 0 || pairs == 0 {
         return dot_wide_each(cols, w, bias, acc);
     }
-    let end = cols.as_ptr_range().end;
+    macro_rules! pairs_asm {
+        ($skip:expr, $($entry:literal)*) => {
+            core::arch::asm!(
+                "push {{r6, r7}}",
+                "sub sp, sp, #24",
+                "strd r0, r1, [sp]",
+                "strd r2, r3, [sp, #8]",
+                "adr r8, 2f",
+                "add r8, r8, r9",
+                "strd r4, r8, [sp, #16]",
+                "mov r7, r5",
+                "3:",
+                "ldrd r0, r6, [sp]",
+                "ldrd r4, r5, [r0], #8",
+                "str r0, [sp]",
+                "mov r12, r4",
+                "mov lr, r5",
+                $($entry,)*
+                "2:",
+                pairs_group!(),
+                pairs_group!(),
+                pairs_group!(),
+                pairs_group!(),
+                "ldr r8, [sp, #16]",
+                "cmp r6, r8",
+                "bne 2b",
+                "ldrd r0, r1, [sp, #8]",
+                "strd r4, r12, [r0], #8",
+                "strd r5, lr, [r0], #8",
+                "subs r1, r1, #1",
+                "strd r0, r1, [sp, #8]",
+                "bne 3b",
+                "add sp, sp, #24",
+                "pop {{r6, r7}}",
+                inout("r0") bias.as_ptr() => _,
+                inout("r1") cols.as_ptr() => _,
+                inout("r2") acc.as_mut_ptr() => _,
+                inout("r3") pairs => _,
+                inout("r4") cols.as_ptr_range().end => _,
+                inout("r5") w.as_ptr() => _,
+                out("r8") _,
+                inout("r9") $skip => _,
+                out("r10") _,
+                out("r11") _,
+                out("r12") _,
+                out("lr") _,
+            )
+        };
+    }
+    let skipped = (WIDE_UNROLL - groups % WIDE_UNROLL) % WIDE_UNROLL;
     // SAFETY: reads all of `cols`, the first `pairs * groups` groups of `w` and `2 * pairs`
     // elements of `bias`, writes the first `pairs` elements of `acc` (see the module audit).
     unsafe {
-        core::arch::asm!(
-            "push {{r6, r7}}",
-            "sub sp, sp, #24",
-            "strd r0, r1, [sp]",
-            "strd r2, r3, [sp, #8]",
-            "str r4, [sp, #16]",
-            "mov r7, r5",
-            "3:",
-            "ldrd r0, r6, [sp]",
-            "ldrd r4, r5, [r0], #8",
-            "str r0, [sp]",
-            "mov r12, r4",
-            "mov lr, r5",
-            "2:",
-            pairs_group!(),
-            pairs_group!(),
-            pairs_group!(),
-            pairs_group!(),
-            "ldr r8, [sp, #16]",
-            "cmp r6, r8",
-            "bne 2b",
-            "ldrd r0, r1, [sp, #8]",
-            "strd r4, r12, [r0], #8",
-            "strd r5, lr, [r0], #8",
-            "subs r1, r1, #1",
-            "strd r0, r1, [sp, #8]",
-            "bne 3b",
-            "add sp, sp, #24",
-            "pop {{r6, r7}}",
-            inout("r0") bias.as_ptr() => _,
-            inout("r1") cols.as_ptr() => _,
-            inout("r2") acc.as_mut_ptr() => _,
-            inout("r3") pairs => _,
-            inout("r4") end => _,
-            inout("r5") w.as_ptr() => _,
-            out("r8") _,
-            out("r9") _,
-            out("r10") _,
-            out("r11") _,
-            out("r12") _,
-            out("lr") _,
-        );
+        if skipped == 0 {
+            pairs_asm!(0_usize,);
+        } else {
+            // The Thumb bit, for BX.
+            pairs_asm!(40 * skipped + 1, "ldr r8, [sp, #20]" "bx r8" ".p2align 2");
+        }
+    }
+}
+
+/// Requantizes accumulators `$a` and `$b` (one channel's two columns) to `$out` with the
+/// constants in r0-r3 (`ChannelRequant`: nudge low and high, multiplier, shift and offset
+/// bytes), r8 and r10 scratch: as `saturate_pair` (`late`: `LATE`), the two bytes in `$out`'s
+/// low half.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+macro_rules! requantize_pair {
+    ($a:literal, $b:literal, $out:literal $(, $late:ident)?) => {
+        concat!(
+            "and r8, ", $a, ", #0x80000000\n",
+            "adds r8, r8, r0\n",
+            "adc ", $out, ", r1, ", $a, ", asr #31\n",
+            "smlal r8, ", $out, ", ", $a, ", r2\n",
+            "and r8, ", $b, ", #0x80000000\n",
+            "adds r8, r8, r0\n",
+            "adc r10, r1, ", $b, ", asr #31\n",
+            "smlal r8, r10, ", $b, ", r2\n",
+            "asr ", $out, ", ", $out, ", r3\n",
+            "asr r10, r10, r3\n",
+            $(requantize_pair!(@$late, $out),)?
+            "ssat ", $out, ", #8, ", $out, "\n",
+            "ssat r10, #8, r10\n",
+            "bfi ", $out, ", r10, #8, #8\n",
+        )
+    };
+    (@late, $out:literal) => {
+        concat!(
+            "sxtb r8, r3, ror #8\n",
+            "add ", $out, ", ", $out, ", r8\n",
+            "add r10, r10, r8\n",
+        )
+    };
+}
+
+/// `dot_wide_pairs` for every channel pair that `bias`, `rq`, `w` and `out` all have (two rows
+/// each), each channel's two values requantized as `ChannelRequant::saturate_pair::<LATE>` and
+/// stored to its row of `out`, all in one `asm!` block: the accumulators never leave registers.
+/// Every channel of `rq` must `saturate::<LATE>()` (else its values differ from `apply_pair`).
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(never)]
+pub fn dot_wide_pairs_store<const LATE: bool>(
+    cols: &[[u64; 2]],
+    w: &[[u64; 2]],
+    bias: &[i32],
+    rq: &[ChannelRequant],
+    out: &mut ColumnPairs,
+) {
+    let groups = cols.len();
+    let pairs = (bias.len().min(rq.len()).min(out.rows()) / 2).min(w.len() / groups.max(1));
+    if groups == 0 || pairs == 0 {
+        return;
+    }
+    macro_rules! store_asm {
+        ($($late:ident)?) => {
+            core::arch::asm!(
+                "push {{r6, r7}}",
+                "sub sp, sp, #32",
+                "strd r0, r1, [sp]",
+                "strd r2, r3, [sp, #8]",
+                "strd r8, r10, [sp, #24]",
+                "adr r8, 2f",
+                "add r8, r8, r9",
+                "strd r4, r8, [sp, #16]",
+                "mov r7, r5",
+                "3:",
+                "ldrd r0, r6, [sp]",
+                "ldrd r4, r5, [r0], #8",
+                "str r0, [sp]",
+                "mov r12, r4",
+                "mov lr, r5",
+                "ldr r8, [sp, #20]",
+                "bx r8",
+                // ADR is exact only for a word-aligned target.
+                ".p2align 2",
+                "2:",
+                pairs_group!(),
+                pairs_group!(),
+                pairs_group!(),
+                pairs_group!(),
+                "ldr r8, [sp, #16]",
+                "cmp r6, r8",
+                "bne 2b",
+                "ldr r6, [sp, #8]",
+                "ldm r6!, {{r0-r3}}",
+                requantize_pair!("r4", "r12", "r9" $(, $late)?),
+                "ldm r6!, {{r0-r3}}",
+                requantize_pair!("r5", "lr", "r11" $(, $late)?),
+                "str r6, [sp, #8]",
+                "ldrd r0, r1, [sp, #24]",
+                "strh r9, [r0]",
+                "strh r11, [r0, r1]",
+                "add r0, r0, r1, lsl #1",
+                "str r0, [sp, #24]",
+                "ldr r1, [sp, #12]",
+                "subs r1, r1, #1",
+                "str r1, [sp, #12]",
+                "bne 3b",
+                "add sp, sp, #32",
+                "pop {{r6, r7}}",
+                inout("r0") bias.as_ptr() => _,
+                inout("r1") cols.as_ptr() => _,
+                inout("r2") rq.as_ptr() => _,
+                inout("r3") pairs => _,
+                inout("r4") cols.as_ptr_range().end => _,
+                inout("r5") w.as_ptr() => _,
+                inout("r8") out.at() => _,
+                inout("r9") 40 * ((WIDE_UNROLL - groups % WIDE_UNROLL) % WIDE_UNROLL) + 1 => _,
+                inout("r10") out.stride() => _,
+                out("r11") _,
+                out("r12") _,
+                out("lr") _,
+            )
+        };
+    }
+    // SAFETY: reads all of `cols`, the first `pairs * groups` groups of `w`, `2 * pairs`
+    // elements of `bias` and of `rq`, writes two bytes of `2 * pairs` rows of `out` (see the
+    // module audit). The entry offset carries the Thumb bit for BX.
+    unsafe {
+        if LATE {
+            store_asm!(late);
+        } else {
+            store_asm!();
+        }
+    }
+}
+
+/// `dot_wide_pairs_store` where the DSP instructions are missing, and in the unit tests.
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+pub fn dot_wide_pairs_store<const LATE: bool>(
+    cols: &[[u64; 2]],
+    w: &[[u64; 2]],
+    bias: &[i32],
+    rq: &[ChannelRequant],
+    out: &mut ColumnPairs,
+) {
+    let groups = cols.len();
+    let pairs = (bias.len().min(rq.len()).min(out.rows()) / 2).min(w.len() / groups.max(1));
+    for (p, ws) in w.chunks_exact(groups.max(1)).take(pairs).enumerate() {
+        let (c, b) = (2 * p, [bias[2 * p], bias[2 * p + 1]]);
+        let [[a00, a01], [a10, a11]] = dot_wide_2x2(cols, ws, [b; 2]);
+        out.set(c, rq[c].saturate_pair::<LATE>([a00, a10]));
+        out.set(c + 1, rq[c + 1].saturate_pair::<LATE>([a01, a11]));
     }
 }
 

@@ -20,7 +20,8 @@ use core::ops::Range;
 
 use super::conv::Conv;
 use super::dsp::{
-    dot_wide_2x2, dot_wide_pairs, interleave_columns, smlad, smlad_ordered, sxtb16, sxtb16_odd,
+    dot_wide_2x2, dot_wide_pairs, dot_wide_pairs_store, interleave_columns, smlad, smlad_ordered,
+    sxtb16, sxtb16_odd,
 };
 use super::ChannelRequant;
 use crate::ops::window::Window;
@@ -452,10 +453,39 @@ fn wide_channels<const N: usize>(
     y: &mut impl RowStore,
     first: (usize, usize),
 ) {
-    let (groups, chunk) = (cols.len(), acc.len().max(1));
+    let groups = cols.len();
+    let take = |v: [i8; 2]| -> [i8; N] { core::array::from_fn(|k| v[k]) };
+    let late = match saturate {
+        Saturate::Folded => Some(false),
+        Saturate::Late => Some(true),
+        Saturate::No => None,
+    };
+    if let (2, Some(late)) = (N, late) {
+        let pairs = bias.len() / 2;
+        let mut out = y.column_pairs(first.0, first.1, 2 * pairs);
+        if late {
+            dot_wide_pairs_store::<true>(cols, w, bias, rq, &mut out);
+        } else {
+            dot_wide_pairs_store::<false>(cols, w, bias, rq, &mut out);
+        }
+        if let (Some(&last), Some(r), Some(ws)) = (
+            bias.get(2 * pairs),
+            rq.get(2 * pairs),
+            w.get(pairs * groups..),
+        ) {
+            let [[a0, _], [a1, _]] = dot_wide_2x2(cols, ws, [[last; 2]; 2]);
+            let v = if late {
+                r.saturate_pair::<true>([a0, a1])
+            } else {
+                r.saturate_pair::<false>([a0, a1])
+            };
+            y.set_columns(first.0 + 2 * pairs, first.1, 1, |_| take(v));
+        }
+        return;
+    }
+    let chunk = acc.len().max(1);
     let weights = w.chunks(chunk * groups);
     let channels = bias.chunks(2 * chunk).zip(rq.chunks(2 * chunk));
-    let take = |v: [i8; 2]| -> [i8; N] { core::array::from_fn(|k| v[k]) };
     for (call, ((bias, rq), w)) in channels.zip(weights).enumerate() {
         dot_wide_pairs(cols, w, bias, acc);
         if let ([.., last], 1) = (bias, bias.len() % 2) {

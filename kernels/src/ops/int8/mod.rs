@@ -62,7 +62,9 @@ impl Requant<'_> {
 /// shift ([`Rounding`], proof there). Shifts -31..=-24 (channels of tiny scale, common in deep
 /// layers) take the same form with the offset added after the shift; the others (shifts >= 0,
 /// rare) take `general` out of line, which derives its constants from multiplier and shift.
+/// `repr(C)`: `dsp::dot_wide_pairs_store` loads an entry as 4 words.
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 pub struct ChannelRequant {
     /// The nudge of [`Rounding`] (offset folded in) for shifts -23..=-1, the same without the
     /// offset for shifts -31..=-24, else 0.
