@@ -266,28 +266,28 @@ pub trait RowStore {
         f: impl FnMut(usize) -> [i8; N],
     );
 
-    /// Elements `i..i + 2` of rows `first..first + rows`, with the bounds checked once (panics
+    /// Elements `i..i + N` of rows `first..first + rows`, with the bounds checked once (panics
     /// outside the rows), for a kernel that stores them itself.
-    fn column_pairs(&mut self, first: usize, i: usize, rows: usize) -> ColumnPairs<'_>;
+    fn columns<const N: usize>(&mut self, first: usize, i: usize, rows: usize) -> Columns<'_, N>;
 }
 
-/// Elements `i..i + 2` of `rows` rows `stride` bytes apart from `at`, all inside the borrowed
-/// region (made only by `RowStore::column_pairs`, which checks that). `dsp::dot_wide_pairs_store`
+/// Elements `i..i + N` of `rows` rows `stride` bytes apart from `at`, all inside the borrowed
+/// region (made only by `RowStore::columns`, which checks that). `dsp::dot_wide_pairs_store`
 /// writes them from assembly through `at` and `stride`; `set` is the checked Rust way.
-pub struct ColumnPairs<'a> {
+pub struct Columns<'a, const N: usize> {
     at: *mut i8,
     stride: usize,
     rows: usize,
     _borrow: PhantomData<&'a mut [i8]>,
 }
 
-impl ColumnPairs<'_> {
-    /// The first row's pair.
+impl<const N: usize> Columns<'_, N> {
+    /// The first row's elements.
     pub fn at(&self) -> *mut i8 {
         self.at
     }
 
-    /// Bytes from a row's pair to the next row's.
+    /// Bytes from a row's elements to the next row's.
     pub fn stride(&self) -> usize {
         self.stride
     }
@@ -297,11 +297,11 @@ impl ColumnPairs<'_> {
         self.rows
     }
 
-    /// Row `k`'s pair (panics past the last row).
-    pub fn set(&mut self, k: usize, v: [i8; 2]) {
+    /// Row `k`'s elements (panics past the last row).
+    pub fn set(&mut self, k: usize, v: [i8; N]) {
         assert!(k < self.rows, "row out of range");
-        // SAFETY: row `k < rows` lies inside the borrowed region (`column_pairs`).
-        unsafe { self.at.add(k * self.stride).cast::<[i8; 2]>().write(v) }
+        // SAFETY: row `k < rows` lies inside the borrowed region (`columns`).
+        unsafe { self.at.add(k * self.stride).cast::<[i8; N]>().write(v) }
     }
 }
 
@@ -329,10 +329,10 @@ impl RowStore for Consecutive<'_> {
     }
 
     #[inline(always)]
-    fn column_pairs(&mut self, first: usize, i: usize, rows: usize) -> ColumnPairs<'_> {
+    fn columns<const N: usize>(&mut self, first: usize, i: usize, rows: usize) -> Columns<'_, N> {
         let whole = Rows::new(self.y, self.len);
-        ColumnPairs {
-            at: whole.first_column::<2>(first, i, rows),
+        Columns {
+            at: whole.first_column::<N>(first, i, rows),
             stride: self.len,
             rows,
             _borrow: PhantomData,
@@ -367,9 +367,9 @@ impl RowStore for Rows<'_> {
     }
 
     #[inline(always)]
-    fn column_pairs(&mut self, first: usize, i: usize, rows: usize) -> ColumnPairs<'_> {
-        ColumnPairs {
-            at: self.first_column::<2>(first, i, rows),
+    fn columns<const N: usize>(&mut self, first: usize, i: usize, rows: usize) -> Columns<'_, N> {
+        Columns {
+            at: self.first_column::<N>(first, i, rows),
             stride: self.stride,
             rows,
             _borrow: PhantomData,

@@ -61,7 +61,7 @@
 //! (CMP), nothing else.
 
 use super::ChannelRequant;
-use crate::sync::ColumnPairs;
+use crate::sync::Columns;
 
 /// `acc + lo(a) * lo(b) + hi(a) * hi(b)` over the signed 16-bit halves, wrapping like SMLAD.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
@@ -179,6 +179,22 @@ macro_rules! pairs_group {
             "smlad lr, r1, r10, lr\n",
             "smlad r5, r2, r11, r5\n",
             "smlad lr, r3, r11, lr\n",
+        )
+    };
+}
+
+/// `pairs_group` for column 0 alone (`dot_wide_pairs_store::<_, 1>`): the 4 SMLAD into r4 and
+/// r5 (24 bytes of code).
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+macro_rules! single_group {
+    () => {
+        concat!(
+            "ldm.w r6!, {{r0-r3}}\n",
+            "ldm.w r7!, {{r8-r11}}\n",
+            "smlad r4, r0, r8, r4\n",
+            "smlad r4, r2, r9, r4\n",
+            "smlad r5, r0, r10, r5\n",
+            "smlad r5, r2, r11, r5\n",
         )
     };
 }
@@ -339,26 +355,33 @@ macro_rules! requantize_pair {
     };
 }
 
+/// Groups per iteration of `dot_wide_pairs_store`'s column loop.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+const STORE_UNROLL: usize = 8;
+
 /// `dot_wide_pairs` for every channel pair that `bias`, `rq`, `w` and `out` all have (two rows
 /// each), each channel's two values requantized as `ChannelRequant::saturate_pair::<LATE>` and
 /// stored to its row of `out`, all in one `asm!` block: the accumulators never leave registers.
 /// Every channel of `rq` must `saturate::<LATE>()` (else its values differ from `apply_pair`).
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(never)]
-pub fn dot_wide_pairs_store<const LATE: bool>(
+pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
     cols: &[[u64; 2]],
     w: &[[u64; 2]],
     bias: &[i32],
     rq: &[ChannelRequant],
-    out: &mut ColumnPairs,
+    out: &mut Columns<N>,
 ) {
+    const { assert!(N == 1 || N == 2) };
     let groups = cols.len();
+    let skipped = (STORE_UNROLL - groups % STORE_UNROLL) % STORE_UNROLL;
+    let group_bytes = if N == 2 { 40 } else { 24 };
     let pairs = (bias.len().min(rq.len()).min(out.rows()) / 2).min(w.len() / groups.max(1));
     if groups == 0 || pairs == 0 {
         return;
     }
     macro_rules! store_asm {
-        ($($late:ident)?) => {
+        ($group:ident, $store:literal $(, $late:ident)?) => {
             core::arch::asm!(
                 "push {{r6, r7}}",
                 "sub sp, sp, #32",
@@ -380,10 +403,14 @@ pub fn dot_wide_pairs_store<const LATE: bool>(
                 // ADR is exact only for a word-aligned target.
                 ".p2align 2",
                 "2:",
-                pairs_group!(),
-                pairs_group!(),
-                pairs_group!(),
-                pairs_group!(),
+                $group!(),
+                $group!(),
+                $group!(),
+                $group!(),
+                $group!(),
+                $group!(),
+                $group!(),
+                $group!(),
                 "ldr r8, [sp, #16]",
                 "cmp r6, r8",
                 "bne 2b",
@@ -394,24 +421,23 @@ pub fn dot_wide_pairs_store<const LATE: bool>(
                 requantize_pair!("r5", "lr", "r11" $(, $late)?),
                 "str r6, [sp, #8]",
                 "ldrd r0, r1, [sp, #24]",
-                "strh r9, [r0]",
-                "strh r11, [r0, r1]",
+                concat!($store, " r9, [r0]"),
+                concat!($store, " r11, [r0, r1]"),
                 "add r0, r0, r1, lsl #1",
                 "str r0, [sp, #24]",
                 "ldr r1, [sp, #12]",
-                "subs r1, r1, #1",
-                "str r1, [sp, #12]",
+                "cmp r6, r1",
                 "bne 3b",
                 "add sp, sp, #32",
                 "pop {{r6, r7}}",
                 inout("r0") bias.as_ptr() => _,
                 inout("r1") cols.as_ptr() => _,
                 inout("r2") rq.as_ptr() => _,
-                inout("r3") pairs => _,
+                inout("r3") rq[..2 * pairs].as_ptr_range().end => _,
                 inout("r4") cols.as_ptr_range().end => _,
                 inout("r5") w.as_ptr() => _,
                 inout("r8") out.at() => _,
-                inout("r9") 40 * ((WIDE_UNROLL - groups % WIDE_UNROLL) % WIDE_UNROLL) + 1 => _,
+                inout("r9") group_bytes * skipped + 1 => _,
                 inout("r10") out.stride() => _,
                 out("r11") _,
                 out("r12") _,
@@ -423,31 +449,106 @@ pub fn dot_wide_pairs_store<const LATE: bool>(
     // elements of `bias` and of `rq`, writes two bytes of `2 * pairs` rows of `out` (see the
     // module audit). The entry offset carries the Thumb bit for BX.
     unsafe {
-        if LATE {
-            store_asm!(late);
-        } else {
-            store_asm!();
+        match (LATE, N) {
+            (false, 2) => store_asm!(pairs_group, "strh"),
+            (true, 2) => store_asm!(pairs_group, "strh", late),
+            (false, _) => store_asm!(single_group, "strb"),
+            (true, _) => store_asm!(single_group, "strb", late),
         }
     }
 }
 
 /// `dot_wide_pairs_store` where the DSP instructions are missing, and in the unit tests.
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
-pub fn dot_wide_pairs_store<const LATE: bool>(
+pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
     cols: &[[u64; 2]],
     w: &[[u64; 2]],
     bias: &[i32],
     rq: &[ChannelRequant],
-    out: &mut ColumnPairs,
+    out: &mut Columns<N>,
 ) {
     let groups = cols.len();
     let pairs = (bias.len().min(rq.len()).min(out.rows()) / 2).min(w.len() / groups.max(1));
     for (p, ws) in w.chunks_exact(groups.max(1)).take(pairs).enumerate() {
         let (c, b) = (2 * p, [bias[2 * p], bias[2 * p + 1]]);
         let [[a00, a01], [a10, a11]] = dot_wide_2x2(cols, ws, [b; 2]);
-        out.set(c, rq[c].saturate_pair::<LATE>([a00, a10]));
-        out.set(c + 1, rq[c + 1].saturate_pair::<LATE>([a01, a11]));
+        let v0 = rq[c].saturate_pair::<LATE>([a00, a10]);
+        let v1 = rq[c + 1].saturate_pair::<LATE>([a01, a11]);
+        out.set(c, core::array::from_fn(|k| v0[k]));
+        out.set(c + 1, core::array::from_fn(|k| v1[k]));
     }
+}
+
+/// The first groups of 4 input channels of a 1x1 convolution's two columns at pixels `px` and
+/// `px + 1` of channel planes `plane` bytes apart in `xs`, as `gemm::pack_pointwise_pair` makes
+/// them (per group `[pixel 0 taps (0, 2), pixel 1 (0, 2), pixel 0 (1, 3), pixel 1 (1, 3)]`,
+/// sign-extended 16-bit pairs): every whole group of the first `c_in` channels that `cols` and
+/// `xs` hold, in one `asm!` loop (4 LDRH, 2 PKHBT, 4 SXTB16, one STM per group). Returns how many
+/// groups it packed (0 without the DSP instructions).
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+pub fn pack_pointwise_groups(
+    xs: &[u8],
+    plane: usize,
+    px: usize,
+    c_in: usize,
+    cols: &mut [[u32; 4]],
+) -> usize {
+    let planes = match xs.len().checked_sub(px + 2) {
+        Some(rest) if plane > 0 => rest / plane + 1,
+        _ => 0,
+    };
+    let whole = cols.len().min(c_in.min(planes) / 4);
+    if whole == 0 {
+        return 0;
+    }
+    let end = cols[..whole].as_mut_ptr_range().end;
+    // SAFETY: reads 2 bytes at `px` of planes `0..4 * whole` of `xs` and writes the first `whole`
+    // elements of `cols` (see the module audit).
+    unsafe {
+        core::arch::asm!(
+            "2:",
+            "ldrh r0, [{p}]",
+            "ldrh r2, [{p}, {s1}]",
+            "ldrh r1, [{p}, {s2}]",
+            "ldrh r3, [{p}, {s3}]",
+            "add {p}, {p}, {s2}, lsl #1",
+            "pkhbt r0, r0, r1, lsl #16",
+            "pkhbt r2, r2, r3, lsl #16",
+            "sxtb16 r1, r0, ror #8",
+            "sxtb16 r0, r0",
+            "sxtb16 r3, r2, ror #8",
+            "sxtb16 r2, r2",
+            "stm {d}!, {{r0-r3}}",
+            "cmp {d}, {end}",
+            "bne 2b",
+            out("r0") _,
+            out("r1") _,
+            out("r2") _,
+            out("r3") _,
+            p = inout(reg) xs[px..].as_ptr() => _,
+            s1 = in(reg) plane,
+            s2 = in(reg) 2 * plane,
+            s3 = in(reg) 3 * plane,
+            d = inout(reg) cols.as_mut_ptr() => _,
+            end = in(reg) end,
+            options(nostack),
+        );
+    }
+    whole
+}
+
+/// `pack_pointwise_groups` where the DSP instructions are missing: none (the caller packs).
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+#[inline(always)]
+pub fn pack_pointwise_groups(
+    _xs: &[u8],
+    _plane: usize,
+    _px: usize,
+    _c_in: usize,
+    _cols: &mut [[u32; 4]],
+) -> usize {
+    0
 }
 
 /// `dst[g] = [a[g] low | b[g] low << 32, a[g] high | b[g] high << 32]` (two columns' groups of

@@ -20,8 +20,8 @@ use core::ops::Range;
 
 use super::conv::Conv;
 use super::dsp::{
-    dot_wide_2x2, dot_wide_pairs, dot_wide_pairs_store, interleave_columns, smlad, smlad_ordered,
-    sxtb16, sxtb16_odd,
+    dot_wide_2x2, dot_wide_pairs, dot_wide_pairs_store, interleave_columns, pack_pointwise_groups,
+    smlad, smlad_ordered, sxtb16, sxtb16_odd,
 };
 use super::ChannelRequant;
 use crate::ops::window::Window;
@@ -460,13 +460,13 @@ fn wide_channels<const N: usize>(
         Saturate::Late => Some(true),
         Saturate::No => None,
     };
-    if let (2, Some(late)) = (N, late) {
+    if let Some(late) = late {
         let pairs = bias.len() / 2;
-        let mut out = y.column_pairs(first.0, first.1, 2 * pairs);
+        let mut out = y.columns::<N>(first.0, first.1, 2 * pairs);
         if late {
-            dot_wide_pairs_store::<true>(cols, w, bias, rq, &mut out);
+            dot_wide_pairs_store::<true, N>(cols, w, bias, rq, &mut out);
         } else {
-            dot_wide_pairs_store::<false>(cols, w, bias, rq, &mut out);
+            dot_wide_pairs_store::<false, N>(cols, w, bias, rq, &mut out);
         }
         if let (Some(&last), Some(r), Some(ws)) = (
             bias.get(2 * pairs),
@@ -769,7 +769,8 @@ fn pack_pointwise_pair(xs: &[u8], c_in: usize, plane: usize, px: usize, cols: &m
             0
         }
     };
-    for (g, col) in cols.iter_mut().enumerate() {
+    let done = pack_pointwise_groups(xs, plane, px, c_in, cols);
+    for (g, col) in cols.iter_mut().enumerate().skip(done) {
         let ci = 4 * g;
         let even = half(ci) | half(ci + 2) << 16;
         let odd = half(ci + 1) | half(ci + 3) << 16;
