@@ -52,13 +52,19 @@
 //! accumulator's register (declared `inout`, written only after its last read) and the flags
 //! (ADDS/ADC; SSAT may set Q, which no Rust code reads). `interleave_columns` copies memory
 //! without stack (`nostack`): its safe wrapper takes `whole`, the group count all three slices
-//! have rounded down to a multiple of 4, enters only with `whole >= 4`, and per iteration reads
-//! 4 elements of `a` and of `b` (LDRD, 8 bytes each, aligned as u64s are) and writes 4 of `dst`
-//! (2 STRD each), its three pointers starting at the slices' starts; it ends when the `dst` pointer
-//! equals the end of `dst`'s first `whole` elements, so it read the first `whole` of `a` and
-//! `b` and wrote the first `whole` of `dst`, all inside the slices (`dst` does not overlap
-//! `a` or `b`: it is a `&mut`). It writes its 8 data registers, the 3 pointers and the flags
-//! (CMP), nothing else.
+//! have rounded down to a multiple of 2, enters only with `whole >= 2`, and per iteration reads
+//! 2 elements of `a` and of `b` (LDRD, 8 bytes each, aligned as u64s are) and writes 2 of `dst`
+//! (one STM of 16 bytes each), its three pointers starting at the slices' starts; it ends when
+//! the `dst` pointer equals the end of `dst`'s first `whole` elements, so it read the first
+//! `whole` of `a` and `b` and wrote the first `whole` of `dst`, all inside the slices (`dst` does
+//! not overlap `a` or `b`: it is a `&mut`). It writes r0-r3, the 3 pointers and the flags (CMP),
+//! nothing else. `pack_pointwise_groups` likewise (`nostack`): its wrapper derives `whole`, the
+//! groups of 4 channel planes that `cols`, `c_in` and `xs` (2 bytes at `px` of each plane) all
+//! have, and enters only with `whole >= 1`; per group it reads 2 bytes at `px` of 4 consecutive
+//! planes (LDRH at the plane pointer plus 0, 1, 2 and 3 plane strides; the pointer then advances
+//! by 4 strides) and writes one element of `cols` (STM, 16 bytes), ending when the `cols`
+//! pointer reaches the end of its first `whole` elements: every access is inside the slices. It
+//! writes r0-r3, its plane and `cols` pointers and the flags (CMP), nothing else.
 
 use super::ChannelRequant;
 use crate::sync::Columns;
@@ -538,6 +544,127 @@ pub fn pack_pointwise_groups(
     whole
 }
 
+/// Positions `0..4 * quads` of one group of 4 channel rows (`src[k * plane..]` is channel `k`'s
+/// row, k < 4) sign-extended and transposed into a ring row of `G` groups per position
+/// (`dst[position * G + g]` = `even | odd << 32`, even the channels (0, 2), odd (1, 3)), as
+/// `gemm::extend_row`'s loop: per 4 positions 4 LDR, 8 SXTB16, 8 PKHBT/PKHTB and 8 STR in one
+/// `asm!` loop. Returns how many quads it wrote (all, or 0 if the slices are short, `g >= G`
+/// or without the DSP instructions).
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+pub fn extend_quads<const G: usize>(
+    src: &[u8],
+    plane: usize,
+    quads: usize,
+    dst: &mut [u64],
+    g: usize,
+) -> usize {
+    let reads = 4 * quads + 3 * plane;
+    if quads == 0 || g >= G || src.len() < reads || dst.len() < 4 * quads * G {
+        return 0;
+    }
+    macro_rules! transpose {
+        ($a:literal, $c:literal, $at:literal) => {
+            concat!(
+                "sxtb16 {e0}, {",
+                $a,
+                "}\n",
+                "sxtb16 {y}, {",
+                $c,
+                "}\n",
+                "pkhtb {e2}, {y}, {e0}, asr #16\n",
+                "pkhbt {e0}, {e0}, {y}, lsl #16\n",
+                "sxtb16 {",
+                $a,
+                "}, {",
+                $a,
+                "}, ror #8\n",
+                "sxtb16 {",
+                $c,
+                "}, {",
+                $c,
+                "}, ror #8\n",
+                "pkhtb {y}, {",
+                $c,
+                "}, {",
+                $a,
+                "}, asr #16\n",
+                "pkhbt {",
+                $a,
+                "}, {",
+                $a,
+                "}, {",
+                $c,
+                "}, lsl #16\n",
+                "str {e0}, [{q}, #",
+                $at,
+                "]\n",
+                "str {",
+                $a,
+                "}, [{q}, #",
+                $at,
+                " + {p1}]\n",
+                "str {e2}, [{q}, #",
+                $at,
+                " + {p2}]\n",
+                "str {y}, [{q}, #",
+                $at,
+                " + {p3}]\n",
+            )
+        };
+    }
+    let end = src[4 * quads..].as_ptr();
+    // SAFETY: reads bytes `k * plane + 4 * j..+ 4` of `src` (k < 4, j < quads) and writes words
+    // `(4 * j + p) * G + g` of `dst` (p < 4), all inside the slices (checked above; see the
+    // module audit).
+    unsafe {
+        core::arch::asm!(
+            "2:",
+            "ldr {x0}, [{pa}]",
+            "ldr {x1}, [{pa}, {pl}]",
+            "ldr {x2}, [{pa}, {pl}, lsl #1]",
+            "ldr {x3}, [{pa}, {s3}]",
+            "add {pa}, {pa}, #4",
+            transpose!("x0", "x2", "0"),
+            transpose!("x1", "x3", "4"),
+            "add {q}, {q}, #{quad}",
+            "cmp {pa}, {end}",
+            "bne 2b",
+            x0 = out(reg) _,
+            x1 = out(reg) _,
+            x2 = out(reg) _,
+            x3 = out(reg) _,
+            e0 = out(reg) _,
+            e2 = out(reg) _,
+            y = out(reg) _,
+            pa = inout(reg) src.as_ptr() => _,
+            pl = in(reg) plane,
+            s3 = in(reg) 3 * plane,
+            q = inout(reg) dst[g..].as_mut_ptr() => _,
+            end = in(reg) end,
+            p1 = const 8 * G,
+            p2 = const 16 * G,
+            p3 = const 24 * G,
+            quad = const 32 * G,
+            options(nostack),
+        );
+    }
+    quads
+}
+
+/// `extend_quads` where the DSP instructions are missing: none (the caller extends).
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+#[inline(always)]
+pub fn extend_quads<const G: usize>(
+    _src: &[u8],
+    _plane: usize,
+    _quads: usize,
+    _dst: &mut [u64],
+    _g: usize,
+) -> usize {
+    0
+}
+
 /// `pack_pointwise_groups` where the DSP instructions are missing: none (the caller packs).
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
 #[inline(always)]
@@ -553,13 +680,13 @@ pub fn pack_pointwise_groups(
 
 /// `dst[g] = [a[g] low | b[g] low << 32, a[g] high | b[g] high << 32]` (two columns' groups of
 /// `even | odd << 32` as `dot_wide_2x2` takes them) for the groups all three slices have: two
-/// groups per iteration in one `asm!` loop (LDRD of each source, two STRD), an odd last one in
-/// Rust.
+/// groups per iteration in one `asm!` loop (per group LDRD of each source into r0/r2 and r1/r3,
+/// one STM), an odd last one in Rust.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(always)]
 pub fn interleave_columns(a: &[u64], b: &[u64], dst: &mut [[u64; 2]]) {
     let groups = a.len().min(b.len()).min(dst.len());
-    let whole = groups & !3;
+    let whole = groups & !1;
     if whole > 0 {
         let end = dst[..whole].as_mut_ptr_range().end;
         // SAFETY: reads the first `whole` elements of `a` and `b`, writes the first `whole` of
@@ -567,32 +694,18 @@ pub fn interleave_columns(a: &[u64], b: &[u64], dst: &mut [[u64; 2]]) {
         unsafe {
             core::arch::asm!(
                 "2:",
-                "ldrd {a0}, {a1}, [{a}], #8",
-                "ldrd {b0}, {b1}, [{b}], #8",
-                "ldrd {a2}, {a3}, [{a}], #8",
-                "ldrd {b2}, {b3}, [{b}], #8",
-                "strd {a0}, {b0}, [{d}], #8",
-                "strd {a1}, {b1}, [{d}], #8",
-                "strd {a2}, {b2}, [{d}], #8",
-                "strd {a3}, {b3}, [{d}], #8",
-                "ldrd {a0}, {a1}, [{a}], #8",
-                "ldrd {b0}, {b1}, [{b}], #8",
-                "ldrd {a2}, {a3}, [{a}], #8",
-                "ldrd {b2}, {b3}, [{b}], #8",
-                "strd {a0}, {b0}, [{d}], #8",
-                "strd {a1}, {b1}, [{d}], #8",
-                "strd {a2}, {b2}, [{d}], #8",
-                "strd {a3}, {b3}, [{d}], #8",
+                "ldrd r0, r2, [{a}], #8",
+                "ldrd r1, r3, [{b}], #8",
+                "stm {d}!, {{r0-r3}}",
+                "ldrd r0, r2, [{a}], #8",
+                "ldrd r1, r3, [{b}], #8",
+                "stm {d}!, {{r0-r3}}",
                 "cmp {d}, {end}",
                 "bne 2b",
-                a0 = out(reg) _,
-                a1 = out(reg) _,
-                b0 = out(reg) _,
-                b1 = out(reg) _,
-                a2 = out(reg) _,
-                a3 = out(reg) _,
-                b2 = out(reg) _,
-                b3 = out(reg) _,
+                out("r0") _,
+                out("r1") _,
+                out("r2") _,
+                out("r3") _,
                 a = inout(reg) a.as_ptr() => _,
                 b = inout(reg) b.as_ptr() => _,
                 d = inout(reg) dst.as_mut_ptr() => _,

@@ -20,8 +20,8 @@ use core::ops::Range;
 
 use super::conv::Conv;
 use super::dsp::{
-    dot_wide_2x2, dot_wide_pairs, dot_wide_pairs_store, interleave_columns, pack_pointwise_groups,
-    smlad, smlad_ordered, sxtb16, sxtb16_odd,
+    dot_wide_2x2, dot_wide_pairs, dot_wide_pairs_store, extend_quads, interleave_columns,
+    pack_pointwise_groups, smlad, smlad_ordered, sxtb16, sxtb16_odd,
 };
 use super::ChannelRequant;
 use crate::ops::window::Window;
@@ -272,13 +272,36 @@ impl<'a> Ring<'a> {
     fn columns<const SECOND: bool>(&self, p: &Conv, pair: [usize; 2], cols: &mut [[u64; 2]]) {
         let win = &p.win;
         let groups = p.c_in / 4;
+        let rows = self.rows.max(1);
+        if !SECOND && win.dil_w == 1 {
+            // Both pixels in one output row: per kernel row one run of positions each, the
+            // second `pair[1] - pair[0]` strides after the first.
+            let run = win.k_w * groups;
+            let first = pair[0] % win.out_w * win.stride_w * groups;
+            let apart = (pair[1] - pair[0]) * win.stride_w * groups;
+            let mut slot = pair[0] / win.out_w * win.stride_h % rows;
+            for d in cols.chunks_exact_mut(run.max(1)).take(win.k_h) {
+                let start = slot * self.pitch + first;
+                let (Some(a), Some(b)) = (
+                    self.words.get(start..start + run),
+                    self.words.get(start + apart..start + apart + run),
+                ) else {
+                    return;
+                };
+                interleave_columns(a, b, d);
+                slot += win.dil_h;
+                if slot >= rows {
+                    slot -= rows;
+                }
+            }
+            return;
+        }
         // With dilation 1 a kernel row is one run of positions.
         let (run, runs) = if win.dil_w == 1 {
             (win.k_w * groups, 1)
         } else {
             (groups, win.k_w)
         };
-        let rows = self.rows.max(1);
         // Each pixel's first padded row and its offset in a row.
         let origins = pair.map(|q| {
             let at = q % win.out_w * win.stride_w * groups;
@@ -335,10 +358,17 @@ fn extend_row(p: &Conv, xs: &[u8], row: usize, dst: &mut [u64], zero: u64) {
             return;
         };
         let rows = [0, 1, 2, 3].map(|k| &src[k * plane..][..win.in_w]);
+        let done = match groups {
+            4 => extend_quads::<4>(src, plane, whole, quads, g),
+            8 => extend_quads::<8>(src, plane, whole, quads, g),
+            16 => extend_quads::<16>(src, plane, whole, quads, g),
+            _ => 0,
+        };
         let [r0, r1, r2, r3] = rows.map(|r| r.as_chunks::<4>().0);
         // 4 positions at a time: a word of each channel's row, sign-extended and transposed.
-        let words = r0.iter().zip(r1).zip(r2).zip(r3);
-        for (quad, (((&a, &b), &c), &d)) in quads.chunks_exact_mut(4 * groups).zip(words) {
+        let words = r0.iter().zip(r1).zip(r2).zip(r3).skip(done);
+        let quads = quads.chunks_exact_mut(4 * groups).skip(done);
+        for (quad, (((&a, &b), &c), &d)) in quads.zip(words) {
             let [a, b, c, d] = [a, b, c, d].map(|w| split(u32::from_le_bytes(w)));
             if let [.., p0] = &mut quad[..=g] {
                 *p0 = halves_word([low(a[0], c[0]), low(b[0], d[0])]);
