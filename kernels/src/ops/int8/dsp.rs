@@ -363,7 +363,7 @@ macro_rules! requantize_pair {
 
 /// Groups per iteration of `dot_wide_pairs_store`'s column loop.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
-const STORE_UNROLL: usize = 8;
+const STORE_UNROLL: usize = 16;
 
 /// `dot_wide_pairs` for every channel pair that `bias`, `rq`, `w` and `out` all have (two rows
 /// each), each channel's two values requantized as `ChannelRequant::saturate_pair::<LATE>` and
@@ -387,25 +387,23 @@ pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
         return;
     }
     macro_rules! store_asm {
-        ($group:ident, $store:literal $(, $late:ident)?) => {
+        ($group:ident, $store:literal, [$($entry:literal)*] $(, $late:ident)?) => {
             core::arch::asm!(
                 "push {{r6, r7}}",
                 "sub sp, sp, #32",
                 "strd r0, r1, [sp]",
-                "strd r2, r3, [sp, #8]",
-                "strd r8, r10, [sp, #24]",
+                "strd r2, r8, [sp, #8]",
+                "strd r10, r3, [sp, #16]",
                 "adr r8, 2f",
                 "add r8, r8, r9",
-                "strd r4, r8, [sp, #16]",
+                "strd r4, r8, [sp, #24]",
                 "mov r7, r5",
                 "3:",
                 "ldrd r0, r6, [sp]",
-                "ldrd r4, r5, [r0], #8",
+                "ldrd r4, r5, [r0]",
+                "ldrd r12, lr, [r0], #8",
                 "str r0, [sp]",
-                "mov r12, r4",
-                "mov lr, r5",
-                "ldr r8, [sp, #20]",
-                "bx r8",
+                $($entry,)*
                 // ADR is exact only for a word-aligned target.
                 ".p2align 2",
                 "2:",
@@ -417,7 +415,15 @@ pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
                 $group!(),
                 $group!(),
                 $group!(),
-                "ldr r8, [sp, #16]",
+                $group!(),
+                $group!(),
+                $group!(),
+                $group!(),
+                $group!(),
+                $group!(),
+                $group!(),
+                $group!(),
+                "ldr r8, [sp, #24]",
                 "cmp r6, r8",
                 "bne 2b",
                 "ldr r6, [sp, #8]",
@@ -425,13 +431,12 @@ pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
                 requantize_pair!("r4", "r12", "r9" $(, $late)?),
                 "ldm r6!, {{r0-r3}}",
                 requantize_pair!("r5", "lr", "r11" $(, $late)?),
-                "str r6, [sp, #8]",
-                "ldrd r0, r1, [sp, #24]",
+                "ldrd r0, r1, [sp, #12]",
                 concat!($store, " r9, [r0]"),
                 concat!($store, " r11, [r0, r1]"),
                 "add r0, r0, r1, lsl #1",
-                "str r0, [sp, #24]",
-                "ldr r1, [sp, #12]",
+                "strd r6, r0, [sp, #8]",
+                "ldr r1, [sp, #20]",
                 "cmp r6, r1",
                 "bne 3b",
                 "add sp, sp, #32",
@@ -455,11 +460,14 @@ pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
     // elements of `bias` and of `rq`, writes two bytes of `2 * pairs` rows of `out` (see the
     // module audit). The entry offset carries the Thumb bit for BX.
     unsafe {
-        match (LATE, N) {
-            (false, 2) => store_asm!(pairs_group, "strh"),
-            (true, 2) => store_asm!(pairs_group, "strh", late),
-            (false, _) => store_asm!(single_group, "strb"),
-            (true, _) => store_asm!(single_group, "strb", late),
+        // Columns of whole iterations (most layers) enter at the top, the others by BX.
+        match (LATE, N, skipped) {
+            (false, 2, 0) => store_asm!(pairs_group, "strh", []),
+            (true, 2, 0) => store_asm!(pairs_group, "strh", [], late),
+            (false, 2, _) => store_asm!(pairs_group, "strh", ["ldr r8, [sp, #28]" "bx r8"]),
+            (true, 2, _) => store_asm!(pairs_group, "strh", ["ldr r8, [sp, #28]" "bx r8"], late),
+            (false, _, _) => store_asm!(single_group, "strb", ["ldr r8, [sp, #28]" "bx r8"]),
+            (true, _, _) => store_asm!(single_group, "strb", ["ldr r8, [sp, #28]" "bx r8"], late),
         }
     }
 }

@@ -133,7 +133,9 @@ fn conv_into<const RING: bool>(
                     ring.cover(p, xs, [pair[1]; 2]);
                     ring.columns::<true>(p, pair, cols);
                 }
-            } else if pointwise && px + 1 < end {
+            } else if pointwise {
+                // A last single pixel packs its neighbour (the next pixel or plane) too; the
+                // one-column kernels leave it unused.
                 let cols = bytemuck::cast_slice_mut::<u64, u32>(pack)
                     .as_chunks_mut::<4>()
                     .0;
@@ -794,7 +796,7 @@ fn pack_pointwise_pair(xs: &[u8], c_in: usize, plane: usize, px: usize, cols: &m
     let half = |ci: usize| -> u32 {
         if ci < c_in {
             let at = ci * plane + px;
-            u32::from(xs[at]) | u32::from(xs[at + 1]) << 8
+            u32::from(xs[at]) | u32::from(xs.get(at + 1).copied().unwrap_or(0)) << 8
         } else {
             0
         }
