@@ -149,14 +149,17 @@ class QConv(Op):
             rq = rust_channel_requants(multipliers, out_zero, bounds, s.c_out)
             plane = math.prod(s.out_shape[2:])
             pixels = node.attrs.get(PIXELS)
+            # gemm.rs: one function per column source and output kind, so that the linker keeps
+            # only those the model calls.
+            kernel = "conv_ring" if ring_bytes(node, graph) else "conv"
             if pixels is None:  # the whole plane: consecutive rows, one per channel
-                rows, (lo, hi) = f"k::ops::int8::gemm::Output::Consecutive({io.outputs[0]})", (0, plane)
+                lo, hi = 0, plane
             else:  # a multicore part: the output is already `Rows` of its pixels
-                rows, (lo, hi) = f"k::ops::int8::gemm::Output::Rows({io.outputs[0]})", pixels
+                kernel, (lo, hi) = f"{kernel}_rows", pixels
             return (
-                f"k::ops::int8::gemm::conv(&{params}, {io.inputs[0]}, "
+                f"k::ops::int8::gemm::{kernel}(&{params}, {io.inputs[0]}, "
                 f"{rust_weights(node, io.inputs[PACKED_INPUT])}, &{bias}, "
-                f"{rq}, {rows}, {lo}..{hi}, k::cast_mut({io.scratch}));"
+                f"{rq}, {io.outputs[0]}, {lo}..{hi}, k::cast_mut({io.scratch}));"
             )
         if _is_depthwise(node, graph):
             bias = rust_array(folded_bias(node, graph, s.c_out, in_zero))

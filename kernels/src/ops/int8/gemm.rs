@@ -35,53 +35,93 @@ pub enum Weights<'a> {
     Wide(&'a [u64]),
 }
 
-/// Where `conv` writes: one row per batch and output channel holding the pixels it computes,
-/// consecutive in a slice (one core) or `Rows` of the shared arena (a multicore part).
-pub enum Output<'a> {
-    Consecutive(&'a mut [i8]),
-    Rows(Rows<'a>),
-}
-
 /// Convolution with `groups == 1`: `w` the packed weights, `bias` the folded bias and `rq` the
 /// requantization (one each per output channel), `pack` the scratch (`scratch_bytes` in
 /// `ariel_build/ops/quantized/conv.py`): for channel-last columns other than pointwise
 /// `ring_words`, then 2 words per group of 4 taps, else 3; with wide weights then accumulators.
-/// Computes the output pixels `pixels` of every plane into `y`: pixels are packed two at a time
-/// from `pixels.start`, so a range packs only its own columns (a multicore part,
-/// `ariel_build/schedule/split.py`). Inlined into the generated code, where output kind and
-/// column source are constants: the linker then drops the `conv_into` variants a model never
-/// calls (KWS: 3 of 4, ~27 KB of flash).
+/// Computes the output pixels `pixels` of every plane into `y`, one row per batch and output
+/// channel: pixels are packed two at a time from `pixels.start`, so a range packs only its own
+/// columns (a multicore part, `ariel_build/schedule/split.py`).
+///
+/// One function per output kind (`y` consecutive rows of a slice, one core; `_rows`: `Rows` of
+/// the shared arena, a multicore part) and column source (`conv_ring`: channel-last columns
+/// other than pointwise, `ring_words`), each compiled in this crate; the generated code calls
+/// the one its layer needs, so the linker drops the others (KWS: 3 of 4, ~35 KB of flash).
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[inline(never)]
 pub fn conv(
     p: &Conv,
     x: &[i8],
     w: Weights,
     bias: &[i32],
     rq: &[ChannelRequant],
-    y: Output,
+    y: &mut [i8],
     pixels: Range<usize>,
     pack: &mut [u64],
 ) {
-    // One function per store, each compiled in this crate (fewer instructions than inlining
-    // both here: ResNet-8 int8 on qemu-an524 64.4 M instead of 65.3 M), and per column source
-    // (the ring in the same function made the others 1 % slower on qemu-an524).
-    let ring = channels_last(p) && !packs_pointwise(&p.win);
-    match (y, ring) {
-        (Output::Consecutive(y), ring) => {
-            let y = Consecutive {
-                y,
-                len: pixels.len(),
-            };
-            if ring {
-                conv_into::<true>(p, x, w, bias, rq, y, pixels, pack);
-            } else {
-                conv_into::<false>(p, x, w, bias, rq, y, pixels, pack);
-            }
-        }
-        (Output::Rows(y), true) => conv_into::<true>(p, x, w, bias, rq, y, pixels, pack),
-        (Output::Rows(y), false) => conv_into::<false>(p, x, w, bias, rq, y, pixels, pack),
-    }
+    let y = Consecutive {
+        y,
+        len: pixels.len(),
+    };
+    conv_into::<false>(p, x, w, bias, rq, y, pixels, pack);
+}
+
+/// `conv` over a ring of input rows.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+pub fn conv_ring(
+    p: &Conv,
+    x: &[i8],
+    w: Weights,
+    bias: &[i32],
+    rq: &[ChannelRequant],
+    y: &mut [i8],
+    pixels: Range<usize>,
+    pack: &mut [u64],
+) {
+    let y = Consecutive {
+        y,
+        len: pixels.len(),
+    };
+    conv_into::<true>(p, x, w, bias, rq, y, pixels, pack);
+}
+
+/// `conv` into `Rows`.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+pub fn conv_rows(
+    p: &Conv,
+    x: &[i8],
+    w: Weights,
+    bias: &[i32],
+    rq: &[ChannelRequant],
+    y: Rows,
+    pixels: Range<usize>,
+    pack: &mut [u64],
+) {
+    conv_into::<false>(p, x, w, bias, rq, y, pixels, pack);
+}
+
+/// `conv_ring` into `Rows`.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+pub fn conv_ring_rows(
+    p: &Conv,
+    x: &[i8],
+    w: Weights,
+    bias: &[i32],
+    rq: &[ChannelRequant],
+    y: Rows,
+    pixels: Range<usize>,
+    pack: &mut [u64],
+) {
+    conv_into::<true>(p, x, w, bias, rq, y, pixels, pack);
+}
+
+/// Whether `conv_ring` (else `conv`) computes `p`: channel-last columns other than pointwise
+/// (ops/quantized/conv.py `ring_bytes` is nonzero for the same layers).
+pub fn takes_ring(p: &Conv) -> bool {
+    channels_last(p) && !packs_pointwise(&p.win)
 }
 
 /// 1x1, stride 1, no leading padding: a pixel's column is its input position's channels.
@@ -815,6 +855,32 @@ fn pack_pointwise_pair(xs: &[u8], c_in: usize, plane: usize, px: usize, cols: &m
 
 #[cfg(test)]
 pub(crate) mod tests {
+
+    /// Where `conv_any` writes (`conv`'s output kinds).
+    pub(crate) enum Out<'a> {
+        Slice(&'a mut [i8]),
+        Rows(Rows<'a>),
+    }
+
+    /// The `conv` variant the generated code would call for `p`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn conv_any(
+        p: &Conv,
+        x: &[i8],
+        w: Weights,
+        bias: &[i32],
+        rq: &[ChannelRequant],
+        y: Out,
+        pixels: Range<usize>,
+        pack: &mut [u64],
+    ) {
+        match (y, takes_ring(p)) {
+            (Out::Slice(y), false) => conv(p, x, w, bias, rq, y, pixels, pack),
+            (Out::Slice(y), true) => conv_ring(p, x, w, bias, rq, y, pixels, pack),
+            (Out::Rows(y), false) => conv_rows(p, x, w, bias, rq, y, pixels, pack),
+            (Out::Rows(y), true) => conv_ring_rows(p, x, w, bias, rq, y, pixels, pack),
+        }
+    }
     use super::*;
     use crate::ops::int8::Requant;
     use crate::ops::window::Window;
@@ -959,8 +1025,8 @@ pub(crate) mod tests {
             let mut run = |w| {
                 let mut got = [0_i8; 2 * 3 * 63];
                 let (bias, rq) = (&folded[..c_out], &rq[..c_out]);
-                let y = Output::Consecutive(&mut got[..len]);
-                conv(&p, x, w, bias, rq, y, 0..plane, &mut pack);
+                let y = Out::Slice(&mut got[..len]);
+                conv_any(&p, x, w, bias, rq, y, 0..plane, &mut pack);
                 got
             };
             let got = run(Weights::Compact(&compact[..words]));
@@ -1020,9 +1086,9 @@ pub(crate) mod tests {
             let words = pack_wide_weights(w, C_OUT, &mut wide);
             let mut pack = [0_u64; 3 * 5 + 2 * WIDE_PAIRS_PER_CALL];
             let (mut got, mut want) = ([0_i8; C_OUT * 9], [0_i8; C_OUT * 9]);
-            let y = Output::Consecutive(&mut got);
+            let y = Out::Slice(&mut got);
             let wide = Weights::Wide(&wide[..words]);
-            conv(&p, x, wide, &folded, &rqs, y, 0..9, &mut pack);
+            conv_any(&p, x, wide, &folded, &rqs, y, 0..9, &mut pack);
             let windowed = super::super::conv::conv;
             windowed(&p, x, w, Some(&bias), &rq, &mut want, 0..C_OUT);
             assert_eq!(got, want, "{c_in} input channels");
@@ -1065,8 +1131,8 @@ pub(crate) mod tests {
             let plane = win.out_plane();
             let mut pack = [0_u64; 80];
             let mut whole = [0_i8; 3 * 35];
-            let y = Output::Consecutive(&mut whole[..c_out * plane]);
-            conv(
+            let y = Out::Slice(&mut whole[..c_out * plane]);
+            conv_any(
                 &p,
                 &x,
                 Weights::Compact(packed),
@@ -1084,8 +1150,8 @@ pub(crate) mod tests {
                 for range in [0..split, split..plane] {
                     let n = range.len();
                     let mut part = [0_i8; 3 * 35];
-                    let y = Output::Rows(Rows::new(&mut part[..c_out * n], n));
-                    conv(&p, &x, w, &bias, &rq, y, range.clone(), &mut pack);
+                    let y = Out::Rows(Rows::new(&mut part[..c_out * n], n));
+                    conv_any(&p, &x, w, &bias, &rq, y, range.clone(), &mut pack);
                     for co in 0..c_out {
                         joined[co * plane + range.start..][..n]
                             .copy_from_slice(&part[co * n..][..n]);
