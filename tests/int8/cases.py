@@ -39,7 +39,7 @@ def _scales(rng: np.random.Generator, n: int, per_channel: bool) -> list[float]:
 def conv(
     name: str, hw: tuple[int, int], cin: int, cout: int, k: tuple[int, int], stride: int = 1,
     padding: int = SAME, dilation: int = 1, act: int = NONE, per_channel: bool = True, bias: bool = True,
-    depthwise: bool = False,
+    depthwise: bool = False, tiny_first_channel: bool = False,
 ) -> OpCase:  # fmt: skip
     rng = _rng(name)
     m = TFLiteModel()
@@ -50,6 +50,8 @@ def conv(
     else:
         w_shape, axis = (cout, *k, cin), 0
     w_scales = _scales(rng, cout, per_channel)
+    if tiny_first_channel:  # a right shift of 24-31: the requantization adds the offset late
+        w_scales[0] *= 2.0**-19
     w = m.const(_weights(rng, w_shape), w_scales, axis)
     inputs = [x, w]
     if bias:
@@ -267,6 +269,16 @@ def cases() -> list[OpCase]:
         conv("conv_2x2_stride2_same_per_tensor", (7, 7), 3, 4, (2, 2), stride=2, per_channel=False),
         conv("conv_relu_n1_to_1", (5, 5), 2, 3, (3, 3), act=RELU_N1_TO_1),
         conv("depthwise_3x3_same", (8, 9), 4, 4, (3, 3), depthwise=True),
+        # An odd plane (the last output requantized alone) and a channel of tiny scale.
+        conv(
+            "depthwise_3x3_odd_plane_tiny_channel",
+            (7, 5),
+            3,
+            3,
+            (3, 3),
+            depthwise=True,
+            tiny_first_channel=True,
+        ),
         conv("depthwise_multiplier3_stride2", (9, 7), 2, 6, (3, 3), stride=2, depthwise=True, act=RELU6),
         conv(
             "depthwise_5x5_valid_dilation2", (13, 12), 3, 3, (5, 5), padding=VALID, dilation=2, depthwise=True

@@ -12,7 +12,7 @@
 
 use super::conv::Conv;
 use super::dsp::{smlad, smlad_ordered, sxtb16, sxtb16_odd};
-use super::{ChannelRequant, Rounding};
+use super::ChannelRequant;
 use crate::ops::window::Window;
 
 /// The padded plane's layout: rows `pitch` bytes apart (a multiple of 4) starting `origin`
@@ -133,16 +133,18 @@ fn copy_rows(src: &[u8], width: usize, dst: &mut [u8], pitch: usize) {
     }
 }
 
-/// `y[k] = r(acc[k])`, with the single-multiply form and a plain saturation when they apply
-/// (not inlined: the loop gets the registers to itself).
+/// `y[k] = r(acc[k])`: two at a time with SSAT (`saturate_pair`) where the channel saturates,
+/// else the single-multiply form or the general one (not inlined: the loop gets the registers
+/// to itself).
 #[inline(never)]
 fn requantize(r: &ChannelRequant, acc: &[i32], y: &mut [i8]) {
+    if r.saturates::<false>() {
+        return saturate_pairs::<false>(r, acc, y);
+    }
+    if r.saturates::<true>() {
+        return saturate_pairs::<true>(r, acc, y);
+    }
     match r.rounding() {
-        Some(f) if f.full_range() => {
-            for (yv, &a) in y.iter_mut().zip(acc) {
-                *yv = saturate(&f, a);
-            }
-        }
         Some(f) => {
             for (yv, &a) in y.iter_mut().zip(acc) {
                 *yv = f.apply(a);
@@ -156,9 +158,17 @@ fn requantize(r: &ChannelRequant, acc: &[i32], y: &mut [i8]) {
     }
 }
 
+/// `requantize` by pairs (an odd last accumulator paired with itself).
 #[inline(always)]
-fn saturate(f: &Rounding, acc: i32) -> i8 {
-    f.scale(acc).clamp(-128, 127) as i8
+fn saturate_pairs<const LATE: bool>(r: &ChannelRequant, acc: &[i32], y: &mut [i8]) {
+    let (ys, y_last) = y.as_chunks_mut::<2>();
+    let (accs, acc_last) = acc.as_chunks::<2>();
+    for (yv, &a) in ys.iter_mut().zip(accs) {
+        *yv = r.saturate_pair::<LATE>(a);
+    }
+    if let ([yv], [a]) = (y_last, acc_last) {
+        *yv = r.saturate_pair::<LATE>([*a, *a])[0];
+    }
 }
 
 /// One kernel row of any width, stride and dilation into the row of accumulators.
