@@ -64,7 +64,20 @@
 //! planes (LDRH at the plane pointer plus 0, 1, 2 and 3 plane strides; the pointer then advances
 //! by 4 strides) and writes one element of `cols` (STM, 16 bytes), ending when the `cols`
 //! pointer reaches the end of its first `whole` elements: every access is inside the slices. It
-//! writes r0-r3, its plane and `cols` pointers and the flags (CMP), nothing else.
+//! writes r0-r3, its plane and `cols` pointers and the flags (CMP), nothing else. `depthwise3_pairs`
+//! saves r6 and r7 with PUSH and restores them with POP (balanced; the accumulator pointer and
+//! end); its wrapper enters only with `n = acc.len() >= 1` and `xs.len() >= 2 * pitch + 2n + 2`.
+//! Per pair `j` it reads one word (LDR, unaligned, which Cortex-M4 and M33 allow) at bytes
+//! `k * pitch + 2j` of `xs` for k < 3, the last ending at `2 * pitch + 2j + 3 < xs.len()`, and
+//! writes `acc[j]` (STRD, 8 bytes, i32-aligned); it ends when the accumulator pointer reaches
+//! the end of `acc`. It writes r8-r12 and the flags (CMP), nothing else. `extend_quads` copies
+//! without stack (`nostack`): its wrapper enters only with `quads >= 1`, `g < G`,
+//! `src.len() >= 4 * quads + 3 * plane` and `dst.len() >= 4 * quads * G`. Per quad `j` it reads
+//! one word (LDR) at bytes `k * plane + 4j` of `src` for k < 4 (through the plane pointer plus
+//! 0, 1, 2 and 3 strides) and writes 8 words (STR, 4-aligned in the u64 slice): the two halves
+//! of elements `(4j + p) * G + g` of `dst` for p < 4, at most element `(4 * quads - 1) * G + g`,
+//! inside `dst`. It ends when the plane pointer reaches byte `4 * quads`. It writes its 7 data
+//! registers, the two pointers and the flags (CMP), nothing else.
 
 use super::ChannelRequant;
 use crate::sync::Columns;
@@ -669,6 +682,93 @@ pub fn extend_quads<const G: usize>(
     _quads: usize,
     _dst: &mut [u64],
     _g: usize,
+) -> usize {
+    0
+}
+
+/// Stride-1 3x3 depthwise outputs by pairs: `acc[j]` = `bias` plus, over kernel rows `k` (input
+/// rows `xs[k * pitch..]`), `w[k]` (the 16-bit pair of the row's outer weights) times inputs
+/// `2j` and `2j + 2` and the row's middle weight (`middle`: rows 0 and 1 as one 16-bit pair, row
+/// 2 in the low half of the second word) times input `2j + 1`, and likewise from input `2j + 1`
+/// for the second output. Per pair one `asm!` iteration: per kernel row an unaligned word of 4
+/// inputs, 2 SXTB16, 2 SMLAD and 2 SMLAxy; 25 instructions. Returns the pairs done: all of
+/// `acc` if `xs` holds their inputs, else 0 (and 0 without the DSP instructions).
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+pub fn depthwise3_pairs(
+    xs: &[u8],
+    pitch: usize,
+    w: [u32; 3],
+    middle: [u32; 2],
+    bias: i32,
+    acc: &mut [[i32; 2]],
+) -> usize {
+    let n = acc.len();
+    if n == 0 || xs.len() < 2 * pitch + 2 * n + 2 {
+        return 0;
+    }
+    let range = acc.as_mut_ptr_range();
+    // SAFETY: reads bytes `k * pitch + 2j..+ 4` of `xs` (k < 3, j < n), writes `acc` (see the
+    // module audit).
+    unsafe {
+        core::arch::asm!(
+            "push {{r6, r7}}",
+            "mov r6, r8",
+            "mov r7, r9",
+            "2:",
+            "ldr r10, [r12]",
+            "sxtb16 r11, r10, ror #8",
+            "sxtb16 r10, r10",
+            "smlad r8, r10, r0, r5",
+            "smlad r9, r11, r0, r5",
+            "smlabb r8, r11, r3, r8",
+            "smlatb r9, r10, r3, r9",
+            "ldr r10, [r12, lr]",
+            "sxtb16 r11, r10, ror #8",
+            "sxtb16 r10, r10",
+            "smlad r8, r10, r1, r8",
+            "smlad r9, r11, r1, r9",
+            "smlabt r8, r11, r3, r8",
+            "smlatt r9, r10, r3, r9",
+            "ldr r10, [r12, lr, lsl #1]",
+            "sxtb16 r11, r10, ror #8",
+            "sxtb16 r10, r10",
+            "smlad r8, r10, r2, r8",
+            "smlad r9, r11, r2, r9",
+            "smlabb r8, r11, r4, r8",
+            "smlatb r9, r10, r4, r9",
+            "add r12, r12, #2",
+            "strd r8, r9, [r6], #8",
+            "cmp r6, r7",
+            "bne 2b",
+            "pop {{r6, r7}}",
+            in("r0") w[0],
+            in("r1") w[1],
+            in("r2") w[2],
+            in("r3") middle[0],
+            in("r4") middle[1],
+            in("r5") bias,
+            inout("r8") range.start => _,
+            inout("r9") range.end => _,
+            out("r10") _,
+            out("r11") _,
+            inout("r12") xs.as_ptr() => _,
+            in("lr") pitch,
+        );
+    }
+    n
+}
+
+/// `depthwise3_pairs` where the DSP instructions are missing: none (the caller computes them).
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+#[inline(always)]
+pub fn depthwise3_pairs(
+    _xs: &[u8],
+    _pitch: usize,
+    _w: [u32; 3],
+    _middle: [u32; 2],
+    _bias: i32,
+    _acc: &mut [[i32; 2]],
 ) -> usize {
     0
 }
