@@ -11,7 +11,7 @@
 //! kernel row by kernel row into a row of accumulators.
 
 use super::conv::Conv;
-use super::dsp::{depthwise3_pairs, smlad, smlad_ordered, sxtb16, sxtb16_odd};
+use super::dsp::{depthwise3_rows, smlad, smlad_ordered, sxtb16, sxtb16_odd};
 use super::ChannelRequant;
 use crate::ops::window::Window;
 
@@ -36,9 +36,6 @@ pub const fn scratch_words(p: &Conv) -> usize {
     };
     plane.div_ceil(4) + 1 + acc
 }
-
-/// Output pairs per row from which stride-1 rows take `dsp::depthwise3_pairs`.
-const ASM_ROW_PAIRS: usize = 3;
 
 /// Accumulators of one block of output rows (at least one row): small planes pay the
 /// per-block set-up once or twice per channel.
@@ -84,10 +81,13 @@ pub fn depthwise(
             let k = Kernel3::new(ws);
             for first in (0..win.out_h).step_by(block_rows) {
                 let rows = block_rows.min(win.out_h - first);
-                let acc = &mut acc_all[..rows * win.out_w];
                 let xs = &padded[origin + first * win.stride_h * pitch..];
+                if let Kind::Stride1 = kind {
+                    k.stride1(xs, pitch, b, acc_all, (rows, win.out_w));
+                }
+                let acc = &mut acc_all[..rows * win.out_w];
                 match kind {
-                    Kind::Stride1 => k.stride1(xs, pitch, b, acc, win.out_w),
+                    Kind::Stride1 => {}
                     Kind::Stride2 => k.stride2(xs, pitch, b, acc, win.out_w),
                     Kind::Any => {
                         acc.fill(b);
@@ -216,25 +216,16 @@ impl Kernel3 {
         acc + x * m
     }
 
-    /// Stride 1, output rows of `width` from input rows `pitch` apart.
+    /// Stride 1, `shape.0` output rows of `shape.1` from input rows `pitch` apart, into the start
+    /// of `acc` (one more accumulator may be written after them).
     #[inline(never)]
-    fn stride1(&self, xs: &[u8], pitch: usize, bias: i32, acc: &mut [i32], width: usize) {
-        // Rows of a few pairs cost more in the call than they save (KWS's 5 outputs).
-        if width / 2 >= ASM_ROW_PAIRS {
-            let middle = [self.middle01, self.middle2];
-            for (r, a) in acc.chunks_exact_mut(width).enumerate() {
-                let xs = &xs[r * pitch..];
-                let (pairs, last) = a.as_chunks_mut::<2>();
-                if depthwise3_pairs(xs, pitch, self.outer, middle, bias, pairs) < pairs.len() {
-                    self.row1(xs, pitch, bias, a);
-                } else if let [a] = last {
-                    let at = 2 * pairs.len();
-                    *a = self.one(&[&xs[at..], &xs[pitch + at..], &xs[2 * pitch + at..]], bias);
-                }
-            }
+    fn stride1(&self, xs: &[u8], pitch: usize, bias: i32, acc: &mut [i32], shape: (usize, usize)) {
+        let middle = [self.middle01, self.middle2];
+        if depthwise3_rows(xs, pitch, self.outer, middle, bias, acc, shape) {
             return;
         }
-        for (r, a) in acc.chunks_exact_mut(width).enumerate() {
+        let (rows, width) = shape;
+        for (r, a) in acc[..rows * width].chunks_exact_mut(width).enumerate() {
             self.row1(&xs[r * pitch..], pitch, bias, a);
         }
     }

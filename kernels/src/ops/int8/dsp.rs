@@ -64,13 +64,19 @@
 //! planes (LDRH at the plane pointer plus 0, 1, 2 and 3 plane strides; the pointer then advances
 //! by 4 strides) and writes one element of `cols` (STM, 16 bytes), ending when the `cols`
 //! pointer reaches the end of its first `whole` elements: every access is inside the slices. It
-//! writes r0-r3, its plane and `cols` pointers and the flags (CMP), nothing else. `depthwise3_pairs`
-//! saves r6 and r7 with PUSH and restores them with POP (balanced; the accumulator pointer and
-//! end); its wrapper enters only with `n = acc.len() >= 1` and `xs.len() >= 2 * pitch + 2n + 2`.
-//! Per pair `j` it reads one word (LDR, unaligned, which Cortex-M4 and M33 allow) at bytes
-//! `k * pitch + 2j` of `xs` for k < 3, the last ending at `2 * pitch + 2j + 3 < xs.len()`, and
-//! writes `acc[j]` (STRD, 8 bytes, i32-aligned); it ends when the accumulator pointer reaches
-//! the end of `acc`. It writes r8-r12 and the flags (CMP), nothing else. `extend_quads` copies
+//! writes r0-r3, its plane and `cols` pointers and the flags (CMP), nothing else.
+//! `depthwise3_rows` saves r6 and r7 with PUSH and restores them with POP and reserves 16
+//! bytes of stack (SUB/ADD SP, balanced, 24 bytes in all: the row's accumulator end, 8 bytes
+//! per pair times the pairs per row `n = ceil(width / 2)`, the input step to the next row and 4
+//! bytes if the width is odd). Its wrapper enters only with `rows, width >= 1`, `2n <= pitch`,
+//! `xs.len() >= (rows + 1) * pitch + 2n + 2` and `acc.len() >= rows * width + width % 2`. For
+//! row `r` and pair `j` it reads one word (LDR, unaligned, which Cortex-M4 and M33 allow) at
+//! bytes `(r + k) * pitch + 2j` of `xs` for k < 3, the last ending at
+//! `(rows + 1) * pitch + 2n + 1 < xs.len()`, and writes 8 bytes (STRD, i32-aligned) at
+//! accumulator `r * width + 2j`, the last ending at `rows * width + width % 2 <= acc.len()`;
+//! after a row the accumulator pointer steps back by the odd width's extra element to
+//! `(r + 1) * width` and the input pointer on to row `r + 1`; it ends when the accumulator
+//! pointer reaches `rows * width`. It writes r8-r12 and the flags (CMP), nothing else. `extend_quads` copies
 //! without stack (`nostack`): its wrapper enters only with `quads >= 1`, `g < G`,
 //! `src.len() >= 4 * quads + 3 * plane` and `dst.len() >= 4 * quads * G`. Per quad `j` it reads
 //! one word (LDR) at bytes `k * plane + 4j` of `src` for k < 4 (through the plane pointer plus
@@ -686,35 +692,51 @@ pub fn extend_quads<const G: usize>(
     0
 }
 
-/// Stride-1 3x3 depthwise outputs by pairs: `acc[j]` = `bias` plus, over kernel rows `k` (input
-/// rows `xs[k * pitch..]`), `w[k]` (the 16-bit pair of the row's outer weights) times inputs
-/// `2j` and `2j + 2` and the row's middle weight (`middle`: rows 0 and 1 as one 16-bit pair, row
-/// 2 in the low half of the second word) times input `2j + 1`, and likewise from input `2j + 1`
-/// for the second output. Per pair one `asm!` iteration: per kernel row an unaligned word of 4
-/// inputs, 2 SXTB16, 2 SMLAD and 2 SMLAxy; 25 instructions. Returns the pairs done: all of
-/// `acc` if `xs` holds their inputs, else 0 (and 0 without the DSP instructions).
+/// Stride-1 3x3 depthwise rows: `acc[r * width + x]` (r < rows, x < width) = `bias` plus,
+/// over kernel rows `k` (input rows `xs[(r + k) * pitch..]`), `w[k]` (the 16-bit pair of the
+/// row's outer weights) times inputs `x` and `x + 2` and the row's middle weight (`middle`:
+/// rows 0 and 1 as one 16-bit pair, row 2 in the low half of the second word) times input
+/// `x + 1`. One `asm!` loop over pairs of outputs (per kernel row an unaligned word of 4 inputs,
+/// 2 SXTB16, 2 SMLAD and 2 SMLAxy; 26 instructions) and rows (10 more); an odd width's last pair
+/// writes one accumulator past the row, which the next row overwrites. Returns whether it ran:
+/// `acc` must hold `rows * width` plus that one, `xs` the inputs the pairs read (else false,
+/// and always without the DSP instructions).
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(always)]
-pub fn depthwise3_pairs(
+pub fn depthwise3_rows(
     xs: &[u8],
     pitch: usize,
     w: [u32; 3],
     middle: [u32; 2],
     bias: i32,
-    acc: &mut [[i32; 2]],
-) -> usize {
-    let n = acc.len();
-    if n == 0 || xs.len() < 2 * pitch + 2 * n + 2 {
-        return 0;
+    acc: &mut [i32],
+    (rows, width): (usize, usize),
+) -> bool {
+    let pairs = width.div_ceil(2);
+    let reads = (rows + 1) * pitch + 2 * pairs + 2;
+    if rows == 0 || width == 0 || 2 * pairs > pitch || xs.len() < reads {
+        return false;
     }
-    let range = acc.as_mut_ptr_range();
-    // SAFETY: reads bytes `k * pitch + 2j..+ 4` of `xs` (k < 3, j < n), writes `acc` (see the
-    // module audit).
+    if acc.len() < rows * width + width % 2 {
+        return false;
+    }
+    let start = acc.as_mut_ptr();
+    let end = acc[rows * width..].as_mut_ptr();
+    // SAFETY: reads 4 bytes at `(r + k) * pitch + 2j` of `xs` (r < rows, k < 3, j < pairs),
+    // writes `acc[..rows * width + width % 2]` (see the module audit).
     unsafe {
         core::arch::asm!(
             "push {{r6, r7}}",
+            "sub sp, sp, #16",
             "mov r6, r8",
             "mov r7, r9",
+            "and r8, r10, #4",
+            "add r9, r10, #4",
+            "bic r9, r9, #7",
+            "str r9, [sp, #4]",
+            "strd r11, r8, [sp, #8]",
+            "add r8, r6, r9",
+            "str r8, [sp]",
             "2:",
             "ldr r10, [r12]",
             "sxtb16 r11, r10, ror #8",
@@ -739,8 +761,18 @@ pub fn depthwise3_pairs(
             "smlatb r9, r10, r4, r9",
             "add r12, r12, #2",
             "strd r8, r9, [r6], #8",
+            "ldr r10, [sp]",
+            "cmp r6, r10",
+            "bne 2b",
+            "ldrd r10, r11, [sp, #8]",
+            "add r12, r12, r10",
+            "sub r6, r6, r11",
+            "ldr r10, [sp, #4]",
+            "add r10, r6, r10",
+            "str r10, [sp]",
             "cmp r6, r7",
             "bne 2b",
+            "add sp, sp, #16",
             "pop {{r6, r7}}",
             in("r0") w[0],
             in("r1") w[1],
@@ -748,29 +780,30 @@ pub fn depthwise3_pairs(
             in("r3") middle[0],
             in("r4") middle[1],
             in("r5") bias,
-            inout("r8") range.start => _,
-            inout("r9") range.end => _,
-            out("r10") _,
-            out("r11") _,
+            inout("r8") start => _,
+            inout("r9") end => _,
+            inout("r10") 4 * width => _,
+            inout("r11") pitch - 2 * pairs => _,
             inout("r12") xs.as_ptr() => _,
             in("lr") pitch,
         );
     }
-    n
+    true
 }
 
-/// `depthwise3_pairs` where the DSP instructions are missing: none (the caller computes them).
+/// `depthwise3_rows` where the DSP instructions are missing: not run (the caller computes).
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
 #[inline(always)]
-pub fn depthwise3_pairs(
+pub fn depthwise3_rows(
     _xs: &[u8],
     _pitch: usize,
     _w: [u32; 3],
     _middle: [u32; 2],
     _bias: i32,
-    _acc: &mut [[i32; 2]],
-) -> usize {
-    0
+    _acc: &mut [i32],
+    _shape: (usize, usize),
+) -> bool {
+    false
 }
 
 /// `pack_pointwise_groups` where the DSP instructions are missing: none (the caller packs).
