@@ -11,7 +11,9 @@
 //! kernel row by kernel row into a row of accumulators.
 
 use super::conv::Conv;
-use super::dsp::{depthwise3_rows, smlad, smlad_ordered, sxtb16, sxtb16_odd};
+use super::dsp::{
+    depthwise3_rows, depthwise3_rows_stride2, smlad, smlad_ordered, sxtb16, sxtb16_odd,
+};
 use super::ChannelRequant;
 use crate::ops::window::Window;
 
@@ -82,13 +84,14 @@ pub fn depthwise(
             for first in (0..win.out_h).step_by(block_rows) {
                 let rows = block_rows.min(win.out_h - first);
                 let xs = &padded[origin + first * win.stride_h * pitch..];
-                if let Kind::Stride1 = kind {
-                    k.stride1(xs, pitch, b, acc_all, (rows, win.out_w));
+                match kind {
+                    Kind::Stride1 => k.stride1(xs, pitch, b, acc_all, (rows, win.out_w)),
+                    Kind::Stride2 => k.stride2(xs, pitch, b, acc_all, (rows, win.out_w)),
+                    Kind::Any => {}
                 }
                 let acc = &mut acc_all[..rows * win.out_w];
                 match kind {
-                    Kind::Stride1 => {}
-                    Kind::Stride2 => k.stride2(xs, pitch, b, acc, win.out_w),
+                    Kind::Stride1 | Kind::Stride2 => {}
                     Kind::Any => {
                         acc.fill(b);
                         for (oh, acc_row) in acc.chunks_exact_mut(win.out_w).enumerate() {
@@ -230,10 +233,15 @@ impl Kernel3 {
         }
     }
 
-    /// Stride 2, output rows of `width` from input rows `pitch` apart.
+    /// Stride 2, as `stride1`.
     #[inline(never)]
-    fn stride2(&self, xs: &[u8], pitch: usize, bias: i32, acc: &mut [i32], width: usize) {
-        for (r, a) in acc.chunks_exact_mut(width).enumerate() {
+    fn stride2(&self, xs: &[u8], pitch: usize, bias: i32, acc: &mut [i32], shape: (usize, usize)) {
+        let middle = [self.middle01, self.middle2];
+        if depthwise3_rows_stride2(xs, pitch, self.outer, middle, bias, acc, shape) {
+            return;
+        }
+        let (rows, width) = shape;
+        for (r, a) in acc[..rows * width].chunks_exact_mut(width).enumerate() {
             self.row2(&xs[2 * r * pitch..], pitch, bias, a);
         }
     }

@@ -76,7 +76,13 @@
 //! accumulator `r * width + 2j`, the last ending at `rows * width + width % 2 <= acc.len()`;
 //! after a row the accumulator pointer steps back by the odd width's extra element to
 //! `(r + 1) * width` and the input pointer on to row `r + 1`; it ends when the accumulator
-//! pointer reaches `rows * width`. It writes r8-r12 and the flags (CMP), nothing else. `extend_quads` copies
+//! pointer reaches `rows * width`. It writes r8-r12 and the flags (CMP), nothing else. `depthwise3_rows_stride2`
+//! likewise (24 bytes of stack, 32 in all, also holding the block end; r7 holds `pitch + 1`):
+//! its wrapper enters only with `rows, width >= 1`, `4n <= 2 * pitch` and
+//! `xs.len() >= 2 * rows * pitch + 4n + 2`; for row `r` and pair `j` it reads the words at bytes
+//! `(2r + k) * pitch + 4j` and `+ 2` of `xs` for k < 3, the last ending at
+//! `2 * rows * pitch + 4n + 1`, writes the same accumulators as `depthwise3_rows` and moves the
+//! input pointer on by two input rows per output row. `extend_quads` copies
 //! without stack (`nostack`): its wrapper enters only with `quads >= 1`, `g < G`,
 //! `src.len() >= 4 * quads + 3 * plane` and `dst.len() >= 4 * quads * G`. Per quad `j` it reads
 //! one word (LDR) at bytes `k * plane + 4j` of `src` for k < 4 (through the plane pointer plus
@@ -789,6 +795,124 @@ pub fn depthwise3_rows(
         );
     }
     true
+}
+
+/// `depthwise3_rows` at stride 2: output `x` of row `r` from inputs `2x..2x + 3` of input rows
+/// `2r + k`. Per pair of outputs, per kernel row the unaligned words at inputs `4j` and
+/// `4j + 2` (the latter's SXTB16 is the second output's outer pair), 33 instructions per pair,
+/// 11 per row. Returns whether it ran (as `depthwise3_rows`).
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+pub fn depthwise3_rows_stride2(
+    xs: &[u8],
+    pitch: usize,
+    w: [u32; 3],
+    middle: [u32; 2],
+    bias: i32,
+    acc: &mut [i32],
+    (rows, width): (usize, usize),
+) -> bool {
+    let pairs = width.div_ceil(2);
+    let reads = 2 * rows * pitch + 4 * pairs + 2;
+    if rows == 0 || width == 0 || 4 * pairs > 2 * pitch || xs.len() < reads {
+        return false;
+    }
+    if acc.len() < rows * width + width % 2 {
+        return false;
+    }
+    let start = acc.as_mut_ptr();
+    let end = acc[rows * width..].as_mut_ptr();
+    // SAFETY: reads 4 bytes at `(2r + k) * pitch + 4j` and `+ 2` of `xs` (r < rows, k < 3,
+    // j < pairs), writes `acc[..rows * width + width % 2]` (see the module audit).
+    unsafe {
+        core::arch::asm!(
+            "push {{r6, r7}}",
+            "sub sp, sp, #24",
+            "mov r6, r8",
+            "str r9, [sp, #16]",
+            "and r8, r10, #4",
+            "add r9, r10, #4",
+            "bic r9, r9, #7",
+            "str r9, [sp, #4]",
+            "strd r11, r8, [sp, #8]",
+            "add r8, r6, r9",
+            "str r8, [sp]",
+            "add r7, lr, #1",
+            "2:",
+            "ldr r10, [r12]",
+            "ldr r11, [r12, #2]",
+            "sxtb16 r11, r11",
+            "smlad r9, r11, r0, r5",
+            "sxtb16 r11, r10, ror #8",
+            "smlabb r8, r11, r3, r5",
+            "smlatb r9, r11, r3, r9",
+            "sxtb16 r10, r10",
+            "smlad r8, r10, r0, r8",
+            "ldr r10, [r12, lr]",
+            "add r11, r12, lr",
+            "ldr r11, [r11, #2]",
+            "sxtb16 r11, r11",
+            "smlad r9, r11, r1, r9",
+            "sxtb16 r11, r10, ror #8",
+            "smlabt r8, r11, r3, r8",
+            "smlatt r9, r11, r3, r9",
+            "sxtb16 r10, r10",
+            "smlad r8, r10, r1, r8",
+            "ldr r10, [r12, lr, lsl #1]",
+            "ldr r11, [r12, r7, lsl #1]",
+            "sxtb16 r11, r11",
+            "smlad r9, r11, r2, r9",
+            "sxtb16 r11, r10, ror #8",
+            "smlabb r8, r11, r4, r8",
+            "smlatb r9, r11, r4, r9",
+            "sxtb16 r10, r10",
+            "smlad r8, r10, r2, r8",
+            "add r12, r12, #4",
+            "strd r8, r9, [r6], #8",
+            "ldr r10, [sp]",
+            "cmp r6, r10",
+            "bne 2b",
+            "ldrd r10, r11, [sp, #8]",
+            "add r12, r12, r10",
+            "sub r6, r6, r11",
+            "ldr r10, [sp, #4]",
+            "add r10, r6, r10",
+            "str r10, [sp]",
+            "ldr r10, [sp, #16]",
+            "cmp r6, r10",
+            "bne 2b",
+            "add sp, sp, #24",
+            "pop {{r6, r7}}",
+            in("r0") w[0],
+            in("r1") w[1],
+            in("r2") w[2],
+            in("r3") middle[0],
+            in("r4") middle[1],
+            in("r5") bias,
+            inout("r8") start => _,
+            inout("r9") end => _,
+            inout("r10") 4 * width => _,
+            inout("r11") 2 * pitch - 4 * pairs => _,
+            inout("r12") xs.as_ptr() => _,
+            in("lr") pitch,
+        );
+    }
+    true
+}
+
+/// `depthwise3_rows_stride2` where the DSP instructions are missing: not run.
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+#[inline(always)]
+pub fn depthwise3_rows_stride2(
+    _xs: &[u8],
+    _pitch: usize,
+    _w: [u32; 3],
+    _middle: [u32; 2],
+    _bias: i32,
+    _acc: &mut [i32],
+    _shape: (usize, usize),
+) -> bool {
+    false
 }
 
 /// `depthwise3_rows` where the DSP instructions are missing: not run (the caller computes).
