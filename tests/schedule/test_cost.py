@@ -59,7 +59,7 @@ def test_int8_fully_connected_costs_per_core_type() -> None:
     # nor the bias: folded into the code) and writes y.
     part = whole(fc, g)
     moved = 64 + g.tensor(fc.inputs[3]).nbytes + 12
-    assert part_work(part, load_board("qemu-an386").cores[0]) == pytest.approx(768 * 1.15 + moved * 0.5 + 950)
+    assert part_work(part, load_board("qemu-an386").cores[0]) == pytest.approx(768 * 0.9 + moved * 0.55 + 940)
     assert part_work(part, load_board("qemu-riscv32").cores[0]) == pytest.approx(
         768 * 5.3 + moved * 1.0 + 1200
     )
