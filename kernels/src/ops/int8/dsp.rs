@@ -39,12 +39,14 @@
 //! one halfword to each of the pair's 2 rows of `out` (STRH at the row's pair and at it plus the
 //! stride), then advances the output pointer by 2 strides: after `pairs` pairs it wrote the
 //! pairs of rows `0..2 * pairs` of `out`, which `RowStore::column_pairs` (kernels/src/sync.rs)
-//! checked are inside the borrowed output. Same registers and flags written. `dot_wide_row_pairs` is the same for one column, without
-//! stack (`nostack`): its wrapper derives `pairs` likewise and enters with the same conditions;
-//! per pair it reads 2 elements of `bias`, all of `col` (from `start` to `end`, 8 bytes per
-//! LDRD) and the pair's `col.len()` groups of `w`, and writes one `[i32; 2]` of `acc` (STRD),
-//! so after `pairs` pairs every access was inside the slices. It writes its 13 registers and
-//! the flags (CMP, SUBS), nothing else. `high_mul_add_signed` (section
+//! checked are inside the borrowed output. Same registers and flags written. `dot_wide_row_pairs` is the same for one column: its
+//! wrapper derives `pairs` likewise and enters with the same conditions (`col.len()` a nonzero
+//! multiple of 4); it saves r6 and r7 (the column and weight pointers) with PUSH/POP and
+//! reserves 8 bytes of stack (the pairs left; 16 in all); per pair it reads 2 elements of
+//! `bias`, all of `col` (from `start` to `end`, 8 bytes per LDRD) and the pair's `col.len()`
+//! groups of `w` (16 bytes per LDM), and writes one `[i32; 2]` of `acc` (STRD), so after `pairs`
+//! pairs every access was inside the slices. It writes r0-r5, r8-r11, lr and the flags (SUBS,
+//! CMP), nothing else. `high_mul_add_signed` (section
 //! "Requantization", before the tests) is four register-only instructions: no memory access, no
 //! stack use, no control flow; it writes its two outputs (early-clobber, apart from the inputs)
 //! and the flags (ADDS/ADC). `saturate_pair` is likewise register-only (13 or 16 instructions,
@@ -986,19 +988,19 @@ pub fn interleave_columns(a: &[u64], b: &[u64], dst: &mut [[u64; 2]]) {
     );
 }
 
-/// One group of `dot_wide_row_pairs`: the column's even and odd pairs, each channel's weight
-/// pairs in turn and 2 SMLAD.
+/// One group of `dot_wide_row_pairs`: the column's even and odd pairs in r0 and r1 (LDRD), both
+/// channels' weight pairs in r8-r11 (LDM), 4 SMLAD into r4 (channel 0) and r5 (channel 1); the
+/// column pointer is r6, the weight pointer r7.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 macro_rules! row_group {
     () => {
         concat!(
-            "ldrd {c0}, {c1}, [{x}], #8\n",
-            "ldrd {we}, {wo}, [{w}], #8\n",
-            "smlad {a0}, {c0}, {we}, {a0}\n",
-            "smlad {a0}, {c1}, {wo}, {a0}\n",
-            "ldrd {we}, {wo}, [{w}], #8\n",
-            "smlad {a1}, {c0}, {we}, {a1}\n",
-            "smlad {a1}, {c1}, {wo}, {a1}\n",
+            "ldrd r0, r1, [r6], #8\n",
+            "ldm.w r7!, {{r8-r11}}\n",
+            "smlad r4, r0, r8, r4\n",
+            "smlad r4, r1, r9, r4\n",
+            "smlad r5, r0, r10, r5\n",
+            "smlad r5, r1, r11, r5\n",
         )
     };
 }
@@ -1006,7 +1008,7 @@ macro_rules! row_group {
 /// One column (`col`: per group of 4 taps `even | odd << 32`) by every channel pair that `acc`,
 /// `bias` (two per pair) and `w` (`col.len()` groups per pair, as in `dot_wide_2x2`) all have:
 /// `acc[p][c]` = `bias[2p + c]` + the products of channel `2p + c`. With a whole number of
-/// `WIDE_UNROLL` blocks the loop over the pairs runs in one `asm!` block (7 instructions per
+/// `WIDE_UNROLL` blocks the loop over the pairs runs in one `asm!` block (6 instructions per
 /// group), else pair by pair.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(always)]
@@ -1021,33 +1023,39 @@ pub fn dot_wide_row_pairs(col: &[u64], w: &[[u64; 2]], bias: &[i32], acc: &mut [
     // elements of `bias`, writes the first `pairs` elements of `acc` (see the module audit).
     unsafe {
         core::arch::asm!(
+            "push {{r6, r7}}",
+            "sub sp, sp, #8",
+            "str r0, [sp]",
+            "mov r7, r1",
             "3:",
-            "ldrd {a0}, {a1}, [{b}], #8",
-            "mov {x}, {start}",
+            "ldrd r4, r5, [r3], #8",
+            "mov r6, r2",
             "2:",
             row_group!(),
             row_group!(),
             row_group!(),
             row_group!(),
-            "cmp {x}, {end}",
+            "cmp r6, r12",
             "bne 2b",
-            "strd {a0}, {a1}, [{acc}], #8",
-            "subs {n}, {n}, #1",
+            "strd r4, r5, [lr], #8",
+            "ldr r0, [sp]",
+            "subs r0, r0, #1",
+            "str r0, [sp]",
             "bne 3b",
-            a0 = out(reg) _,
-            a1 = out(reg) _,
-            c0 = out(reg) _,
-            c1 = out(reg) _,
-            we = out(reg) _,
-            wo = out(reg) _,
-            x = out(reg) _,
-            w = inout(reg) w.as_ptr() => _,
-            b = inout(reg) bias.as_ptr() => _,
-            acc = inout(reg) acc.as_mut_ptr() => _,
-            n = inout(reg) pairs => _,
-            start = in(reg) range.start,
-            end = in(reg) range.end,
-            options(nostack),
+            "add sp, sp, #8",
+            "pop {{r6, r7}}",
+            inout("r0") pairs => _,
+            inout("r1") w.as_ptr() => _,
+            in("r2") range.start,
+            inout("r3") bias.as_ptr() => _,
+            out("r4") _,
+            out("r5") _,
+            out("r8") _,
+            out("r9") _,
+            out("r10") _,
+            out("r11") _,
+            in("r12") range.end,
+            inout("lr") acc.as_mut_ptr() => _,
         );
     }
 }
