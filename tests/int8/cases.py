@@ -75,6 +75,27 @@ def conv(
     return OpCase(name, m)
 
 
+def ring_chain(name: str, hw: tuple[int, int], c: int, wide: int) -> OpCase:
+    """1x1 convs `c` -> `wide` -> `c`, then a 3x3 conv `c` -> `c`: the arena peaks at the wide
+    tensor, so the 3x3 conv keeps its ring of channel-last input rows (`drop_rings`)."""
+    rng = _rng(name)
+    m = TFLiteModel()
+    scale, zero = 0.05, int(rng.integers(-20, 20))
+    x = m.tensor((1, *hw, c), scale=scale, zero_point=zero)
+    m.inputs = [x]
+    for cin, cout, k in [(c, wide, 1), (wide, c, 1), (c, c, 3)]:
+        w_scales = _scales(rng, cout, True)
+        w = m.const(_weights(rng, (cout, k, k, cin)), w_scales, 0)
+        b = m.const(rng.integers(-3000, 3000, cout).astype(np.int32), [scale * s for s in w_scales])
+        out_scale = scale * float(np.mean(w_scales)) * 127 * np.sqrt(cin * k * k) / 2
+        y = m.tensor((1, *hw, cout), scale=out_scale, zero_point=int(rng.integers(-30, 30)))
+        m.op("CONV_2D", [x, w, b], [y], "Conv2DOptions", Padding=SAME, StrideH=1, StrideW=1,
+             DilationHFactor=1, DilationWFactor=1, FusedActivationFunction=NONE)  # fmt: skip
+        x, scale = y, out_scale
+    m.outputs = [x]
+    return OpCase(name, m)
+
+
 def fully_connected(
     name: str, batch: int, depth: int, units: int, act: int = NONE, bias: bool = True
 ) -> OpCase:
@@ -266,6 +287,8 @@ def cases() -> list[OpCase]:
         conv("conv_3x3_6_channels_relu", (6, 5), 6, 6, (3, 3), act=RELU),
         conv("conv_1x1_8_channels", (7, 4), 8, 4, (1, 1)),
         conv("conv_1x1_4_channels", (5, 4), 4, 6, (1, 1)),
+        # Channel-last ring columns: kernel-row runs of 6 groups (copied 2 at a time).
+        ring_chain("conv_3x3_8_channels_ring", (9, 10), 8, 32),
         conv("conv_2x2_stride2_same_per_tensor", (7, 7), 3, 4, (2, 2), stride=2, per_channel=False),
         conv("conv_relu_n1_to_1", (5, 5), 2, 3, (3, 3), act=RELU_N1_TO_1),
         conv("depthwise_3x3_same", (8, 9), 4, 4, (3, 3), depthwise=True),

@@ -31,8 +31,10 @@
 //! `acc` (two STRD, 8 bytes each); after `pairs` pairs it has read `2 * pairs` biases,
 //! `pairs * g` weight groups and written the first `pairs` elements of `acc`, all inside the
 //! slices. It writes r0-r5, r8-r12, lr (all declared) and the flags (CMP, SUBS), nothing else.
-//! `dot_wide_pairs_store` is the same loop and entry (32 bytes of stack: also the output pointer
-//! and the row stride; the `ChannelRequant` pointer replaces the accumulator pointer). Its safe
+//! `dot_wide_pairs_store` is the same loop and entry (32 bytes of stack: the bias pointer, the
+//! column start, the loop entry, the `ChannelRequant` pointer, the output pointer, the row
+//! stride, the `ChannelRequant` end and the column end; a pair starts with one LDM of the first
+//! three from SP where it enters by BX, else LDRD of the first two). Its safe
 //! wrapper derives `pairs` as the pairs that `bias`, `rq` (2 entries each), `w` and `out` (2
 //! rows each) all have. After a pair's loop it reads the pair's 2 `ChannelRequant` entries (one
 //! LDM of 4 words each, 16 bytes, `repr(C)`, 8-aligned), requantizes in registers, and stores
@@ -91,7 +93,14 @@
 //! 0, 1, 2 and 3 strides) and writes 8 words (STR, 4-aligned in the u64 slice): the two halves
 //! of elements `(4j + p) * G + g` of `dst` for p < 4, at most element `(4 * quads - 1) * G + g`,
 //! inside `dst`. It ends when the plane pointer reaches byte `4 * quads`. It writes its 7 data
-//! registers, the two pointers and the flags (CMP), nothing else.
+//! registers, the two pointers and the flags (CMP), nothing else. `interleave_runs` copies
+//! without stack (`nostack`): its wrapper enters only with `run` even and nonzero, `starts`
+//! nonempty, every `s + apart + run <= words.len()` and `dst.len() >= starts.len() * run`. Per
+//! start (LDR, post-incremented through `starts`) it reads `run` elements of `words` from `s` and
+//! from `s + apart` (LDRD, 8 bytes each) and writes `run` elements of `dst` (STM, 16 bytes each),
+//! the `dst` pointer running on from start to start: it writes the first `starts.len() * run`
+//! elements of `dst`. It writes r0-r3, its 4 pointer registers and the flags (CMP), nothing
+//! else.
 
 use super::ChannelRequant;
 use crate::sync::Columns;
@@ -414,25 +423,25 @@ pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
         return;
     }
     macro_rules! store_asm {
-        ($group:ident, $store:literal, [$($entry:literal)*] $(, $late:ident)?) => {
+        ($group:ident, $store:literal, $load:literal, [$($entry:literal)*] $(, $late:ident)?) => {
             core::arch::asm!(
                 "push {{r6, r7}}",
                 "sub sp, sp, #32",
                 "strd r0, r1, [sp]",
-                "strd r2, r8, [sp, #8]",
-                "strd r10, r3, [sp, #16]",
-                "adr r8, 2f",
-                "add r8, r8, r9",
-                "strd r4, r8, [sp, #24]",
+                "adr r0, 2f",
+                "add r0, r0, r9",
+                "str r0, [sp, #8]",
+                "strd r2, r8, [sp, #12]",
+                "strd r10, r3, [sp, #20]",
+                "str r4, [sp, #28]",
                 "mov r7, r5",
                 "3:",
-                "ldrd r0, r6, [sp]",
+                $load,
                 "ldrd r4, r5, [r0]",
                 "ldrd r12, lr, [r0], #8",
                 "str r0, [sp]",
+                // The entry (BX, then the alignment ADR needs to be exact) where it is taken.
                 $($entry,)*
-                // ADR is exact only for a word-aligned target.
-                ".p2align 2",
                 "2:",
                 $group!(),
                 $group!(),
@@ -450,20 +459,20 @@ pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
                 $group!(),
                 $group!(),
                 $group!(),
-                "ldr r8, [sp, #24]",
+                "ldr r8, [sp, #28]",
                 "cmp r6, r8",
                 "bne 2b",
-                "ldr r6, [sp, #8]",
+                "ldr r6, [sp, #12]",
                 "ldm r6!, {{r0-r3}}",
                 requantize_pair!("r4", "r12", "r9" $(, $late)?),
                 "ldm r6!, {{r0-r3}}",
                 requantize_pair!("r5", "lr", "r11" $(, $late)?),
-                "ldrd r0, r1, [sp, #12]",
+                "ldrd r0, r1, [sp, #16]",
                 concat!($store, " r9, [r0]"),
                 concat!($store, " r11, [r0, r1]"),
                 "add r0, r0, r1, lsl #1",
-                "strd r6, r0, [sp, #8]",
-                "ldr r1, [sp, #20]",
+                "strd r6, r0, [sp, #12]",
+                "ldr r1, [sp, #24]",
                 "cmp r6, r1",
                 "bne 3b",
                 "add sp, sp, #32",
@@ -489,12 +498,28 @@ pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
     unsafe {
         // Columns of whole iterations (most layers) enter at the top, the others by BX.
         match (LATE, N, skipped) {
-            (false, 2, 0) => store_asm!(pairs_group, "strh", []),
-            (true, 2, 0) => store_asm!(pairs_group, "strh", [], late),
-            (false, 2, _) => store_asm!(pairs_group, "strh", ["ldr r8, [sp, #28]" "bx r8"]),
-            (true, 2, _) => store_asm!(pairs_group, "strh", ["ldr r8, [sp, #28]" "bx r8"], late),
-            (false, _, _) => store_asm!(single_group, "strb", ["ldr r8, [sp, #28]" "bx r8"]),
-            (true, _, _) => store_asm!(single_group, "strb", ["ldr r8, [sp, #28]" "bx r8"], late),
+            (false, 2, 0) => store_asm!(pairs_group, "strh", "ldrd r0, r6, [sp]", []),
+            (true, 2, 0) => store_asm!(pairs_group, "strh", "ldrd r0, r6, [sp]", [], late),
+            (false, 2, _) => {
+                store_asm!(pairs_group, "strh", "ldm sp, {{r0, r6, r8}}", ["bx r8" ".p2align 2"])
+            }
+            (true, 2, _) => store_asm!(
+                pairs_group,
+                "strh",
+                "ldm sp, {{r0, r6, r8}}",
+                ["bx r8" ".p2align 2"],
+                late
+            ),
+            (false, _, _) => {
+                store_asm!(single_group, "strb", "ldm sp, {{r0, r6, r8}}", ["bx r8" ".p2align 2"])
+            }
+            (true, _, _) => store_asm!(
+                single_group,
+                "strb",
+                "ldm sp, {{r0, r6, r8}}",
+                ["bx r8" ".p2align 2"],
+                late
+            ),
         }
     }
 }
@@ -943,6 +968,94 @@ pub fn pack_pointwise_groups(
     _cols: &mut [[u32; 4]],
 ) -> usize {
     0
+}
+
+/// `interleave_columns` of the runs `words[s..s + run]` and `words[s + apart..s + apart + run]`
+/// into `dst[k * run..(k + 1) * run]` for each start `s = starts[k]`, in one `asm!` loop (per 2
+/// groups 2 LDRD from each run and 2 STM; 5 per run). Returns whether it ran: `run` even and
+/// nonzero, every run inside `words`, `dst` long enough (else false, and always without the DSP
+/// instructions).
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+pub fn interleave_runs(
+    words: &[u64],
+    starts: &[usize],
+    apart: usize,
+    run: usize,
+    dst: &mut [[u64; 2]],
+) -> bool {
+    let inside = starts.iter().all(|&s| s + apart + run <= words.len());
+    if run == 0 || run % 2 != 0 || starts.is_empty() || dst.len() < starts.len() * run {
+        return false;
+    }
+    if !inside {
+        return false;
+    }
+    let starts = starts.as_ptr_range();
+    // SAFETY: reads `words[s..s + run]` and `words[s + apart..s + apart + run]` for each start
+    // `s`, writes `dst[..starts.len() * run]` (see the module audit).
+    macro_rules! runs_asm {
+        ($($copy:literal)*) => {
+            core::arch::asm!(
+                "3:",
+                "ldr {a}, [{s}], #4",
+                "add {a}, {base}, {a}, lsl #3",
+                "add {b}, {a}, {apart}",
+                "add {e}, {a}, {bytes}",
+                "2:",
+                $($copy,)*
+                "cmp {a}, {e}",
+                "bne 2b",
+                "cmp {s}, {send}",
+                "bne 3b",
+                out("r0") _,
+                out("r1") _,
+                out("r2") _,
+                out("r3") _,
+                a = out(reg) _,
+                b = out(reg) _,
+                e = out(reg) _,
+                s = inout(reg) starts.start => _,
+                send = in(reg) starts.end,
+                base = in(reg) words.as_ptr(),
+                apart = in(reg) 8 * apart,
+                bytes = in(reg) 8 * run,
+                d = inout(reg) dst.as_mut_ptr() => _,
+                options(nostack),
+            )
+        };
+    }
+    // SAFETY: reads `words[s..s + run]` and `words[s + apart..s + apart + run]` for each start
+    // `s`, writes `dst[..starts.len() * run]` (see the module audit).
+    unsafe {
+        if run % 4 == 0 {
+            runs_asm!(
+                "ldrd r0, r2, [{a}], #8" "ldrd r1, r3, [{b}], #8" "stm {d}!, {{r0-r3}}"
+                "ldrd r0, r2, [{a}], #8" "ldrd r1, r3, [{b}], #8" "stm {d}!, {{r0-r3}}"
+                "ldrd r0, r2, [{a}], #8" "ldrd r1, r3, [{b}], #8" "stm {d}!, {{r0-r3}}"
+                "ldrd r0, r2, [{a}], #8" "ldrd r1, r3, [{b}], #8" "stm {d}!, {{r0-r3}}"
+            );
+        } else {
+            runs_asm!(
+                "ldrd r0, r2, [{a}], #8" "ldrd r1, r3, [{b}], #8" "stm {d}!, {{r0-r3}}"
+                "ldrd r0, r2, [{a}], #8" "ldrd r1, r3, [{b}], #8" "stm {d}!, {{r0-r3}}"
+            );
+        }
+    }
+    true
+}
+
+/// `interleave_runs` where the DSP instructions are missing: not run.
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+#[inline(always)]
+pub fn interleave_runs(
+    _words: &[u64],
+    _starts: &[usize],
+    _apart: usize,
+    _run: usize,
+    _dst: &mut [[u64; 2]],
+) -> bool {
+    false
 }
 
 /// `dst[g] = [a[g] low | b[g] low << 32, a[g] high | b[g] high << 32]` (two columns' groups of

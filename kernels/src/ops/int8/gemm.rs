@@ -21,7 +21,7 @@ use core::ops::Range;
 use super::conv::Conv;
 use super::dsp::{
     dot_wide_2x2, dot_wide_pairs, dot_wide_pairs_store, extend_quads, interleave_columns,
-    pack_pointwise_groups, smlad, smlad_ordered, sxtb16, sxtb16_odd,
+    interleave_runs, pack_pointwise_groups, smlad, smlad_ordered, sxtb16, sxtb16_odd,
 };
 use super::ChannelRequant;
 use crate::ops::window::Window;
@@ -250,6 +250,10 @@ fn conv_into<const RING: bool>(
     }
 }
 
+/// Kernel rows whose ring starts `Ring::columns` lists at once (taller kernels take the general
+/// path).
+const MAX_RING_ROWS: usize = 8;
+
 /// The weights' taps run by kernel position, then input channel, when the build chose so for input
 /// channels a multiple of 4 (`ariel_build/ops/quantized/packing.py` `product_rows`; the same order
 /// as by channel for 1x1 kernels): a group of 4 taps is then 4 channels at one input position.
@@ -276,6 +280,9 @@ struct Ring<'a> {
     pitch: usize,
     /// The padded rows up to here were extended (the rows needed only grow with the pixels).
     filled: usize,
+    /// Per kernel row, where the ring row of output row `bases_for`'s windows starts.
+    bases: [usize; MAX_RING_ROWS],
+    bases_for: usize,
 }
 
 impl<'a> Ring<'a> {
@@ -288,6 +295,8 @@ impl<'a> Ring<'a> {
             rows,
             pitch,
             filled: 0,
+            bases: [0; MAX_RING_ROWS],
+            bases_for: usize::MAX,
         }
     }
 
@@ -314,30 +323,41 @@ impl<'a> Ring<'a> {
     /// The columns of output pixels `pair` (held by `cover`) into `cols`, per group `[even 0 |
     /// even 1 << 32, odd 0 | odd 1 << 32]`; with `SECOND` only pixel `pair[1]`'s halves.
     #[inline(never)]
-    fn columns<const SECOND: bool>(&self, p: &Conv, pair: [usize; 2], cols: &mut [[u64; 2]]) {
+    fn columns<const SECOND: bool>(&mut self, p: &Conv, pair: [usize; 2], cols: &mut [[u64; 2]]) {
         let win = &p.win;
         let groups = p.c_in / 4;
         let rows = self.rows.max(1);
-        if !SECOND && win.dil_w == 1 {
+        if !SECOND && win.dil_w == 1 && win.k_h <= MAX_RING_ROWS {
             // Both pixels in one output row: per kernel row one run of positions each, the
             // second `pair[1] - pair[0]` strides after the first.
             let run = win.k_w * groups;
             let first = pair[0] % win.out_w * win.stride_w * groups;
             let apart = (pair[1] - pair[0]) * win.stride_w * groups;
-            let mut slot = pair[0] / win.out_w * win.stride_h % rows;
-            for d in cols.chunks_exact_mut(run.max(1)).take(win.k_h) {
-                let start = slot * self.pitch + first;
+            let out_row = pair[0] / win.out_w;
+            let bases = &mut self.bases[..win.k_h];
+            if self.bases_for != out_row {
+                let mut slot = out_row * win.stride_h % rows;
+                for base in bases.iter_mut() {
+                    *base = slot * self.pitch;
+                    slot += win.dil_h;
+                    if slot >= rows {
+                        slot -= rows;
+                    }
+                }
+                self.bases_for = out_row;
+            }
+            let words = self.words.get(first..).unwrap_or_default();
+            if interleave_runs(words, bases, apart, run, cols) {
+                return;
+            }
+            for (d, &base) in cols.chunks_exact_mut(run.max(1)).zip(&*bases) {
                 let (Some(a), Some(b)) = (
-                    self.words.get(start..start + run),
-                    self.words.get(start + apart..start + apart + run),
+                    words.get(base..base + run),
+                    words.get(base + apart..base + apart + run),
                 ) else {
                     return;
                 };
                 interleave_columns(a, b, d);
-                slot += win.dil_h;
-                if slot >= rows {
-                    slot -= rows;
-                }
             }
             return;
         }
@@ -402,13 +422,16 @@ fn extend_row(p: &Conv, xs: &[u8], row: usize, dst: &mut [u64], zero: u64) {
         let Some(src) = xs.get(at..at + 3 * plane + win.in_w) else {
             return;
         };
-        let rows = [0, 1, 2, 3].map(|k| &src[k * plane..][..win.in_w]);
         let done = match groups {
             4 => extend_quads::<4>(src, plane, whole, quads, g),
             8 => extend_quads::<8>(src, plane, whole, quads, g),
             16 => extend_quads::<16>(src, plane, whole, quads, g),
             _ => 0,
         };
+        if done == whole && tail.is_empty() {
+            continue;
+        }
+        let rows = [0, 1, 2, 3].map(|k| &src[k * plane..][..win.in_w]);
         let [r0, r1, r2, r3] = rows.map(|r| r.as_chunks::<4>().0);
         // 4 positions at a time: a word of each channel's row, sign-extended and transposed.
         let words = r0.iter().zip(r1).zip(r2).zip(r3).skip(done);
