@@ -287,6 +287,8 @@ def cases() -> list[OpCase]:
         conv("conv_3x3_6_channels_relu", (6, 5), 6, 6, (3, 3), act=RELU),
         conv("conv_1x1_8_channels", (7, 4), 8, 4, (1, 1)),
         conv("conv_1x1_4_channels", (5, 4), 4, 6, (1, 1)),
+        # 3x3 windows inside the input gathered by the asm loops (stride 2; stride 1 above).
+        conv("conv_3x3_stride2_relu", (9, 12), 3, 4, (3, 3), stride=2, act=RELU),
         # Channel-last ring columns: kernel-row runs of 6 groups (copied 2 at a time).
         ring_chain("conv_3x3_8_channels_ring", (9, 10), 8, 32),
         conv("conv_2x2_stride2_same_per_tensor", (7, 7), 3, 4, (2, 2), stride=2, per_channel=False),

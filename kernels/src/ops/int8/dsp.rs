@@ -100,7 +100,17 @@
 //! from `s + apart` (LDRD, 8 bytes each) and writes `run` elements of `dst` (STM, 16 bytes each),
 //! the `dst` pointer running on from start to start: it writes the first `starts.len() * run`
 //! elements of `dst`. It writes r0-r3, its 4 pointer registers and the flags (CMP), nothing
-//! else.
+//! else. `gather_taps3` copies without stack (`nostack`): its wrapper enters only with
+//! `S` 1 or 2, `channels >= 1`, `plane >= 3 * row_step`, `taps.len() >= 9 * channels` and the last
+//! read ending inside `xs` (`start + (channels - 1) * plane + 2 * row_step` plus 4 bytes, 6 at
+//! stride 2). Per channel and kernel row it reads one word (LDR, unaligned) at
+//! `start + c * plane + k * row_step` of `xs` (and at stride 2 one more 2 bytes on) and writes 3
+//! words of `taps` (STM), ending when the `taps` pointer reaches element `9 * channels`. It
+//! writes r0-r2, its two data and three pointer registers and the flags (CMP), nothing else.
+//! `pack_taps` reads and rewrites `cols` in place (`nostack`): per element one LDM and one STM
+//! of 16 bytes at the same address, the pointer running from the start to the end of `cols`
+//! (entered only if `cols` is not empty). It writes r0-r5, r8, r9, its pointer and the flags
+//! (CMP), nothing else.
 
 use super::ChannelRequant;
 use crate::sync::Columns;
@@ -1056,6 +1066,157 @@ pub fn interleave_runs(
     _dst: &mut [[u64; 2]],
 ) -> bool {
     false
+}
+
+/// The taps of two output pixels of a 3x3 convolution (dilation 1 along rows) whose windows lie
+/// inside the input, in plain tap order (channel, kernel row, kernel column): `taps[9c + 3k + j]`
+/// = tap `j` of kernel row `k` of channel `c` for pixel 0 in the low half and pixel 1 (`S`
+/// inputs on) in the high half, sign-extended. Row `k` of channel `c` starts at
+/// `xs[start + c * plane + k * row_step]`. Per kernel row one `asm!` iteration: an unaligned word
+/// (and at stride 2 a second one 2 bytes on), 3 SXTB16 (stride 1: 2 SXTB16 and 3 PKHBT/PKHTB)
+/// and one STM. Returns whether it ran: `S` 1 or 2, `channels >= 1`, the reads inside `xs` and
+/// `taps` long enough (else false, and always without the DSP instructions).
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+pub fn gather_taps3<const S: usize>(
+    xs: &[u8],
+    (start, plane, row_step): (usize, usize, usize),
+    channels: usize,
+    taps: &mut [u32],
+) -> bool {
+    let last = start + (channels.max(1) - 1) * plane + 2 * row_step + if S == 2 { 6 } else { 4 };
+    if !(S == 1 || S == 2) || channels == 0 || last > xs.len() || taps.len() < 9 * channels {
+        return false;
+    }
+    let Some(channel_step) = plane.checked_sub(3 * row_step) else {
+        return false;
+    };
+    let end = taps[9 * channels..].as_mut_ptr();
+    macro_rules! row {
+        (1) => {
+            concat!(
+                "ldr {w}, [{p}]\n",
+                "sxtb16 {v}, {w}\n",
+                "sxtb16 {w}, {w}, ror #8\n",
+                "pkhbt r0, {v}, {w}, lsl #16\n",
+                "pkhbt r1, {w}, {v}\n",
+                "pkhtb r2, {w}, {v}, asr #16\n",
+                "stm {d}!, {{r0-r2}}\n",
+                "add {p}, {p}, {rs}\n",
+            )
+        };
+        (2) => {
+            concat!(
+                "ldr {w}, [{p}]\n",
+                "ldr {v}, [{p}, #2]\n",
+                "sxtb16 r0, {w}\n",
+                "sxtb16 r1, {w}, ror #8\n",
+                "sxtb16 r2, {v}\n",
+                "stm {d}!, {{r0-r2}}\n",
+                "add {p}, {p}, {rs}\n",
+            )
+        };
+    }
+    macro_rules! gather_asm {
+        ($s:tt) => {
+            core::arch::asm!(
+                "2:",
+                row!($s),
+                row!($s),
+                row!($s),
+                "add {p}, {p}, {cs}",
+                "cmp {d}, {end}",
+                "bne 2b",
+                out("r0") _,
+                out("r1") _,
+                out("r2") _,
+                w = out(reg) _,
+                v = out(reg) _,
+                p = inout(reg) xs[start..].as_ptr() => _,
+                rs = in(reg) row_step,
+                cs = in(reg) channel_step,
+                d = inout(reg) taps.as_mut_ptr() => _,
+                end = in(reg) end,
+                options(nostack),
+            )
+        };
+    }
+    // SAFETY: reads 4 bytes at (and at stride 2 also 2 bytes after) `start + c * plane +
+    // k * row_step` of `xs` for c < channels, k < 3; writes `taps[..9 * channels]` (see the
+    // module audit).
+    unsafe {
+        if S == 1 {
+            gather_asm!(1);
+        } else {
+            gather_asm!(2);
+        }
+    }
+    true
+}
+
+/// `gather_taps3` where the DSP instructions are missing: not run.
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+#[inline(always)]
+pub fn gather_taps3<const S: usize>(
+    _xs: &[u8],
+    _at: (usize, usize, usize),
+    _channels: usize,
+    _taps: &mut [u32],
+) -> bool {
+    false
+}
+
+/// Groups of 4 tap pairs (`gather_taps3`'s words: pixel 0 low, pixel 1 high) rearranged in
+/// place into the columns the product loops take: `[(p0 t0, p0 t2), (p1 t0, p1 t2), (p0 t1,
+/// p0 t3), (p1 t1, p1 t3)]`. Per group one LDM, 4 PKHBT/PKHTB and one STM.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+pub fn pack_taps(cols: &mut [[u32; 4]]) {
+    if cols.is_empty() {
+        return;
+    }
+    let range = cols.as_mut_ptr_range();
+    // SAFETY: reads and writes `cols` in place (see the module audit).
+    unsafe {
+        core::arch::asm!(
+            "2:",
+            "ldm {p}, {{r0-r3}}",
+            "pkhbt r4, r0, r2, lsl #16",
+            "pkhtb r5, r2, r0, asr #16",
+            "pkhbt r8, r1, r3, lsl #16",
+            "pkhtb r9, r3, r1, asr #16",
+            "stm {p}!, {{r4, r5, r8, r9}}",
+            "cmp {p}, {end}",
+            "bne 2b",
+            out("r0") _,
+            out("r1") _,
+            out("r2") _,
+            out("r3") _,
+            out("r4") _,
+            out("r5") _,
+            out("r8") _,
+            out("r9") _,
+            p = inout(reg) range.start => _,
+            end = in(reg) range.end,
+            options(nostack),
+        );
+    }
+}
+
+/// `pack_taps` where the DSP instructions are missing (never called there: `gather_taps3`
+/// does not run).
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+#[inline(always)]
+pub fn pack_taps(cols: &mut [[u32; 4]]) {
+    for c in cols {
+        let [t0, t1, t2, t3] = *c;
+        *c = [
+            t0 & 0xffff | t2 << 16,
+            t0 >> 16 | t2 & 0xffff_0000,
+            t1 & 0xffff | t3 << 16,
+            t1 >> 16 | t3 & 0xffff_0000,
+        ];
+    }
 }
 
 /// `dst[g] = [a[g] low | b[g] low << 32, a[g] high | b[g] high << 32]` (two columns' groups of

@@ -20,8 +20,9 @@ use core::ops::Range;
 
 use super::conv::Conv;
 use super::dsp::{
-    dot_wide_2x2, dot_wide_pairs, dot_wide_pairs_store, extend_quads, interleave_columns,
-    interleave_runs, pack_pointwise_groups, smlad, smlad_ordered, sxtb16, sxtb16_odd,
+    dot_wide_2x2, dot_wide_pairs, dot_wide_pairs_store, extend_quads, gather_taps3,
+    interleave_columns, interleave_runs, pack_pointwise_groups, pack_taps, smlad, smlad_ordered,
+    sxtb16, sxtb16_odd,
 };
 use super::ChannelRequant;
 use crate::ops::window::Window;
@@ -184,16 +185,18 @@ fn conv_into<const RING: bool>(
                     .0;
                 pack_pointwise_pair(xs, p.c_in, out_plane, px, cols);
             } else if px + 1 < end && px % win.out_w + 1 < win.out_w {
-                let taps: &mut [u16] = bytemuck::cast_slice_mut(raw);
-                match (win.k_w, win.stride_w) {
-                    (1, _) => gather_pair::<1, 0>(p, xs, px, taps),
-                    (3, 1) => gather_pair::<3, 1>(p, xs, px, taps),
-                    (3, 2) => gather_pair::<3, 2>(p, xs, px, taps),
-                    (3, _) => gather_pair::<3, 0>(p, xs, px, taps),
-                    (5, _) => gather_pair::<5, 0>(p, xs, px, taps),
-                    _ => gather_pair::<0, 0>(p, xs, px, taps),
+                if !gather_inside_3x3(p, xs, px, pack) {
+                    let taps: &mut [u16] = bytemuck::cast_slice_mut(raw);
+                    match (win.k_w, win.stride_w) {
+                        (1, _) => gather_pair::<1, 0>(p, xs, px, taps),
+                        (3, 1) => gather_pair::<3, 1>(p, xs, px, taps),
+                        (3, 2) => gather_pair::<3, 2>(p, xs, px, taps),
+                        (3, _) => gather_pair::<3, 0>(p, xs, px, taps),
+                        (5, _) => gather_pair::<5, 0>(p, xs, px, taps),
+                        _ => gather_pair::<0, 0>(p, xs, px, taps),
+                    }
+                    split_pairs(raw, pack);
                 }
-                split_pairs(raw, pack);
             } else {
                 // An odd last pixel (or one ending its output row) is packed twice or with the
                 // next row's first; a second result past `end` is dropped.
@@ -678,6 +681,36 @@ fn halves_word([low, high]: [u32; 2]) -> u64 {
 #[inline(always)]
 fn split(raw: u32) -> [u32; 2] {
     [sxtb16(raw), sxtb16_odd(raw)]
+}
+
+/// The columns of output pixels `px` and `px + 1` of a 3x3 convolution in plain tap order (stride
+/// 1 or 2 along rows, dilation 1 along rows) when both windows lie inside the input, by
+/// `dsp::gather_taps3` and `dsp::pack_taps`; false where that does not apply (or without the
+/// DSP instructions): the caller gathers.
+fn gather_inside_3x3(p: &Conv, xs: &[u8], px: usize, pack: &mut [u64]) -> bool {
+    let win = &p.win;
+    if (win.k_h, win.k_w, win.dil_w) != (3, 3, 1) || channels_last(p) {
+        return false;
+    }
+    let (oh, ow) = (px / win.out_w, px % win.out_w);
+    let first = (ow * win.stride_w).wrapping_sub(win.pad_left);
+    let top = (oh * win.stride_h).wrapping_sub(win.pad_top);
+    let inside = first < win.in_w && first + win.stride_w + 3 <= win.in_w;
+    if !inside || top >= win.in_h || top + 2 * win.dil_h >= win.in_h {
+        return false;
+    }
+    let taps: &mut [u32] = bytemuck::cast_slice_mut(pack);
+    let at = (top * win.in_w + first, win.in_plane(), win.dil_h * win.in_w);
+    let gathered = match win.stride_w {
+        1 => gather_taps3::<1>(xs, at, p.c_in, taps),
+        2 => gather_taps3::<2>(xs, at, p.c_in, taps),
+        _ => false,
+    };
+    if gathered {
+        taps[9 * p.c_in..].fill(0);
+        pack_taps(taps.as_chunks_mut::<4>().0);
+    }
+    gathered
 }
 
 /// The taps of output pixel `px` in weight order into `raw` (padding as the input zero point),
