@@ -1055,19 +1055,6 @@ pub fn interleave_runs(
     true
 }
 
-/// `interleave_runs` where the DSP instructions are missing: not run.
-#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
-#[inline(always)]
-pub fn interleave_runs(
-    _words: &[u64],
-    _starts: &[usize],
-    _apart: usize,
-    _run: usize,
-    _dst: &mut [[u64; 2]],
-) -> bool {
-    false
-}
-
 /// The taps of two output pixels of a 3x3 convolution (dilation 1 along rows) whose windows lie
 /// inside the input, in plain tap order (channel, kernel row, kernel column): `taps[9c + 3k + j]`
 /// = tap `j` of kernel row `k` of channel `c` for pixel 0 in the low half and pixel 1 (`S`

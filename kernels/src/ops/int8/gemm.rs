@@ -21,8 +21,7 @@ use core::ops::Range;
 use super::conv::Conv;
 use super::dsp::{
     dot_wide_2x2, dot_wide_pairs, dot_wide_pairs_store, extend_quads, gather_taps3,
-    interleave_columns, interleave_runs, pack_pointwise_groups, pack_taps, smlad, smlad_ordered,
-    sxtb16, sxtb16_odd,
+    interleave_columns, pack_pointwise_groups, pack_taps, smlad, smlad_ordered, sxtb16, sxtb16_odd,
 };
 use super::ChannelRequant;
 use crate::ops::window::Window;
@@ -255,6 +254,7 @@ fn conv_into<const RING: bool>(
 
 /// Kernel rows whose ring starts `Ring::columns` lists at once (taller kernels take the general
 /// path).
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 const MAX_RING_ROWS: usize = 8;
 
 /// The weights' taps run by kernel position, then input channel, when the build chose so for input
@@ -283,8 +283,11 @@ struct Ring<'a> {
     pitch: usize,
     /// The padded rows up to here were extended (the rows needed only grow with the pixels).
     filled: usize,
-    /// Per kernel row, where the ring row of output row `bases_for`'s windows starts.
+    /// Per kernel row, where the ring row of output row `bases_for`'s windows starts (only
+    /// where `dsp::interleave_runs` runs: the fields made qemu-an524's loop 3 % slower).
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
     bases: [usize; MAX_RING_ROWS],
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
     bases_for: usize,
 }
 
@@ -298,7 +301,9 @@ impl<'a> Ring<'a> {
             rows,
             pitch,
             filled: 0,
+            #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
             bases: [0; MAX_RING_ROWS],
+            #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
             bases_for: usize::MAX,
         }
     }
@@ -330,37 +335,30 @@ impl<'a> Ring<'a> {
         let win = &p.win;
         let groups = p.c_in / 4;
         let rows = self.rows.max(1);
-        if !SECOND && win.dil_w == 1 && win.k_h <= MAX_RING_ROWS {
+        if !SECOND && win.dil_w == 1 {
             // Both pixels in one output row: per kernel row one run of positions each, the
             // second `pair[1] - pair[0]` strides after the first.
             let run = win.k_w * groups;
             let first = pair[0] % win.out_w * win.stride_w * groups;
             let apart = (pair[1] - pair[0]) * win.stride_w * groups;
-            let out_row = pair[0] / win.out_w;
-            let bases = &mut self.bases[..win.k_h];
-            if self.bases_for != out_row {
-                let mut slot = out_row * win.stride_h % rows;
-                for base in bases.iter_mut() {
-                    *base = slot * self.pitch;
-                    slot += win.dil_h;
-                    if slot >= rows {
-                        slot -= rows;
-                    }
-                }
-                self.bases_for = out_row;
-            }
-            let words = self.words.get(first..).unwrap_or_default();
-            if interleave_runs(words, bases, apart, run, cols) {
+            #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+            if self.copy_runs(p, pair[0] / win.out_w, (first, apart, run), cols) {
                 return;
             }
-            for (d, &base) in cols.chunks_exact_mut(run.max(1)).zip(&*bases) {
+            let mut slot = pair[0] / win.out_w * win.stride_h % rows;
+            for d in cols.chunks_exact_mut(run.max(1)).take(win.k_h) {
+                let start = slot * self.pitch + first;
                 let (Some(a), Some(b)) = (
-                    words.get(base..base + run),
-                    words.get(base + apart..base + apart + run),
+                    self.words.get(start..start + run),
+                    self.words.get(start + apart..start + apart + run),
                 ) else {
                     return;
                 };
                 interleave_columns(a, b, d);
+                slot += win.dil_h;
+                if slot >= rows {
+                    slot -= rows;
+                }
             }
             return;
         }
@@ -397,6 +395,37 @@ impl<'a> Ring<'a> {
                 }
             }
         }
+    }
+
+    /// `columns` of a pixel pair in output row `out_row` (`first`, `apart`, `run` as there) by
+    /// `dsp::interleave_runs`, the ring row starts cached per output row; false where it does
+    /// not run.
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    fn copy_runs(
+        &mut self,
+        p: &Conv,
+        out_row: usize,
+        (first, apart, run): (usize, usize, usize),
+        cols: &mut [[u64; 2]],
+    ) -> bool {
+        let win = &p.win;
+        let Some(bases) = self.bases.get_mut(..win.k_h) else {
+            return false;
+        };
+        if self.bases_for != out_row {
+            let rows = self.rows.max(1);
+            let mut slot = out_row * win.stride_h % rows;
+            for base in bases.iter_mut() {
+                *base = slot * self.pitch;
+                slot += win.dil_h;
+                if slot >= rows {
+                    slot -= rows;
+                }
+            }
+            self.bases_for = out_row;
+        }
+        let words = self.words.get(first..).unwrap_or_default();
+        super::dsp::interleave_runs(words, bases, apart, run, cols)
     }
 }
 
