@@ -433,7 +433,14 @@ pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
         return;
     }
     macro_rules! store_asm {
-        ($group:ident, $store:literal, $load:literal, [$($entry:literal)*] $(, $late:ident)?) => {
+        (
+            $group:ident,
+            $store:literal,
+            $load:literal,
+            [$($entry:literal)*],
+            [$($tail:literal)*]
+            $(, $late:ident)?
+        ) => {
             core::arch::asm!(
                 "push {{r6, r7}}",
                 "sub sp, sp, #32",
@@ -469,9 +476,7 @@ pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
                 $group!(),
                 $group!(),
                 $group!(),
-                "ldr r8, [sp, #28]",
-                "cmp r6, r8",
-                "bne 2b",
+                $($tail,)*
                 "ldr r6, [sp, #12]",
                 "ldm r6!, {{r0-r3}}",
                 requantize_pair!("r4", "r12", "r9" $(, $late)?),
@@ -507,27 +512,49 @@ pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
     // module audit). The entry offset carries the Thumb bit for BX.
     unsafe {
         // Columns of whole iterations (most layers) enter at the top, the others by BX.
-        match (LATE, N, skipped) {
-            (false, 2, 0) => store_asm!(pairs_group, "strh", "ldrd r0, r6, [sp]", []),
-            (true, 2, 0) => store_asm!(pairs_group, "strh", "ldrd r0, r6, [sp]", [], late),
-            (false, 2, _) => {
-                store_asm!(pairs_group, "strh", "ldm sp, {{r0, r6, r8}}", ["bx r8" ".p2align 2"])
+        // Columns of whole iterations (most layers) enter at the top, the others by BX; columns
+        // of at most one iteration (depth <= 64) run it without the loop's end test.
+        match (LATE, N, skipped, groups <= STORE_UNROLL) {
+            (false, 2, 0, true) => store_asm!(pairs_group, "strh", "ldrd r0, r6, [sp]", [], []),
+            (true, 2, 0, true) => {
+                store_asm!(pairs_group, "strh", "ldrd r0, r6, [sp]", [], [], late)
             }
-            (true, 2, _) => store_asm!(
+            (false, 2, _, true) => {
+                store_asm!(pairs_group, "strh", "ldm sp, {{r0, r6, r8}}", ["bx r8" ".p2align 2"], [])
+            }
+            (true, 2, _, true) => {
+                store_asm!(pairs_group, "strh", "ldm sp, {{r0, r6, r8}}", ["bx r8" ".p2align 2"], [], late)
+            }
+            (false, 2, 0, false) => {
+                store_asm!(pairs_group, "strh", "ldrd r0, r6, [sp]", [], ["ldr r8, [sp, #28]" "cmp r6, r8" "bne 2b"])
+            }
+            (true, 2, 0, false) => {
+                store_asm!(pairs_group, "strh", "ldrd r0, r6, [sp]", [], ["ldr r8, [sp, #28]" "cmp r6, r8" "bne 2b"], late)
+            }
+            (false, 2, _, false) => {
+                store_asm!(pairs_group, "strh", "ldm sp, {{r0, r6, r8}}", ["bx r8" ".p2align 2"], ["ldr r8, [sp, #28]" "cmp r6, r8" "bne 2b"])
+            }
+            (true, 2, _, false) => store_asm!(
                 pairs_group,
                 "strh",
                 "ldm sp, {{r0, r6, r8}}",
                 ["bx r8" ".p2align 2"],
+                ["ldr r8, [sp, #28]" "cmp r6, r8" "bne 2b"],
                 late
             ),
-            (false, _, _) => {
-                store_asm!(single_group, "strb", "ldm sp, {{r0, r6, r8}}", ["bx r8" ".p2align 2"])
-            }
-            (true, _, _) => store_asm!(
+            (false, _, _, _) => store_asm!(
                 single_group,
                 "strb",
                 "ldm sp, {{r0, r6, r8}}",
                 ["bx r8" ".p2align 2"],
+                ["ldr r8, [sp, #28]" "cmp r6, r8" "bne 2b"]
+            ),
+            (true, _, _, _) => store_asm!(
+                single_group,
+                "strb",
+                "ldm sp, {{r0, r6, r8}}",
+                ["bx r8" ".p2align 2"],
+                ["ldr r8, [sp, #28]" "cmp r6, r8" "bne 2b"],
                 late
             ),
         }
