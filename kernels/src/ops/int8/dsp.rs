@@ -63,10 +63,11 @@
 //! `whole` of `a` and `b` and wrote the first `whole` of `dst`, all inside the slices (`dst` does
 //! not overlap `a` or `b`: it is a `&mut`). It writes r0-r3, the 3 pointers and the flags (CMP),
 //! nothing else. `pack_pointwise_groups` likewise (`nostack`): its wrapper derives `whole`, the
-//! groups of 4 channel planes that `cols`, `c_in` and `xs` (2 bytes at `px` of each plane) all
-//! have, and enters only with `whole >= 1`; per group it reads 2 bytes at `px` of 4 consecutive
-//! planes (LDRH at the plane pointer plus 0, 1, 2 and 3 plane strides; the pointer then advances
-//! by 4 strides) and writes one element of `cols` (STM, 16 bytes), ending when the `cols`
+//! groups of 4 channel planes that `cols` and `c_in` have, and enters only with `whole >= 1` and
+//! the last plane's 2 bytes at `px` inside `xs` (`(4 * whole - 1) * plane + px + 2 <=
+//! xs.len()`); per group it reads 2 bytes at `px` of 4 consecutive planes (LDRH at the plane
+//! pointer plus 0, 1, 2 and 3 plane strides; the pointer then advances by 4 strides; one or two
+//! groups per iteration, two if `whole` is even) and writes one element of `cols` (STM, 16 bytes), ending when the `cols`
 //! pointer reaches the end of its first `whole` elements: every access is inside the slices. It
 //! writes r0-r3, its plane and `cols` pointers and the flags (CMP), nothing else.
 //! `depthwise3_rows` saves r6 and r7 with PUSH and restores them with POP and reserves 16
@@ -428,7 +429,10 @@ pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
     let groups = cols.len();
     let skipped = (STORE_UNROLL - groups % STORE_UNROLL) % STORE_UNROLL;
     let group_bytes = if N == 2 { 40 } else { 24 };
-    let pairs = (bias.len().min(rq.len()).min(out.rows()) / 2).min(w.len() / groups.max(1));
+    let mut pairs = bias.len().min(rq.len()).min(out.rows()) / 2;
+    if w.len() < pairs * groups {
+        pairs = w.len() / groups.max(1);
+    }
     if groups == 0 || pairs == 0 {
         return;
     }
@@ -597,46 +601,59 @@ pub fn pack_pointwise_groups(
     c_in: usize,
     cols: &mut [[u32; 4]],
 ) -> usize {
-    let planes = match xs.len().checked_sub(px + 2) {
-        Some(rest) if plane > 0 => rest / plane + 1,
-        _ => 0,
-    };
-    let whole = cols.len().min(c_in.min(planes) / 4);
-    if whole == 0 {
+    let whole = cols.len().min(c_in / 4);
+    // The last group's last plane ends inside `xs` (else the caller packs all).
+    if whole == 0 || (4 * whole - 1) * plane + px + 2 > xs.len() {
         return 0;
     }
     let end = cols[..whole].as_mut_ptr_range().end;
+    macro_rules! group {
+        () => {
+            concat!(
+                "ldrh r0, [{p}]\n",
+                "ldrh r2, [{p}, {s1}]\n",
+                "ldrh r1, [{p}, {s2}]\n",
+                "ldrh r3, [{p}, {s3}]\n",
+                "add {p}, {p}, {s2}, lsl #1\n",
+                "pkhbt r0, r0, r1, lsl #16\n",
+                "pkhbt r2, r2, r3, lsl #16\n",
+                "sxtb16 r1, r0, ror #8\n",
+                "sxtb16 r0, r0\n",
+                "sxtb16 r3, r2, ror #8\n",
+                "sxtb16 r2, r2\n",
+                "stm {d}!, {{r0-r3}}\n",
+            )
+        };
+    }
+    macro_rules! pack_asm {
+        ($($group:expr),*) => {
+            core::arch::asm!(
+                "2:",
+                $($group,)*
+                "cmp {d}, {end}",
+                "bne 2b",
+                out("r0") _,
+                out("r1") _,
+                out("r2") _,
+                out("r3") _,
+                p = inout(reg) xs[px..].as_ptr() => _,
+                s1 = in(reg) plane,
+                s2 = in(reg) 2 * plane,
+                s3 = in(reg) 3 * plane,
+                d = inout(reg) cols.as_mut_ptr() => _,
+                end = in(reg) end,
+                options(nostack),
+            )
+        };
+    }
     // SAFETY: reads 2 bytes at `px` of planes `0..4 * whole` of `xs` and writes the first `whole`
     // elements of `cols` (see the module audit).
     unsafe {
-        core::arch::asm!(
-            "2:",
-            "ldrh r0, [{p}]",
-            "ldrh r2, [{p}, {s1}]",
-            "ldrh r1, [{p}, {s2}]",
-            "ldrh r3, [{p}, {s3}]",
-            "add {p}, {p}, {s2}, lsl #1",
-            "pkhbt r0, r0, r1, lsl #16",
-            "pkhbt r2, r2, r3, lsl #16",
-            "sxtb16 r1, r0, ror #8",
-            "sxtb16 r0, r0",
-            "sxtb16 r3, r2, ror #8",
-            "sxtb16 r2, r2",
-            "stm {d}!, {{r0-r3}}",
-            "cmp {d}, {end}",
-            "bne 2b",
-            out("r0") _,
-            out("r1") _,
-            out("r2") _,
-            out("r3") _,
-            p = inout(reg) xs[px..].as_ptr() => _,
-            s1 = in(reg) plane,
-            s2 = in(reg) 2 * plane,
-            s3 = in(reg) 3 * plane,
-            d = inout(reg) cols.as_mut_ptr() => _,
-            end = in(reg) end,
-            options(nostack),
-        );
+        if whole % 2 == 0 {
+            pack_asm!(group!(), group!());
+        } else {
+            pack_asm!(group!());
+        }
     }
     whole
 }
