@@ -38,8 +38,8 @@ class Costs:
 # int8 per call 980-1430, per byte 0.9-2.2.
 F32_FPU = Costs(mac=3.0, byte=0.25, op=150.0)  # qemu-an386 (Cortex-M4F): 3.1 per MAC
 F32_SOFT_FLOAT = Costs(mac=55.0, byte=0.25, op=150.0)  # qemu-an524, qemu-riscv32: 56-59 per MAC
-# qemu-an386 (asm SMLAD and depthwise loops, 2026-11-26 fit): 0.89 per MAC, 0.55 per byte, 939
-# per call; column: as measured portably (the same byte gather).
+# qemu-an386 (asm SMLAD and depthwise loops, 2026-11-26 fits): 0.87-0.89 per MAC, 0.52-0.55 per
+# byte, 913-939 per call; column: as measured portably (the same byte gather).
 INT8_DSP = Costs(mac=0.9, byte=0.55, op=940.0, column=16.0)
 # qemu-an524, qemu-riscv32: 5.3-5.4 per MAC; a second part of a channel-split convolution
 # costs 16 instructions per column byte more (qemu-an524, ResNet-8 int8).

@@ -718,7 +718,8 @@ fn split(raw: u32) -> [u32; 2] {
 /// DSP instructions): the caller gathers.
 fn gather_inside_3x3(p: &Conv, xs: &[u8], px: usize, pack: &mut [u64]) -> bool {
     let win = &p.win;
-    if (win.k_h, win.k_w, win.dil_w) != (3, 3, 1) || channels_last(p) {
+    let dsp = cfg!(all(target_arch = "arm", target_feature = "dsp"));
+    if !dsp || (win.k_h, win.k_w, win.dil_w) != (3, 3, 1) || channels_last(p) {
         return false;
     }
     let (oh, ow) = (px / win.out_w, px % win.out_w);
