@@ -567,10 +567,11 @@ impl Saturate {
     }
 }
 
-/// Every output channel over wide weights `w` and two packed columns `cols`: the accumulators of
-/// up to `acc.len()` channel pairs at a time (`dot_wide_pairs`, an odd last channel alone), then
-/// each channel's first `N` values requantized (as `saturate` allows) into `y`, channel `c` at
-/// row `first.0 + c`, elements from `first.1`.
+/// Every output channel over wide weights `w` and two packed columns `cols`, each channel's first
+/// `N` values requantized into `y` (channel `c` at row `first.0 + c`, elements from `first.1`):
+/// where every channel saturates (`saturate`) in one `dsp::dot_wide_pairs_store` block (an odd
+/// last channel alone); else the accumulators of up to `acc.len()` channel pairs at a time
+/// (`dot_wide_pairs`), then `apply_pair`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn wide_channels<const N: usize>(
@@ -627,30 +628,8 @@ fn wide_channels<const N: usize>(
         }
         let acc = acc.as_flattened();
         let (row, rows) = (first.0 + 2 * chunk * call, rq.len().min(acc.len()));
-        let at = (row, first.1);
-        match saturate {
-            Saturate::Folded => store_saturated::<N, false>(y, at, rq, acc),
-            Saturate::Late => store_saturated::<N, true>(y, at, rq, acc),
-            Saturate::No => y.set_columns(row, at.1, rows, |c| take(rq[c].apply_pair(acc[c]))),
-        }
+        y.set_columns(row, first.1, rows, |c| take(rq[c].apply_pair(acc[c])));
     }
-}
-
-/// `wide_channels`' requantization where every channel `saturates::<LATE>`: the first `N` of
-/// each channel's values into `y` (channel `c` at row `first.0 + c`, elements from `first.1`).
-/// Out of line: inside `conv_into` LLVM kept the loop's pointers on the stack.
-#[inline(never)]
-fn store_saturated<const N: usize, const LATE: bool>(
-    y: &mut impl RowStore,
-    first: (usize, usize),
-    rq: &[ChannelRequant],
-    acc: &[[i32; 2]],
-) {
-    let rows = rq.len().min(acc.len());
-    y.set_columns(first.0, first.1, rows, |c| -> [i8; N] {
-        let v = rq[c].saturate_pair::<LATE>(acc[c]);
-        core::array::from_fn(|k| v[k])
-    });
 }
 
 /// Two channels by two columns: per group of 4 taps one 64-bit load of both channels' weight
