@@ -11,9 +11,7 @@
 //! kernel row by kernel row into a row of accumulators.
 
 use super::conv::Conv;
-use super::dsp::{
-    depthwise3_rows, depthwise3_rows_stride2, smlad, smlad_ordered, sxtb16, sxtb16_odd,
-};
+use super::dsp::{depthwise3_rows, smlad, smlad_ordered, sxtb16, sxtb16_odd};
 use super::ChannelRequant;
 use crate::ops::window::Window;
 
@@ -224,7 +222,7 @@ impl Kernel3 {
     #[inline(never)]
     fn stride1(&self, xs: &[u8], pitch: usize, bias: i32, acc: &mut [i32], shape: (usize, usize)) {
         let middle = [self.middle01, self.middle2];
-        if depthwise3_rows(xs, pitch, self.outer, middle, bias, acc, shape) {
+        if depthwise3_rows::<1>(xs, pitch, self.outer, middle, bias, acc, shape) {
             return;
         }
         let (rows, width) = shape;
@@ -237,7 +235,7 @@ impl Kernel3 {
     #[inline(never)]
     fn stride2(&self, xs: &[u8], pitch: usize, bias: i32, acc: &mut [i32], shape: (usize, usize)) {
         let middle = [self.middle01, self.middle2];
-        if depthwise3_rows_stride2(xs, pitch, self.outer, middle, bias, acc, shape) {
+        if depthwise3_rows::<2>(xs, pitch, self.outer, middle, bias, acc, shape) {
             return;
         }
         let (rows, width) = shape;

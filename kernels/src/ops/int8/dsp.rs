@@ -70,24 +70,20 @@
 //! groups per iteration, two if `whole` is even) and writes one element of `cols` (STM, 16 bytes), ending when the `cols`
 //! pointer reaches the end of its first `whole` elements: every access is inside the slices. It
 //! writes r0-r3, its plane and `cols` pointers and the flags (CMP), nothing else.
-//! `depthwise3_rows` saves r6 and r7 with PUSH and restores them with POP and reserves 16
-//! bytes of stack (SUB/ADD SP, balanced, 24 bytes in all: the row's accumulator end, 8 bytes
-//! per pair times the pairs per row `n = ceil(width / 2)`, the input step to the next row and 4
-//! bytes if the width is odd). Its wrapper enters only with `rows, width >= 1`, `2n <= pitch`,
-//! `xs.len() >= (rows + 1) * pitch + 2n + 2` and `acc.len() >= rows * width + width % 2`. For
-//! row `r` and pair `j` it reads one word (LDR, unaligned, which Cortex-M4 and M33 allow) at
-//! bytes `(r + k) * pitch + 2j` of `xs` for k < 3, the last ending at
-//! `(rows + 1) * pitch + 2n + 1 < xs.len()`, and writes 8 bytes (STRD, i32-aligned) at
-//! accumulator `r * width + 2j`, the last ending at `rows * width + width % 2 <= acc.len()`;
-//! after a row the accumulator pointer steps back by the odd width's extra element to
-//! `(r + 1) * width` and the input pointer on to row `r + 1`; it ends when the accumulator
-//! pointer reaches `rows * width`. It writes r8-r12 and the flags (CMP), nothing else. `depthwise3_rows_stride2`
-//! likewise (24 bytes of stack, 32 in all, also holding the block end; r7 holds `pitch + 1`):
-//! its wrapper enters only with `rows, width >= 1`, `4n <= 2 * pitch` and
-//! `xs.len() >= 2 * rows * pitch + 4n + 2`; for row `r` and pair `j` it reads the words at bytes
-//! `(2r + k) * pitch + 4j` and `+ 2` of `xs` for k < 3, the last ending at
-//! `2 * rows * pitch + 4n + 1`, writes the same accumulators as `depthwise3_rows` and moves the
-//! input pointer on by two input rows per output row. `extend_quads` copies
+//! `depthwise3_rows::<S>` saves r6 and r7 with PUSH and restores them with POP and reserves 24
+//! bytes of stack (SUB/ADD SP, balanced, 32 bytes in all: the row's accumulator end, 8 bytes per
+//! pair times the pairs per row `n = ceil(width / 2)`, the input step to the next row, 4 bytes if
+//! the width is odd, and the block's accumulator end; r7 holds `pitch + 1`). Its wrapper enters
+//! only with `S` 1 or 2, `rows, width >= 1`, `2Sn <= S * pitch`,
+//! `xs.len() >= (S * rows + 2 - S) * pitch + 2Sn + 2` and `acc.len() >= rows * width + width % 2`.
+//! For row `r` and pair `j` it reads one word (LDR, unaligned, which Cortex-M4 and M33 allow) at
+//! bytes `(S * r + k) * pitch + 2Sj` of `xs` for k < 3, and at stride 2 also the word 2 bytes
+//! on; the last read ends at `(S * rows + 2 - S) * pitch + 2Sn + 1 < xs.len()`. It writes 8 bytes
+//! (STRD, i32-aligned) at accumulator `r * width + 2j`, the last ending at
+//! `rows * width + width % 2 <= acc.len()`. After a row the accumulator pointer steps back by the
+//! odd width's extra element to `(r + 1) * width` and the input pointer on to input row
+//! `S * (r + 1)`; it ends when the accumulator pointer reaches `rows * width`. It writes r8-r12
+//! and the flags (CMP), nothing else. `extend_quads` copies
 //! without stack (`nostack`): its wrapper enters only with `quads >= 1`, `g < G`,
 //! `src.len() >= 4 * quads + 3 * plane` and `dst.len() >= 4 * quads * G`. Per quad `j` it reads
 //! one word (LDR) at bytes `k * plane + 4j` of `src` for k < 4 (through the plane pointer plus
@@ -779,18 +775,19 @@ pub fn extend_quads<const G: usize>(
     0
 }
 
-/// Stride-1 3x3 depthwise rows: `acc[r * width + x]` (r < rows, x < width) = `bias` plus,
-/// over kernel rows `k` (input rows `xs[(r + k) * pitch..]`), `w[k]` (the 16-bit pair of the
-/// row's outer weights) times inputs `x` and `x + 2` and the row's middle weight (`middle`:
-/// rows 0 and 1 as one 16-bit pair, row 2 in the low half of the second word) times input
-/// `x + 1`. One `asm!` loop over pairs of outputs (per kernel row an unaligned word of 4 inputs,
-/// 2 SXTB16, 2 SMLAD and 2 SMLAxy; 26 instructions) and rows (10 more); an odd width's last pair
-/// writes one accumulator past the row, which the next row overwrites. Returns whether it ran:
-/// `acc` must hold `rows * width` plus that one, `xs` the inputs the pairs read (else false,
-/// and always without the DSP instructions).
-#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+/// 3x3 depthwise rows at stride `S` (1 or 2): `acc[r * width + x]` (r < rows, x < width) =
+/// `bias` plus, over kernel rows `k` (input rows `xs[(S * r + k) * pitch..]`), `w[k]` (the
+/// 16-bit pair of the row's outer weights) times inputs `S * x` and `S * x + 2` and the row's
+/// middle weight (`middle`: rows 0 and 1 as one 16-bit pair, row 2 in the low half of the
+/// second word) times input `S * x + 1`. One `asm!` loop over pairs of outputs and rows: per
+/// kernel row an unaligned word of 4 inputs (at stride 2 also the word 2 inputs on, whose SXTB16
+/// is the second output's outer pair), SXTB16, 2 SMLAD and 2 SMLAxy; 26 instructions per pair
+/// at stride 1, 33 at stride 2, 11 per row. An odd width's last pair writes one accumulator
+/// past the row, which the next row overwrites. Returns whether it ran: `acc` must hold
+/// `rows * width` plus that one, `xs` the inputs the pairs read (else false, and always without
+/// the DSP instructions).
 #[inline(always)]
-pub fn depthwise3_rows(
+pub fn depthwise3_rows<const S: usize>(
     xs: &[u8],
     pitch: usize,
     w: [u32; 3],
@@ -800,215 +797,126 @@ pub fn depthwise3_rows(
     (rows, width): (usize, usize),
 ) -> bool {
     let pairs = width.div_ceil(2);
-    let reads = (rows + 1) * pitch + 2 * pairs + 2;
-    if rows == 0 || width == 0 || 2 * pairs > pitch || xs.len() < reads {
+    let reads = (S * rows + 2 - S) * pitch + 2 * S * pairs + 2;
+    let advance = (S * pitch).checked_sub(2 * S * pairs);
+    let fits = acc.len() >= rows * width + width % 2 && xs.len() >= reads;
+    let (Some(advance), true, true) = (advance, fits, rows > 0 && width > 0 && (S == 1 || S == 2))
+    else {
         return false;
+    };
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    {
+        // One kernel row of a pair: `$w` loads its word of 4 inputs into r10, `$u` (stride 2)
+        // the word 2 inputs on into r11; `$a`/`$b` are the accumulators' values before it (the
+        // bias for the first row).
+        macro_rules! row {
+            (1, $outer:literal, $mid:literal, $lo:literal, $hi:literal, $a:literal, $b:literal,
+             [$w:literal]) => {
+                concat!(
+                    $w, "\n",
+                    "sxtb16 r11, r10, ror #8\n",
+                    "sxtb16 r10, r10\n",
+                    "smlad r8, r10, ", $outer, ", ", $a, "\n",
+                    "smlad r9, r11, ", $outer, ", ", $b, "\n",
+                    "smla", $lo, " r8, r11, ", $mid, ", r8\n",
+                    "smla", $hi, " r9, r10, ", $mid, ", r9\n",
+                )
+            };
+            (2, $outer:literal, $mid:literal, $lo:literal, $hi:literal, $a:literal, $b:literal,
+             [$w:literal $($u:literal)*]) => {
+                concat!(
+                    $w, "\n",
+                    $($u, "\n",)*
+                    "sxtb16 r11, r11\n",
+                    "smlad r9, r11, ", $outer, ", ", $b, "\n",
+                    "sxtb16 r11, r10, ror #8\n",
+                    "smla", $lo, " r8, r11, ", $mid, ", ", $a, "\n",
+                    "smla", $hi, " r9, r11, ", $mid, ", r9\n",
+                    "sxtb16 r10, r10\n",
+                    "smlad r8, r10, ", $outer, ", r8\n",
+                )
+            };
+        }
+        macro_rules! rows_asm {
+            ($s:tt, $step:literal, $row0:tt, $row1:tt, $row2:tt) => {
+                core::arch::asm!(
+                    "push {{r6, r7}}",
+                    "sub sp, sp, #24",
+                    "mov r6, r8",
+                    "str r9, [sp, #16]",
+                    "and r8, r10, #4",
+                    "add r9, r10, #4",
+                    "bic r9, r9, #7",
+                    "str r9, [sp, #4]",
+                    "strd r11, r8, [sp, #8]",
+                    "add r8, r6, r9",
+                    "str r8, [sp]",
+                    "add r7, lr, #1",
+                    "2:",
+                    row!($s, "r0", "r3", "bb", "tb", "r5", "r5", $row0),
+                    row!($s, "r1", "r3", "bt", "tt", "r8", "r9", $row1),
+                    row!($s, "r2", "r4", "bb", "tb", "r8", "r9", $row2),
+                    concat!("add r12, r12, #", $step),
+                    "strd r8, r9, [r6], #8",
+                    "ldr r10, [sp]",
+                    "cmp r6, r10",
+                    "bne 2b",
+                    "ldrd r10, r11, [sp, #8]",
+                    "add r12, r12, r10",
+                    "sub r6, r6, r11",
+                    "ldr r10, [sp, #4]",
+                    "add r10, r6, r10",
+                    "str r10, [sp]",
+                    "ldr r10, [sp, #16]",
+                    "cmp r6, r10",
+                    "bne 2b",
+                    "add sp, sp, #24",
+                    "pop {{r6, r7}}",
+                    in("r0") w[0],
+                    in("r1") w[1],
+                    in("r2") w[2],
+                    in("r3") middle[0],
+                    in("r4") middle[1],
+                    in("r5") bias,
+                    inout("r8") acc.as_mut_ptr() => _,
+                    inout("r9") acc[rows * width..].as_mut_ptr() => _,
+                    inout("r10") 4 * width => _,
+                    inout("r11") advance => _,
+                    inout("r12") xs.as_ptr() => _,
+                    in("lr") pitch,
+                )
+            };
+        }
+        // SAFETY: reads 4 bytes at `(S * r + k) * pitch + 2Sj` (and at stride 2 also 2 bytes
+        // on) of `xs` for r < rows, k < 3, j < pairs; writes `acc[..rows * width + width % 2]`
+        // (see the module audit).
+        unsafe {
+            if S == 1 {
+                rows_asm!(
+                    1,
+                    "2",
+                    ["ldr r10, [r12]"],
+                    ["ldr r10, [r12, lr]"],
+                    ["ldr r10, [r12, lr, lsl #1]"]
+                );
+            } else {
+                // r7 = pitch + 1: the third row's second word is at 2 * r7 bytes on.
+                rows_asm!(
+                    2,
+                    "4",
+                    ["ldr r10, [r12]" "ldr r11, [r12, #2]"],
+                    ["ldr r10, [r12, lr]" "add r11, r12, lr" "ldr r11, [r11, #2]"],
+                    ["ldr r10, [r12, lr, lsl #1]" "ldr r11, [r12, r7, lsl #1]"]
+                );
+            }
+        }
+        true
     }
-    if acc.len() < rows * width + width % 2 {
-        return false;
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+    {
+        let _ = (advance, w, middle, bias);
+        false
     }
-    let start = acc.as_mut_ptr();
-    let end = acc[rows * width..].as_mut_ptr();
-    // SAFETY: reads 4 bytes at `(r + k) * pitch + 2j` of `xs` (r < rows, k < 3, j < pairs),
-    // writes `acc[..rows * width + width % 2]` (see the module audit).
-    unsafe {
-        core::arch::asm!(
-            "push {{r6, r7}}",
-            "sub sp, sp, #16",
-            "mov r6, r8",
-            "mov r7, r9",
-            "and r8, r10, #4",
-            "add r9, r10, #4",
-            "bic r9, r9, #7",
-            "str r9, [sp, #4]",
-            "strd r11, r8, [sp, #8]",
-            "add r8, r6, r9",
-            "str r8, [sp]",
-            "2:",
-            "ldr r10, [r12]",
-            "sxtb16 r11, r10, ror #8",
-            "sxtb16 r10, r10",
-            "smlad r8, r10, r0, r5",
-            "smlad r9, r11, r0, r5",
-            "smlabb r8, r11, r3, r8",
-            "smlatb r9, r10, r3, r9",
-            "ldr r10, [r12, lr]",
-            "sxtb16 r11, r10, ror #8",
-            "sxtb16 r10, r10",
-            "smlad r8, r10, r1, r8",
-            "smlad r9, r11, r1, r9",
-            "smlabt r8, r11, r3, r8",
-            "smlatt r9, r10, r3, r9",
-            "ldr r10, [r12, lr, lsl #1]",
-            "sxtb16 r11, r10, ror #8",
-            "sxtb16 r10, r10",
-            "smlad r8, r10, r2, r8",
-            "smlad r9, r11, r2, r9",
-            "smlabb r8, r11, r4, r8",
-            "smlatb r9, r10, r4, r9",
-            "add r12, r12, #2",
-            "strd r8, r9, [r6], #8",
-            "ldr r10, [sp]",
-            "cmp r6, r10",
-            "bne 2b",
-            "ldrd r10, r11, [sp, #8]",
-            "add r12, r12, r10",
-            "sub r6, r6, r11",
-            "ldr r10, [sp, #4]",
-            "add r10, r6, r10",
-            "str r10, [sp]",
-            "cmp r6, r7",
-            "bne 2b",
-            "add sp, sp, #16",
-            "pop {{r6, r7}}",
-            in("r0") w[0],
-            in("r1") w[1],
-            in("r2") w[2],
-            in("r3") middle[0],
-            in("r4") middle[1],
-            in("r5") bias,
-            inout("r8") start => _,
-            inout("r9") end => _,
-            inout("r10") 4 * width => _,
-            inout("r11") pitch - 2 * pairs => _,
-            inout("r12") xs.as_ptr() => _,
-            in("lr") pitch,
-        );
-    }
-    true
-}
-
-/// `depthwise3_rows` at stride 2: output `x` of row `r` from inputs `2x..2x + 3` of input rows
-/// `2r + k`. Per pair of outputs, per kernel row the unaligned words at inputs `4j` and
-/// `4j + 2` (the latter's SXTB16 is the second output's outer pair), 33 instructions per pair,
-/// 11 per row. Returns whether it ran (as `depthwise3_rows`).
-#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
-#[inline(always)]
-pub fn depthwise3_rows_stride2(
-    xs: &[u8],
-    pitch: usize,
-    w: [u32; 3],
-    middle: [u32; 2],
-    bias: i32,
-    acc: &mut [i32],
-    (rows, width): (usize, usize),
-) -> bool {
-    let pairs = width.div_ceil(2);
-    let reads = 2 * rows * pitch + 4 * pairs + 2;
-    if rows == 0 || width == 0 || 4 * pairs > 2 * pitch || xs.len() < reads {
-        return false;
-    }
-    if acc.len() < rows * width + width % 2 {
-        return false;
-    }
-    let start = acc.as_mut_ptr();
-    let end = acc[rows * width..].as_mut_ptr();
-    // SAFETY: reads 4 bytes at `(2r + k) * pitch + 4j` and `+ 2` of `xs` (r < rows, k < 3,
-    // j < pairs), writes `acc[..rows * width + width % 2]` (see the module audit).
-    unsafe {
-        core::arch::asm!(
-            "push {{r6, r7}}",
-            "sub sp, sp, #24",
-            "mov r6, r8",
-            "str r9, [sp, #16]",
-            "and r8, r10, #4",
-            "add r9, r10, #4",
-            "bic r9, r9, #7",
-            "str r9, [sp, #4]",
-            "strd r11, r8, [sp, #8]",
-            "add r8, r6, r9",
-            "str r8, [sp]",
-            "add r7, lr, #1",
-            "2:",
-            "ldr r10, [r12]",
-            "ldr r11, [r12, #2]",
-            "sxtb16 r11, r11",
-            "smlad r9, r11, r0, r5",
-            "sxtb16 r11, r10, ror #8",
-            "smlabb r8, r11, r3, r5",
-            "smlatb r9, r11, r3, r9",
-            "sxtb16 r10, r10",
-            "smlad r8, r10, r0, r8",
-            "ldr r10, [r12, lr]",
-            "add r11, r12, lr",
-            "ldr r11, [r11, #2]",
-            "sxtb16 r11, r11",
-            "smlad r9, r11, r1, r9",
-            "sxtb16 r11, r10, ror #8",
-            "smlabt r8, r11, r3, r8",
-            "smlatt r9, r11, r3, r9",
-            "sxtb16 r10, r10",
-            "smlad r8, r10, r1, r8",
-            "ldr r10, [r12, lr, lsl #1]",
-            "ldr r11, [r12, r7, lsl #1]",
-            "sxtb16 r11, r11",
-            "smlad r9, r11, r2, r9",
-            "sxtb16 r11, r10, ror #8",
-            "smlabb r8, r11, r4, r8",
-            "smlatb r9, r11, r4, r9",
-            "sxtb16 r10, r10",
-            "smlad r8, r10, r2, r8",
-            "add r12, r12, #4",
-            "strd r8, r9, [r6], #8",
-            "ldr r10, [sp]",
-            "cmp r6, r10",
-            "bne 2b",
-            "ldrd r10, r11, [sp, #8]",
-            "add r12, r12, r10",
-            "sub r6, r6, r11",
-            "ldr r10, [sp, #4]",
-            "add r10, r6, r10",
-            "str r10, [sp]",
-            "ldr r10, [sp, #16]",
-            "cmp r6, r10",
-            "bne 2b",
-            "add sp, sp, #24",
-            "pop {{r6, r7}}",
-            in("r0") w[0],
-            in("r1") w[1],
-            in("r2") w[2],
-            in("r3") middle[0],
-            in("r4") middle[1],
-            in("r5") bias,
-            inout("r8") start => _,
-            inout("r9") end => _,
-            inout("r10") 4 * width => _,
-            inout("r11") 2 * pitch - 4 * pairs => _,
-            inout("r12") xs.as_ptr() => _,
-            in("lr") pitch,
-        );
-    }
-    true
-}
-
-/// `depthwise3_rows_stride2` where the DSP instructions are missing: not run.
-#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
-#[inline(always)]
-pub fn depthwise3_rows_stride2(
-    _xs: &[u8],
-    _pitch: usize,
-    _w: [u32; 3],
-    _middle: [u32; 2],
-    _bias: i32,
-    _acc: &mut [i32],
-    _shape: (usize, usize),
-) -> bool {
-    false
-}
-
-/// `depthwise3_rows` where the DSP instructions are missing: not run (the caller computes).
-#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
-#[inline(always)]
-pub fn depthwise3_rows(
-    _xs: &[u8],
-    _pitch: usize,
-    _w: [u32; 3],
-    _middle: [u32; 2],
-    _bias: i32,
-    _acc: &mut [i32],
-    _shape: (usize, usize),
-) -> bool {
-    false
 }
 
 /// `pack_pointwise_groups` where the DSP instructions are missing: none (the caller packs).

@@ -35,87 +35,48 @@ pub enum Weights<'a> {
     Wide(&'a [u64]),
 }
 
-/// Convolution with `groups == 1`: `w` the packed weights, `bias` the folded bias and `rq` the
-/// requantization (one each per output channel), `pack` the scratch (`scratch_bytes` in
-/// `ariel_build/ops/quantized/conv.py`): for channel-last columns other than pointwise
-/// `ring_words`, then 2 words per group of 4 taps, else 3; with wide weights then accumulators.
-/// Computes the output pixels `pixels` of every plane into `y`, one row per batch and output
-/// channel: pixels are packed two at a time from `pixels.start`, so a range packs only its own
-/// columns (a multicore part, `ariel_build/schedule/split.py`).
-///
-/// One function per output kind (`y` consecutive rows of a slice, one core; `_rows`: `Rows` of
-/// the shared arena, a multicore part) and column source (`conv_ring`: channel-last columns
-/// other than pointwise, `ring_words`), each compiled in this crate; the generated code calls
-/// the one its layer needs, so the linker drops the others (KWS: 3 of 4, ~35 KB of flash).
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-pub fn conv(
-    p: &Conv,
-    x: &[i8],
-    w: Weights,
-    bias: &[i32],
-    rq: &[ChannelRequant],
-    y: &mut [i8],
-    pixels: Range<usize>,
-    pack: &mut [u64],
-) {
-    let y = Consecutive {
-        y,
-        len: pixels.len(),
-    };
-    conv_into::<false>(p, x, w, bias, rq, y, pixels, pack);
+/// The convolution entries (`conv` below): the same function per column source and output kind.
+macro_rules! conv_entries {
+    ($($(#[$attr:meta])* $name:ident: $ring:literal, $y:ty => |$v:ident, $len:ident| $store:expr;)*) => {$(
+        $(#[$attr])*
+        #[allow(clippy::too_many_arguments)]
+        #[inline(never)]
+        pub fn $name(
+            p: &Conv,
+            x: &[i8],
+            w: Weights,
+            bias: &[i32],
+            rq: &[ChannelRequant],
+            y: $y,
+            pixels: Range<usize>,
+            pack: &mut [u64],
+        ) {
+            let ($v, $len) = (y, pixels.len());
+            conv_into::<$ring>(p, x, w, bias, rq, $store, pixels, pack);
+        }
+    )*};
 }
 
-/// `conv` over a ring of input rows.
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-pub fn conv_ring(
-    p: &Conv,
-    x: &[i8],
-    w: Weights,
-    bias: &[i32],
-    rq: &[ChannelRequant],
-    y: &mut [i8],
-    pixels: Range<usize>,
-    pack: &mut [u64],
-) {
-    let y = Consecutive {
-        y,
-        len: pixels.len(),
-    };
-    conv_into::<true>(p, x, w, bias, rq, y, pixels, pack);
-}
-
-/// `conv` into `Rows`.
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-pub fn conv_rows(
-    p: &Conv,
-    x: &[i8],
-    w: Weights,
-    bias: &[i32],
-    rq: &[ChannelRequant],
-    y: Rows,
-    pixels: Range<usize>,
-    pack: &mut [u64],
-) {
-    conv_into::<false>(p, x, w, bias, rq, y, pixels, pack);
-}
-
-/// `conv_ring` into `Rows`.
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-pub fn conv_ring_rows(
-    p: &Conv,
-    x: &[i8],
-    w: Weights,
-    bias: &[i32],
-    rq: &[ChannelRequant],
-    y: Rows,
-    pixels: Range<usize>,
-    pack: &mut [u64],
-) {
-    conv_into::<true>(p, x, w, bias, rq, y, pixels, pack);
+conv_entries! {
+    /// Convolution with `groups == 1`: `w` the packed weights, `bias` the folded bias and `rq` the
+    /// requantization (one each per output channel), `pack` the scratch (`scratch_bytes` in
+    /// `ariel_build/ops/quantized/conv.py`): for channel-last columns other than pointwise
+    /// `ring_words`, then 2 words per group of 4 taps, else 3; with wide weights then accumulators.
+    /// Computes the output pixels `pixels` of every plane into `y`, one row per batch and output
+    /// channel: pixels are packed two at a time from `pixels.start`, so a range packs only its own
+    /// columns (a multicore part, `ariel_build/schedule/split.py`).
+    ///
+    /// One function per output kind (`y` consecutive rows of a slice, one core; `_rows`: `Rows` of
+    /// the shared arena, a multicore part) and column source (`conv_ring`: channel-last columns
+    /// other than pointwise, `ring_words`), each compiled in this crate; the generated code calls
+    /// the one its layer needs, so the linker drops the others (KWS: 3 of 4, ~35 KB of flash).
+    conv: false, &mut [i8] => |y, len| Consecutive { y, len };
+    /// `conv` over a ring of input rows.
+    conv_ring: true, &mut [i8] => |y, len| Consecutive { y, len };
+    /// `conv` into `Rows`.
+    conv_rows: false, Rows => |y, _len| y;
+    /// `conv_ring` into `Rows`.
+    conv_ring_rows: true, Rows => |y, _len| y;
 }
 
 /// Whether `conv_ring` (else `conv`) computes `p`: channel-last columns other than pointwise
