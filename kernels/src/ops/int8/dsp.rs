@@ -13,35 +13,32 @@
 //! slices, derives `blocks` from the shorter one and enters only with `blocks >= 1`, so every read
 //! is inside both slices (8-byte aligned, as LDRD needs). The loop ends when the column pointer
 //! equals the end of the first `4 * blocks` columns; it writes its 4 accumulators, 6 scratch
-//! registers, the 2 pointers and the flags (CMP), nothing else. `dot_wide_pairs` runs a column loop like it once per channel pair (one LDM of
-//! the 4 column words and one of the 4 weight words per group, in the fixed registers r0-r3 and
-//! r8-r11) and writes memory: its safe wrapper derives `pairs` as the pairs that `acc`, `bias`
-//! (2 per pair) and `w` (`cols.len()` groups per pair) all have, and enters only with
-//! `pairs >= 1` and `cols.len() >= 1`. It saves r6 and r7 (which cannot be operands; they hold
-//! the column and weight pointers) with PUSH and restores them with POP, and reserves 24 bytes of
-//! stack (SUB/ADD SP, balanced, 32 bytes in all so SP stays 8-aligned; its words hold the bias
-//! pointer, the column start, the accumulator pointer, the pairs left, the column end and the
-//! loop entry). For a column of `g` groups that is not a multiple of 4, each pair's loop is
-//! entered by BX at the group `(4 - g % 4) % 4` of the 4 in the loop body (ADR of the
-//! word-aligned body start plus 40 bytes per skipped group, every group being 10 32-bit
-//! instructions, plus the Thumb bit), so the first pass runs `g % 4` groups and every later
-//! one 4: the column pointer meets the column end after exactly `g` groups. Per pair it reads 2
-//! elements of `bias` (LDRD, word-aligned as i32s are), all of `cols` (16 bytes per LDM) and the
-//! pair's `g` groups of `w` (the weight pointer runs on from pair to pair), and writes 4 i32 to
-//! `acc` (two STRD, 8 bytes each); after `pairs` pairs it has read `2 * pairs` biases,
-//! `pairs * g` weight groups and written the first `pairs` elements of `acc`, all inside the
-//! slices. It writes r0-r5, r8-r12, lr (all declared) and the flags (CMP, SUBS), nothing else.
-//! `dot_wide_pairs_store` is the same loop and entry (32 bytes of stack: the bias pointer, the
-//! column start, the loop entry, the `ChannelRequant` pointer, the output pointer, the row
-//! stride, the `ChannelRequant` end and the column end; a pair starts with one LDM of the first
-//! three from SP where it enters by BX, else LDRD of the first two). Its safe
-//! wrapper derives `pairs` as the pairs that `bias`, `rq` (2 entries each), `w` and `out` (2
-//! rows each) all have. After a pair's loop it reads the pair's 2 `ChannelRequant` entries (one
-//! LDM of 4 words each, 16 bytes, `repr(C)`, 8-aligned), requantizes in registers, and stores
-//! one halfword to each of the pair's 2 rows of `out` (STRH at the row's pair and at it plus the
-//! stride), then advances the output pointer by 2 strides: after `pairs` pairs it wrote the
-//! pairs of rows `0..2 * pairs` of `out`, which `RowStore::column_pairs` (kernels/src/sync.rs)
-//! checked are inside the borrowed output. Same registers and flags written. `dot_wide_row_pairs` is the same for one column: its
+//! registers, the 2 pointers and the flags (CMP), nothing else. `dot_wide_pairs_store` runs a column loop
+//! like it once per channel pair, one LDM of the 4 column words and one of the 4 weight words per
+//! group into the fixed registers r0-r3 and r8-r11, and writes memory. Its safe wrapper derives
+//! `pairs` as the pairs that `bias`, `rq` (2 entries each), `w` (`cols.len()` groups each) and
+//! `out` (2 rows each) all have, and enters only with `pairs >= 1` and `cols.len() >= 1`. It
+//! saves r6 and r7 (which cannot be operands; they hold the column and weight pointers) with
+//! PUSH and restores them with POP, and reserves 32 bytes of stack (SUB/ADD SP, balanced, 40 in
+//! all, so SP stays 8-aligned: the bias pointer, the column start, the loop entry, the
+//! `ChannelRequant` pointer, the output pointer, the row stride, the `ChannelRequant` end and the
+//! column end; a pair starts with one LDM of the first three from SP where it enters by BX, else
+//! LDRD of the first two). For a column of `g` groups that is not a multiple of `STORE_UNROLL`,
+//! each pair's loop is entered by BX at the group `(16 - g % 16) % 16` of the 16 in the loop body
+//! (ADR of the word-aligned body start plus the bytes of the skipped groups, every group being
+//! 10 (one column: 6) 32-bit instructions, plus the Thumb bit), so the first pass runs `g % 16`
+//! groups and every later one 16; columns of at most 16 groups run one pass without the end
+//! test. The column pointer meets the column end after exactly `g` groups. Per pair it reads 2
+//! elements of `bias` (two LDRD of the same 8 bytes), all of `cols` (16 bytes per LDM), the
+//! pair's `g` groups of `w` (the weight pointer runs on from pair to pair) and its 2
+//! `ChannelRequant` entries (one LDM of 4 words each, 16 bytes, `repr(C)`, 8-aligned),
+//! requantizes in registers, and stores one halfword (one column: byte) to each of the pair's 2
+//! rows of `out` (at the row's element and at it plus the stride), then advances the output
+//! pointer by 2 strides: after `pairs` pairs it has read `2 * pairs` biases and entries and
+//! `pairs * g` weight groups and written rows `0..2 * pairs` of `out`, which `RowStore::columns`
+//! (kernels/src/sync.rs) checked are inside the borrowed output. It writes r0-r5, r8-r12, lr (all
+//! declared) and the flags (CMP, ADDS/ADC; SSAT may set Q, which no Rust code reads), nothing
+//! else. `dot_wide_row_pairs` is the same for one column: its
 //! wrapper derives `pairs` likewise and enters with the same conditions (`col.len()` a nonzero
 //! multiple of 4); it saves r6 and r7 (the column and weight pointers) with PUSH/POP and
 //! reserves 8 bytes of stack (the pairs left; 16 in all); per pair it reads 2 elements of
@@ -293,82 +290,6 @@ pub fn dot_wide_2x2(cols: &[[u64; 2]], w: &[[u64; 2]], acc: [[i32; 2]; 2]) -> [[
         &w[whole..groups],
         [[a00, a01], [a10, a11]],
     )
-}
-
-/// For each channel pair `p` that `acc`, `bias` (two per pair) and `w` (`cols.len()` groups per
-/// pair, `dot_wide_2x2`'s layout) all have: `acc[p]` = `dot_wide_2x2(cols, pair p's weights,
-/// [[bias[2p], bias[2p + 1]]; 2])` transposed (`acc[p][channel][column]`), in one `asm!` block
-/// (per pair: accumulators from the biases, the column loop, two STRD). The loop runs
-/// `WIDE_UNROLL` groups per iteration; a column of other lengths enters its first iteration at
-/// the group that leaves a whole number of iterations (each group is 40 bytes of code).
-#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
-#[inline(always)]
-pub fn dot_wide_pairs(cols: &[[u64; 2]], w: &[[u64; 2]], bias: &[i32], acc: &mut [[[i32; 2]; 2]]) {
-    let groups = cols.len();
-    let pairs = acc.len().min(bias.len() / 2).min(w.len() / groups.max(1));
-    if groups == 0 || pairs == 0 {
-        return dot_wide_each(cols, w, bias, acc);
-    }
-    macro_rules! pairs_asm {
-        ($skip:expr, $($entry:literal)*) => {
-            core::arch::asm!(
-                "push {{r6, r7}}",
-                "sub sp, sp, #24",
-                "strd r0, r1, [sp]",
-                "strd r2, r3, [sp, #8]",
-                "adr r8, 2f",
-                "add r8, r8, r9",
-                "strd r4, r8, [sp, #16]",
-                "mov r7, r5",
-                "3:",
-                "ldrd r0, r6, [sp]",
-                "ldrd r4, r5, [r0], #8",
-                "str r0, [sp]",
-                "mov r12, r4",
-                "mov lr, r5",
-                $($entry,)*
-                "2:",
-                pairs_group!(),
-                pairs_group!(),
-                pairs_group!(),
-                pairs_group!(),
-                "ldr r8, [sp, #16]",
-                "cmp r6, r8",
-                "bne 2b",
-                "ldrd r0, r1, [sp, #8]",
-                "strd r4, r12, [r0], #8",
-                "strd r5, lr, [r0], #8",
-                "subs r1, r1, #1",
-                "strd r0, r1, [sp, #8]",
-                "bne 3b",
-                "add sp, sp, #24",
-                "pop {{r6, r7}}",
-                inout("r0") bias.as_ptr() => _,
-                inout("r1") cols.as_ptr() => _,
-                inout("r2") acc.as_mut_ptr() => _,
-                inout("r3") pairs => _,
-                inout("r4") cols.as_ptr_range().end => _,
-                inout("r5") w.as_ptr() => _,
-                out("r8") _,
-                inout("r9") $skip => _,
-                out("r10") _,
-                out("r11") _,
-                out("r12") _,
-                out("lr") _,
-            )
-        };
-    }
-    let skipped = (WIDE_UNROLL - groups % WIDE_UNROLL) % WIDE_UNROLL;
-    // SAFETY: reads all of `cols`, the first `pairs * groups` groups of `w` and `2 * pairs`
-    // elements of `bias`, writes the first `pairs` elements of `acc` (see the module audit).
-    unsafe {
-        if skipped == 0 {
-            pairs_asm!(0_usize,);
-        } else {
-            // The Thumb bit, for BX.
-            pairs_asm!(40 * skipped + 1, "ldr r8, [sp, #20]" "bx r8" ".p2align 2");
-        }
-    }
 }
 
 /// Requantizes accumulators `$a` and `$b` (one channel's two columns) to `$out` with the
@@ -1309,8 +1230,10 @@ pub fn dot_wide_row_pairs(col: &[u64], w: &[[u64; 2]], bias: &[i32], acc: &mut [
     dot_wide_row_each(col, w, bias, acc);
 }
 
-/// `dot_wide_pairs` where the DSP instructions are missing: pair by pair.
-#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+/// For each channel pair `p` that `acc`, `bias` (two per pair) and `w` (`cols.len()` groups per
+/// pair, `dot_wide_2x2`'s layout) all have: `acc[p]` = `dot_wide_2x2(cols, pair p's weights,
+/// [[bias[2p], bias[2p + 1]]; 2])` transposed (`acc[p][channel][column]`), pair by pair (the
+/// layers whose channels do not all saturate; the others take `dot_wide_pairs_store`).
 #[inline(always)]
 pub fn dot_wide_pairs(cols: &[[u64; 2]], w: &[[u64; 2]], bias: &[i32], acc: &mut [[[i32; 2]; 2]]) {
     dot_wide_each(cols, w, bias, acc);
