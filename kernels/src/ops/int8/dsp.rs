@@ -208,7 +208,23 @@ macro_rules! wide_group {
     };
 }
 
-/// One group of `dot_wide_pairs`: both columns' even then odd pairs in r0-r3 (one LDM), both
+/// `$m!()` 16 times over (the unrolled loop bodies).
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+macro_rules! times16 {
+    ($m:ident) => {
+        concat!(times4!($m), times4!($m), times4!($m), times4!($m))
+    };
+}
+
+/// `$m!()` 4 times over.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+macro_rules! times4 {
+    ($m:ident) => {
+        concat!($m!(), $m!(), $m!(), $m!())
+    };
+}
+
+/// One group of `dot_wide_pairs_store`: both columns' even then odd pairs in r0-r3 (one LDM), both
 /// channels' weight pairs in r8-r11 (one LDM), 8 SMLAD into r4 (column 0, channel 0), r12
 /// (column 1, channel 0), r5 and lr (channel 1); the column pointer is r6, the weight pointer r7.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
@@ -262,10 +278,7 @@ pub fn dot_wide_2x2(cols: &[[u64; 2]], w: &[[u64; 2]], acc: [[i32; 2]; 2]) -> [[
         unsafe {
             core::arch::asm!(
                 "2:",
-                wide_group!(),
-                wide_group!(),
-                wide_group!(),
-                wide_group!(),
+                times4!(wide_group),
                 "cmp {x}, {end}",
                 "bne 2b",
                 a00 = inout(reg) a00,
@@ -381,22 +394,7 @@ pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
                 // The entry (BX, then the alignment ADR needs to be exact) where it is taken.
                 $($entry,)*
                 "2:",
-                $group!(),
-                $group!(),
-                $group!(),
-                $group!(),
-                $group!(),
-                $group!(),
-                $group!(),
-                $group!(),
-                $group!(),
-                $group!(),
-                $group!(),
-                $group!(),
-                $group!(),
-                $group!(),
-                $group!(),
-                $group!(),
+                times16!($group),
                 $($tail,)*
                 "ldr r6, [sp, #12]",
                 "ldm r6!, {{r0-r3}}",
@@ -1165,10 +1163,7 @@ pub fn dot_wide_row_pairs(col: &[u64], w: &[[u64; 2]], bias: &[i32], acc: &mut [
             "ldrd r4, r5, [r3], #8",
             "mov r6, r2",
             "2:",
-            row_group!(),
-            row_group!(),
-            row_group!(),
-            row_group!(),
+            times4!(row_group),
             "cmp r6, r12",
             "bne 2b",
             "strd r4, r5, [lr], #8",
