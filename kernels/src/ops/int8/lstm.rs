@@ -3,6 +3,7 @@
 //! Q3.12 and added with saturation, int16 sigmoid / tanh by table interpolation (Q0.15 out), the
 //! cell and hidden state updates as rounding multiplies. Build time derives every multiplier.
 
+use super::dsp::{smlad, sxtb16, sxtb16_odd};
 use super::fixed_point::multiply_by_quantized_multiplier;
 
 /// `sigmoid(i / 24)` in unsigned 0.16 (the last saturated to 65535): the knots of the int16
@@ -159,6 +160,48 @@ fn saturate_i16(v: i32) -> i16 {
     v.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
 }
 
+/// `dot` of int8 values: with the DSP extension 4 taps per 2 SMLAD (both words split by SXTB16).
+#[inline(always)]
+fn dot_i8(start: i32, weights: &[i8], values: &[i8]) -> i32 {
+    if !DSP {
+        return dot(start, weights, values);
+    }
+    let word = |v: &[i8; 4]| u32::from_le_bytes(v.map(|b| b as u8));
+    let (w4, _) = weights.as_chunks::<4>();
+    let (v4, _) = values.as_chunks::<4>();
+    let mut acc = start;
+    for (w, v) in w4.iter().zip(v4) {
+        let (w, v) = (word(w), word(v));
+        acc = smlad(sxtb16(w), sxtb16(v), acc);
+        acc = smlad(sxtb16_odd(w), sxtb16_odd(v), acc);
+    }
+    let done = 4 * w4.len().min(v4.len());
+    dot(acc, &weights[done..], &values[done..])
+}
+
+/// `dot` of int16 values: with the DSP extension 4 taps per 2 SMLAD (the weights split by
+/// SXTB16 into taps (0, 2) and (1, 3), the values' pairs repacked to match).
+#[inline(always)]
+fn dot_i16(start: i32, weights: &[i8], values: &[i16]) -> i32 {
+    if !DSP {
+        return dot(start, weights, values);
+    }
+    let (w4, _) = weights.as_chunks::<4>();
+    let (v4, _) = values.as_chunks::<4>();
+    let mut acc = start;
+    for (w, v) in w4.iter().zip(v4) {
+        let w = u32::from_le_bytes(w.map(|b| b as u8));
+        let [v0, v1, v2, v3] = v.map(|h| u32::from(h as u16));
+        acc = smlad(sxtb16(w), v0 | v2 << 16, acc);
+        acc = smlad(sxtb16_odd(w), v1 | v3 << 16, acc);
+    }
+    let done = 4 * w4.len().min(v4.len());
+    dot(acc, &weights[done..], &values[done..])
+}
+
+/// Whether `smlad` and `sxtb16` are single instructions (else the plain loop is faster).
+const DSP: bool = cfg!(all(target_arch = "arm", target_feature = "dsp"));
+
 /// `start + sum_d weights[d] * values[d]` (four products per iteration).
 #[inline(always)]
 fn dot<T: Copy + Into<i32>>(start: i32, weights: &[i8], values: &[T]) -> i32 {
@@ -207,9 +250,9 @@ pub fn lstm(
             for (g, (gate, scales)) in gates.chunks_exact_mut(h_len).zip(&p.gates).enumerate() {
                 for (j, out) in gate.iter_mut().enumerate() {
                     let n = g * h_len + j;
-                    let from_input = dot(bias[n], &weights[n * p.input..(n + 1) * p.input], xs);
+                    let from_input = dot_i8(bias[n], &weights[n * p.input..(n + 1) * p.input], xs);
                     // The state holds h - zero point: the recurrent input offset is applied.
-                    let from_hidden = dot(0, &recurrent[n * h_len..(n + 1) * h_len], hidden);
+                    let from_hidden = dot_i16(0, &recurrent[n * h_len..(n + 1) * h_len], hidden);
                     let sum = i32::from(saturate_i16(scales.input.apply(from_input)))
                         + i32::from(saturate_i16(scales.recurrent.apply(from_hidden)));
                     *out = saturate_i16(sum);
