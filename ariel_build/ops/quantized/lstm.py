@@ -27,7 +27,7 @@ ACTIVATION_SCALE = 2.0**-15  # Q0.15: sigmoid and tanh outputs
 
 def _scale(real: float) -> str:
     multiplier, shift = quantize_multiplier(real)
-    return f"k::ops::int8::lstm::Scale {{ multiplier: {multiplier}, shift: {shift} }}"
+    return f"k::ops::int8::lstm::Scale::new({multiplier}, {shift})"
 
 
 def _gate_scales(node: Node, graph: Graph, i: int, hidden: int) -> list[float]:

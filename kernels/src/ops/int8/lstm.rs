@@ -4,7 +4,7 @@
 //! cell and hidden state updates as rounding multiplies. Build time derives every multiplier.
 
 use super::dsp::{smlad, sxtb16, sxtb16_odd};
-use super::fixed_point::multiply_by_quantized_multiplier;
+use super::ChannelRequant;
 
 /// `sigmoid(i / 24)` in unsigned 0.16 (the last saturated to 65535): the knots of the int16
 /// sigmoid and tanh (`tanh(x) = 2 sigmoid(2x) - 1`), linearly interpolated in between. The
@@ -95,17 +95,20 @@ pub fn tanh_i16(x: i16, rescale: Rescale16) -> i16 {
     (signed >> 8) as i16
 }
 
-/// A multiplier and shift (TFLM's quantized multiplier).
+/// A multiplier and shift (TFLM's quantized multiplier), applied in `ChannelRequant`'s
+/// single-multiply form where the shift allows.
 #[derive(Clone, Copy, Debug)]
-pub struct Scale {
-    pub multiplier: i32,
-    pub shift: i32,
-}
+pub struct Scale(ChannelRequant);
 
 impl Scale {
+    pub const fn new(multiplier: i32, shift: i32) -> Self {
+        Scale(ChannelRequant::new(multiplier, shift, 0, -128, 127))
+    }
+
+    /// `multiply_by_quantized_multiplier(x, multiplier, shift)`.
     #[inline(always)]
     fn apply(self, x: i32) -> i32 {
-        multiply_by_quantized_multiplier(x, self.multiplier, self.shift)
+        self.0.scale(x)
     }
 }
 

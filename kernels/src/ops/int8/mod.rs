@@ -183,6 +183,16 @@ impl ChannelRequant {
         fixed_point::clamp_i8(v, self.act_min.into(), self.act_max.into())
     }
 
+    /// TFLM's `MultiplyByQuantizedMultiplier(acc, multiplier, shift)` plus the output offset,
+    /// before any clamp: the single-multiply form where the shift allows, else `general`.
+    #[inline(always)]
+    pub fn scale(&self, acc: i32) -> i32 {
+        match self.rounding() {
+            Some(r) => r.scale(acc),
+            None => self.general(acc).wrapping_add(self.late_offset.into()),
+        }
+    }
+
     /// The single-multiply form, for shifts in -23..=-1.
     #[inline(always)]
     pub fn rounding(&self) -> Option<Rounding> {
@@ -296,6 +306,9 @@ mod tests {
                 let v = rq.channel(0).general(acc);
                 let want = fixed_point::multiply_by_quantized_multiplier(acc, multiplier, shift);
                 assert_eq!(v, want, "acc {acc} multiplier {multiplier} shift {shift}");
+                // `scale` (the single-multiply form where the shift allows), as the LSTM uses it.
+                let scaled = ChannelRequant::new(multiplier, shift, 0, -128, 127).scale(acc);
+                assert_eq!(scaled, want, "scale: acc {acc} multiplier {multiplier} shift {shift}");
             }
         }
     }
