@@ -308,7 +308,10 @@ mod tests {
                 assert_eq!(v, want, "acc {acc} multiplier {multiplier} shift {shift}");
                 // `scale` (the single-multiply form where the shift allows), as the LSTM uses it.
                 let scaled = ChannelRequant::new(multiplier, shift, 0, -128, 127).scale(acc);
-                assert_eq!(scaled, want, "scale: acc {acc} multiplier {multiplier} shift {shift}");
+                assert_eq!(
+                    scaled, want,
+                    "scale: acc {acc} multiplier {multiplier} shift {shift}"
+                );
             }
         }
     }
