@@ -83,8 +83,8 @@ pub fn depthwise(
                 let rows = block_rows.min(win.out_h - first);
                 let xs = &padded[origin + first * win.stride_h * pitch..];
                 match kind {
-                    Kind::Stride1 => k.stride1(xs, pitch, b, acc_all, (rows, win.out_w)),
-                    Kind::Stride2 => k.stride2(xs, pitch, b, acc_all, (rows, win.out_w)),
+                    Kind::Stride1 => k.strided::<1>(xs, pitch, b, acc_all, (rows, win.out_w)),
+                    Kind::Stride2 => k.strided::<2>(xs, pitch, b, acc_all, (rows, win.out_w)),
                     Kind::Any => {}
                 }
                 let acc = &mut acc_all[..rows * win.out_w];
@@ -217,30 +217,29 @@ impl Kernel3 {
         acc + x * m
     }
 
-    /// Stride 1, `shape.0` output rows of `shape.1` from input rows `pitch` apart, into the start
-    /// of `acc` (one more accumulator may be written after them).
+    /// Stride `S` (1 or 2), `shape.0` output rows of `shape.1` from input rows `pitch` apart, into
+    /// the start of `acc` (one more accumulator may be written after them).
     #[inline(never)]
-    fn stride1(&self, xs: &[u8], pitch: usize, bias: i32, acc: &mut [i32], shape: (usize, usize)) {
+    fn strided<const S: usize>(
+        &self,
+        xs: &[u8],
+        pitch: usize,
+        bias: i32,
+        acc: &mut [i32],
+        shape: (usize, usize),
+    ) {
         let middle = [self.middle01, self.middle2];
-        if depthwise3_rows::<1>(xs, pitch, self.outer, middle, bias, acc, shape) {
+        if depthwise3_rows::<S>(xs, pitch, self.outer, middle, bias, acc, shape) {
             return;
         }
         let (rows, width) = shape;
         for (r, a) in acc[..rows * width].chunks_exact_mut(width).enumerate() {
-            self.row1(&xs[r * pitch..], pitch, bias, a);
-        }
-    }
-
-    /// Stride 2, as `stride1`.
-    #[inline(never)]
-    fn stride2(&self, xs: &[u8], pitch: usize, bias: i32, acc: &mut [i32], shape: (usize, usize)) {
-        let middle = [self.middle01, self.middle2];
-        if depthwise3_rows::<2>(xs, pitch, self.outer, middle, bias, acc, shape) {
-            return;
-        }
-        let (rows, width) = shape;
-        for (r, a) in acc[..rows * width].chunks_exact_mut(width).enumerate() {
-            self.row2(&xs[2 * r * pitch..], pitch, bias, a);
+            let xs = &xs[S * r * pitch..];
+            if S == 1 {
+                self.row1(xs, pitch, bias, a);
+            } else {
+                self.row2(xs, pitch, bias, a);
+            }
         }
     }
 
