@@ -342,9 +342,10 @@ macro_rules! requantize_pair {
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 const STORE_UNROLL: usize = 16;
 
-/// `dot_wide_pairs` for every channel pair that `bias`, `rq`, `w` and `out` all have (two rows
-/// each), each channel's two values requantized as `ChannelRequant::saturate_pair::<LATE>` and
-/// stored to its row of `out`, all in one `asm!` block: the accumulators never leave registers.
+/// `dot_wide_pairs`' products for every channel pair that `bias`, `rq`, `w` and `out` all have
+/// (two rows each), each channel's two values requantized as
+/// `ChannelRequant::saturate_pair::<LATE>` and stored to its row of `out` (`N` 1: one column),
+/// all in one `asm!` block: the accumulators never leave registers.
 /// Every channel of `rq` must `saturate::<LATE>()` (else its values differ from `apply_pair`).
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(never)]
@@ -1205,16 +1206,6 @@ fn dot_wide_row_each(col: &[u64], w: &[[u64; 2]], bias: &[i32], acc: &mut [[i32;
     }
 }
 
-/// `dot_wide_pairs` pair by pair through `dot_wide_2x2`.
-#[inline(always)]
-fn dot_wide_each(cols: &[[u64; 2]], w: &[[u64; 2]], bias: &[i32], acc: &mut [[[i32; 2]; 2]]) {
-    let weights = w.chunks_exact(cols.len().max(1));
-    for ((a, &b), ws) in acc.iter_mut().zip(bias.as_chunks::<2>().0).zip(weights) {
-        let [[a00, a01], [a10, a11]] = dot_wide_2x2(cols, ws, [b; 2]);
-        *a = [[a00, a10], [a01, a11]];
-    }
-}
-
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
 pub use portable::{dot_wide_2x2, interleave_columns, smlad, smlad_ordered, sxtb16, sxtb16_odd};
 
@@ -1231,7 +1222,11 @@ pub fn dot_wide_row_pairs(col: &[u64], w: &[[u64; 2]], bias: &[i32], acc: &mut [
 /// layers whose channels do not all saturate; the others take `dot_wide_pairs_store`).
 #[inline(always)]
 pub fn dot_wide_pairs(cols: &[[u64; 2]], w: &[[u64; 2]], bias: &[i32], acc: &mut [[[i32; 2]; 2]]) {
-    dot_wide_each(cols, w, bias, acc);
+    let weights = w.chunks_exact(cols.len().max(1));
+    for ((a, &b), ws) in acc.iter_mut().zip(bias.as_chunks::<2>().0).zip(weights) {
+        let [[a00, a01], [a10, a11]] = dot_wide_2x2(cols, ws, [b; 2]);
+        *a = [[a00, a10], [a01, a11]];
+    }
 }
 
 /// The definitions, used where the DSP instructions are missing (and tested against them).
