@@ -79,12 +79,6 @@ conv_entries! {
     conv_ring_rows: true, Rows => |y, _len| y;
 }
 
-/// Whether `conv_ring` (else `conv`) computes `p`: channel-last columns other than pointwise
-/// (ops/quantized/conv.py `ring_bytes` is nonzero for the same layers).
-pub fn takes_ring(p: &Conv) -> bool {
-    channels_last(p) && !packs_pointwise(&p.win)
-}
-
 /// 1x1, stride 1, no leading padding: a pixel's column is its input position's channels.
 fn packs_pointwise(win: &Window) -> bool {
     win.k_h == 1
@@ -886,6 +880,12 @@ pub(crate) mod tests {
     pub(crate) enum Out<'a> {
         Slice(&'a mut [i8]),
         Rows(Rows<'a>),
+    }
+
+    /// Whether `conv_ring` (else `conv`) computes `p`: channel-last columns other than pointwise
+    /// (ops/quantized/conv.py `ring_bytes` is nonzero for the same layers).
+    fn takes_ring(p: &Conv) -> bool {
+        channels_last(p) && !packs_pointwise(&p.win)
     }
 
     /// The `conv` variant the generated code would call for `p`.
