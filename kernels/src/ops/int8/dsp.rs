@@ -13,8 +13,8 @@
 //! slices, derives `blocks` from the shorter one and enters only with `blocks >= 1`, so every read
 //! is inside both slices (8-byte aligned, as LDRD needs). The loop ends when the column pointer
 //! equals the end of the first `4 * blocks` columns; it writes its 4 accumulators, 6 scratch
-//! registers, the 2 pointers and the flags (CMP), nothing else. `dot_wide_pairs_store` runs a column loop
-//! like it once per channel pair, one LDM of the 4 column words and one of the 4 weight words per
+//! registers, the 2 pointers and the flags (CMP), nothing else. `dot_wide_pairs_store` runs a
+//! column loop like it once per channel pair, one LDM of the 4 column words and one of the 4 weight words per
 //! group into the fixed registers r0-r3 and r8-r11, and writes memory. Its safe wrapper derives
 //! `pairs` as the pairs that `bias`, `rq` (2 entries each), `w` (`cols.len()` groups each) and
 //! `out` (2 rows each) all have, and enters only with `pairs >= 1` and `cols.len() >= 1`. It
@@ -38,8 +38,7 @@
 //! `pairs * g` weight groups and written rows `0..2 * pairs` of `out`, which `RowStore::columns`
 //! (kernels/src/sync.rs) checked are inside the borrowed output. It writes r0-r5, r8-r12, lr (all
 //! declared) and the flags (CMP, ADDS/ADC; SSAT may set Q, which no Rust code reads), nothing
-//! else. `dot_wide_row_pairs` is the same for one column: its
-//! wrapper derives `pairs` likewise and enters with the same conditions (`col.len()` a nonzero
+//! else. `dot_wide_row_pairs` is the like for one column: its wrapper derives `pairs` likewise and enters with the same conditions (`col.len()` a nonzero
 //! multiple of 4); it saves r6 and r7 (the column and weight pointers) with PUSH/POP and
 //! reserves 8 bytes of stack (the pairs left; 16 in all); per pair it reads 2 elements of
 //! `bias`, all of `col` (from `start` to `end`, 8 bytes per LDRD) and the pair's `col.len()`
@@ -64,9 +63,10 @@
 //! the last plane's 2 bytes at `px` inside `xs` (`(4 * whole - 1) * plane + px + 2 <=
 //! xs.len()`); per group it reads 2 bytes at `px` of 4 consecutive planes (LDRH at the plane
 //! pointer plus 0, 1, 2 and 3 plane strides; the pointer then advances by 4 strides; one or two
-//! groups per iteration, two if `whole` is even) and writes one element of `cols` (STM, 16 bytes), ending when the `cols`
-//! pointer reaches the end of its first `whole` elements: every access is inside the slices. It
-//! writes r0-r3, its plane and `cols` pointers and the flags (CMP), nothing else.
+//! groups per iteration, two if `whole` is even) and writes one element of `cols` (STM, 16
+//! bytes), ending when the `cols` pointer reaches the end of its first `whole` elements: every
+//! access is inside the slices. It writes r0-r3, its plane and `cols` pointers and the flags
+//! (CMP), nothing else.
 //! `depthwise3_rows::<S>` saves r6 and r7 with PUSH and restores them with POP and reserves 24
 //! bytes of stack (SUB/ADD SP, balanced, 32 bytes in all: the row's accumulator end, 8 bytes per
 //! pair times the pairs per row `n = ceil(width / 2)`, the input step to the next row, 4 bytes if
