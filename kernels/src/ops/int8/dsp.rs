@@ -1,110 +1,105 @@
 //! Dual 16-bit multiply-accumulate on values packed two to a `u32` (low half first).
 //!
-//! On Arm cores with the DSP extension these are the single instructions SMLAD and SXTB16,
-//! written as inline assembly because `core::arch::arm`'s DSP intrinsics are unstable. Everywhere
-//! else they are plain Rust with the same definition, so both give identical results.
+//! On Arm cores with the DSP extension these are the single instructions SMLAD and SXTB16, written
+//! as inline assembly because `core::arch::arm`'s DSP intrinsics are unstable. Everywhere else they
+//! are plain Rust with the same definition, so both give identical results.
 //!
 //! Audit (the only `unsafe` in the int8 kernels): each single-instruction `asm!` reads its register
-//! operands and writes one register; no memory access, no stack use, no control flow. SMLAD may
-//! set the sticky Q flag on overflow, which no Rust code reads, so it does not claim
-//! `preserves_flags`. `dot_wide_2x2`'s loop only reads memory (`readonly`, `nostack`): the first
-//! `4 * blocks` elements of `cols` and of `w` (16 bytes each), in order, through two pointers
-//! that start at the slices' starts and advance by 8 bytes per `ldrd`; its safe wrapper takes
-//! slices, derives `blocks` from the shorter one and enters only with `blocks >= 1`, so every read
-//! is inside both slices (8-byte aligned, as LDRD needs). The loop ends when the column pointer
-//! equals the end of the first `4 * blocks` columns; it writes its 4 accumulators, 6 scratch
-//! registers, the 2 pointers and the flags (CMP), nothing else. `dot_wide_pairs_store` runs a
-//! column loop like it once per channel pair, one LDM of the 4 column words and one of the 4 weight words per
-//! group into the fixed registers r0-r3 and r8-r11, and writes memory. Its safe wrapper derives
-//! `pairs` as the pairs that `bias`, `rq` (2 entries each), `w` (`cols.len()` groups each) and
-//! `out` (2 rows each) all have, and enters only with `pairs >= 1` and `cols.len() >= 1`. It
-//! saves r6 and r7 (which cannot be operands; they hold the column and weight pointers) with
-//! PUSH and restores them with POP, and reserves 32 bytes of stack (SUB/ADD SP, balanced, 40 in
-//! all, so SP stays 8-aligned: the bias pointer, the column start, the loop entry, the
-//! `ChannelRequant` pointer, the output pointer, the row stride, the `ChannelRequant` end and the
-//! column end; a pair starts with one LDM of the first three from SP where it enters by BX, else
-//! LDRD of the first two). For a column of `g` groups that is not a multiple of `STORE_UNROLL`,
-//! each pair's loop is entered by BX at the group `(16 - g % 16) % 16` of the 16 in the loop body
-//! (ADR of the word-aligned body start plus the bytes of the skipped groups, every group being
-//! 10 (one column: 6) 32-bit instructions, plus the Thumb bit), so the first pass runs `g % 16`
-//! groups and every later one 16; columns of at most 16 groups run one pass without the end
-//! test. The column pointer meets the column end after exactly `g` groups. Per pair it reads 2
-//! elements of `bias` (two LDRD of the same 8 bytes), all of `cols` (16 bytes per LDM), the
-//! pair's `g` groups of `w` (the weight pointer runs on from pair to pair) and its 2
-//! `ChannelRequant` entries (one LDM of 4 words each, 16 bytes, `repr(C)`, 8-aligned),
+//! operands and writes one register; no memory access, no stack use, no control flow. SMLAD may set
+//! the sticky Q flag on overflow, which no Rust code reads, so it does not claim `preserves_flags`.
+//! `dot_wide_2x2`'s loop only reads memory (`readonly`, `nostack`): the first `4 * blocks` elements
+//! of `cols` and of `w` (16 bytes each), in order, through two pointers that start at the slices'
+//! starts and advance by 8 bytes per `ldrd`; its safe wrapper takes slices, derives `blocks` from
+//! the shorter one and enters only with `blocks >= 1`, so every read is inside both slices (8-byte
+//! aligned, as LDRD needs). The loop ends when the column pointer equals the end of the first `4 *
+//! blocks` columns; it writes its 4 accumulators, 6 scratch registers, the 2 pointers and the flags
+//! (CMP), nothing else. `dot_wide_pairs_store` runs a column loop like it once per channel pair,
+//! one LDM of the 4 column words and one of the 4 weight words per group into the fixed registers
+//! r0-r3 and r8-r11, and writes memory. Its safe wrapper derives `pairs` as the pairs that `bias`,
+//! `rq` (2 entries each), `w` (`cols.len()` groups each) and `out` (2 rows each) all have, and
+//! enters only with `pairs >= 1` and `cols.len() >= 1`. It saves r6 and r7 (which cannot be
+//! operands; they hold the column and weight pointers) with PUSH and restores them with POP, and
+//! reserves 32 bytes of stack (SUB/ADD SP, balanced, 40 in all, so SP stays 8-aligned: the bias
+//! pointer, the column start, the loop entry, the `ChannelRequant` pointer, the output pointer, the
+//! row stride, the `ChannelRequant` end and the column end; a pair starts with one LDM of the first
+//! three from SP where it enters by BX, else LDRD of the first two). For a column of `g` groups
+//! that is not a multiple of `STORE_UNROLL`, each pair's loop is entered by BX at the group `(16 -
+//! g % 16) % 16` of the 16 in the loop body (ADR of the word-aligned body start plus the bytes of
+//! the skipped groups, every group being 10 (one column: 6) 32-bit instructions, plus the Thumb
+//! bit), so the first pass runs `g % 16` groups and every later one 16; columns of at most 16
+//! groups run one pass without the end test. The column pointer meets the column end after exactly
+//! `g` groups. Per pair it reads 2 elements of `bias` (two LDRD of the same 8 bytes), all of `cols`
+//! (16 bytes per LDM), the pair's `g` groups of `w` (the weight pointer runs on from pair to pair)
+//! and its 2 `ChannelRequant` entries (one LDM of 4 words each, 16 bytes, `repr(C)`, 8-aligned),
 //! requantizes in registers, and stores one halfword (one column: byte) to each of the pair's 2
-//! rows of `out` (at the row's element and at it plus the stride), then advances the output
-//! pointer by 2 strides: after `pairs` pairs it has read `2 * pairs` biases and entries and
-//! `pairs * g` weight groups and written rows `0..2 * pairs` of `out`, which `RowStore::columns`
+//! rows of `out` (at the row's element and at it plus the stride), then advances the output pointer
+//! by 2 strides: after `pairs` pairs it has read `2 * pairs` biases and entries and `pairs * g`
+//! weight groups and written rows `0..2 * pairs` of `out`, which `RowStore::columns`
 //! (kernels/src/sync.rs) checked are inside the borrowed output. It writes r0-r5, r8-r12, lr (all
-//! declared) and the flags (CMP, ADDS/ADC; SSAT may set Q, which no Rust code reads), nothing
-//! else. `dot_wide_row_pairs` is the like for one column: its wrapper derives `pairs` likewise and enters with the same conditions (`col.len()` a nonzero
-//! multiple of 4); it saves r6 and r7 (the column and weight pointers) with PUSH/POP and
-//! reserves 8 bytes of stack (the pairs left; 16 in all); per pair it reads 2 elements of
-//! `bias`, all of `col` (from `start` to `end`, 8 bytes per LDRD) and the pair's `col.len()`
-//! groups of `w` (16 bytes per LDM), and writes one `[i32; 2]` of `acc` (STRD), so after `pairs`
-//! pairs every access was inside the slices. It writes r0-r5, r8-r11, lr and the flags (SUBS,
-//! CMP), nothing else. `high_mul_add_signed` (section
-//! "Requantization", before the tests) is four register-only instructions: no memory access, no
-//! stack use, no control flow; it writes its two outputs (early-clobber, apart from the inputs)
-//! and the flags (ADDS/ADC). `saturate_pair` is likewise register-only (13 or 16 instructions,
-//! no memory, stack or control flow): it writes its two early-clobber outputs, the first
-//! accumulator's register (declared `inout`, written only after its last read) and the flags
-//! (ADDS/ADC; SSAT may set Q, which no Rust code reads). `interleave_columns` copies memory
-//! without stack (`nostack`): its safe wrapper takes `whole`, the group count all three slices
-//! have rounded down to a multiple of 2, enters only with `whole >= 2`, and per iteration reads
-//! 2 elements of `a` and of `b` (LDRD, 8 bytes each, aligned as u64s are) and writes 2 of `dst`
-//! (one STM of 16 bytes each), its three pointers starting at the slices' starts; it ends when
-//! the `dst` pointer equals the end of `dst`'s first `whole` elements, so it read the first
-//! `whole` of `a` and `b` and wrote the first `whole` of `dst`, all inside the slices (`dst` does
-//! not overlap `a` or `b`: it is a `&mut`). It writes r0-r3, the 3 pointers and the flags (CMP),
-//! nothing else. `pack_pointwise_groups` likewise (`nostack`): its wrapper derives `whole`, the
-//! groups of 4 channel planes that `cols` and `c_in` have, and enters only with `whole >= 1` and
-//! the last plane's 2 bytes at `px` inside `xs` (`(4 * whole - 1) * plane + px + 2 <=
-//! xs.len()`); per group it reads 2 bytes at `px` of 4 consecutive planes (LDRH at the plane
-//! pointer plus 0, 1, 2 and 3 plane strides; the pointer then advances by 4 strides; one or two
-//! groups per iteration, two if `whole` is even) and writes one element of `cols` (STM, 16
-//! bytes), ending when the `cols` pointer reaches the end of its first `whole` elements: every
-//! access is inside the slices. It writes r0-r3, its plane and `cols` pointers and the flags
-//! (CMP), nothing else.
-//! `depthwise3_rows::<S>` saves r6 and r7 with PUSH and restores them with POP and reserves 24
-//! bytes of stack (SUB/ADD SP, balanced, 32 bytes in all: the row's accumulator end, 8 bytes per
-//! pair times the pairs per row `n = ceil(width / 2)`, the input step to the next row, 4 bytes if
-//! the width is odd, and the block's accumulator end; r7 holds `pitch + 1`). Its wrapper enters
-//! only with `S` 1 or 2, `rows, width >= 1`, `2Sn <= S * pitch`,
+//! declared) and the flags (CMP, ADDS/ADC; SSAT may set Q, which no Rust code reads), nothing else.
+//! `dot_wide_row_pairs` is the like for one column: its wrapper derives `pairs` likewise and enters
+//! with the same conditions (`col.len()` a nonzero multiple of 4); it saves r6 and r7 (the column
+//! and weight pointers) with PUSH/POP and reserves 8 bytes of stack (the pairs left; 16 in all);
+//! per pair it reads 2 elements of `bias`, all of `col` (from `start` to `end`, 8 bytes per LDRD)
+//! and the pair's `col.len()` groups of `w` (16 bytes per LDM), and writes one `[i32; 2]` of `acc`
+//! (STRD), so after `pairs` pairs every access was inside the slices. It writes r0-r5, r8-r11, lr
+//! and the flags (SUBS, CMP), nothing else. `high_mul_add_signed` (section "Requantization", before
+//! the tests) is four register-only instructions: no memory access, no stack use, no control flow;
+//! it writes its two outputs (early-clobber, apart from the inputs) and the flags (ADDS/ADC).
+//! `saturate_pair` is likewise register-only (13 or 16 instructions, no memory, stack or control
+//! flow): it writes its two early-clobber outputs, the first accumulator's register (declared
+//! `inout`, written only after its last read) and the flags (ADDS/ADC; SSAT may set Q, which no
+//! Rust code reads). `interleave_columns` copies memory without stack (`nostack`): its safe wrapper
+//! takes `whole`, the group count all three slices have rounded down to a multiple of 2, enters
+//! only with `whole >= 2`, and per iteration reads 2 elements of `a` and of `b` (LDRD, 8 bytes
+//! each, aligned as u64s are) and writes 2 of `dst` (one STM of 16 bytes each), its three pointers
+//! starting at the slices' starts; it ends when the `dst` pointer equals the end of `dst`'s first
+//! `whole` elements, so it read the first `whole` of `a` and `b` and wrote the first `whole` of
+//! `dst`, all inside the slices (`dst` does not overlap `a` or `b`: it is a `&mut`). It writes
+//! r0-r3, the 3 pointers and the flags (CMP), nothing else. `pack_pointwise_groups` likewise
+//! (`nostack`): its wrapper derives `whole`, the groups of 4 channel planes that `cols` and `c_in`
+//! have, and enters only with `whole >= 1` and the last plane's 2 bytes at `px` inside `xs` (`(4 *
+//! whole - 1) * plane + px + 2 <= xs.len()`); per group it reads 2 bytes at `px` of 4 consecutive
+//! planes (LDRH at the plane pointer plus 0, 1, 2 and 3 plane strides; the pointer then advances by
+//! 4 strides; one or two groups per iteration, two if `whole` is even) and writes one element of
+//! `cols` (STM, 16 bytes), ending when the `cols` pointer reaches the end of its first `whole`
+//! elements: every access is inside the slices. It writes r0-r3, its plane and `cols` pointers and
+//! the flags (CMP), nothing else. `depthwise3_rows::<S>` saves r6 and r7 with PUSH and restores
+//! them with POP and reserves 24 bytes of stack (SUB/ADD SP, balanced, 32 bytes in all: the row's
+//! accumulator end, 8 bytes per pair times the pairs per row `n = ceil(width / 2)`, the input step
+//! to the next row, 4 bytes if the width is odd, and the block's accumulator end; r7 holds `pitch +
+//! 1`). Its wrapper enters only with `S` 1 or 2, `rows, width >= 1`, `2Sn <= S * pitch`,
 //! `xs.len() >= (S * rows + 2 - S) * pitch + 2Sn + 2` and `acc.len() >= rows * width + width % 2`.
 //! For row `r` and pair `j` it reads one word (LDR, unaligned, which Cortex-M4 and M33 allow) at
-//! bytes `(S * r + k) * pitch + 2Sj` of `xs` for k < 3, and at stride 2 also the word 2 bytes
-//! on; the last read ends at `(S * rows + 2 - S) * pitch + 2Sn + 1 < xs.len()`. It writes 8 bytes
-//! (STRD, i32-aligned) at accumulator `r * width + 2j`, the last ending at
-//! `rows * width + width % 2 <= acc.len()`. After a row the accumulator pointer steps back by the
-//! odd width's extra element to `(r + 1) * width` and the input pointer on to input row
-//! `S * (r + 1)`; it ends when the accumulator pointer reaches `rows * width`. It writes r8-r12
-//! and the flags (CMP), nothing else. `extend_quads` copies
-//! without stack (`nostack`): its wrapper enters only with `quads >= 1`, `g < G`,
-//! `src.len() >= 4 * quads + 3 * plane` and `dst.len() >= 4 * quads * G`. Per quad `j` it reads
-//! one word (LDR) at bytes `k * plane + 4j` of `src` for k < 4 (through the plane pointer plus
-//! 0, 1, 2 and 3 strides) and writes 8 words (STR, 4-aligned in the u64 slice): the two halves
-//! of elements `(4j + p) * G + g` of `dst` for p < 4, at most element `(4 * quads - 1) * G + g`,
+//! bytes `(S * r + k) * pitch + 2Sj` of `xs` for k < 3, and at stride 2 also the word 2 bytes on;
+//! the last read ends at `(S * rows + 2 - S) * pitch + 2Sn + 1 < xs.len()`. It writes 8 bytes
+//! (STRD, i32-aligned) at accumulator `r * width + 2j`, the last ending at `rows * width + width %
+//! 2 <= acc.len()`. After a row the accumulator pointer steps back by the odd width's extra element
+//! to `(r + 1) * width` and the input pointer on to input row `S * (r + 1)`; it ends when the
+//! accumulator pointer reaches `rows * width`. It writes r8-r12 and the flags (CMP), nothing else.
+//! `extend_quads` copies without stack (`nostack`): its wrapper enters only with `quads >= 1`, `g <
+//! G`, `src.len() >= 4 * quads + 3 * plane` and `dst.len() >= 4 * quads * G`. Per quad `j` it reads
+//! one word (LDR) at bytes `k * plane + 4j` of `src` for k < 4 (through the plane pointer plus 0,
+//! 1, 2 and 3 strides) and writes 8 words (STR, 4-aligned in the u64 slice): the two halves of
+//! elements `(4j + p) * G + g` of `dst` for p < 4, at most element `(4 * quads - 1) * G + g`,
 //! inside `dst`. It ends when the plane pointer reaches byte `4 * quads`. It writes its 7 data
-//! registers, the two pointers and the flags (CMP), nothing else. `interleave_runs` copies
-//! without stack (`nostack`): its wrapper enters only with `run` even and nonzero, `starts`
-//! nonempty, every `s + apart + run <= words.len()` and `dst.len() >= starts.len() * run`. Per
-//! start (LDR, post-incremented through `starts`) it reads `run` elements of `words` from `s` and
-//! from `s + apart` (LDRD, 8 bytes each) and writes `run` elements of `dst` (STM, 16 bytes each),
-//! the `dst` pointer running on from start to start: it writes the first `starts.len() * run`
-//! elements of `dst`. It writes r0-r3, its 4 pointer registers and the flags (CMP), nothing
-//! else. `gather_taps3` copies without stack (`nostack`): its wrapper enters only with
-//! `S` 1 or 2, `channels >= 1`, `plane >= 3 * row_step`, `taps.len() >= 9 * channels` and the last
-//! read ending inside `xs` (`start + (channels - 1) * plane + 2 * row_step` plus 4 bytes, 6 at
-//! stride 2). Per channel and kernel row it reads one word (LDR, unaligned) at
-//! `start + c * plane + k * row_step` of `xs` (and at stride 2 one more 2 bytes on) and writes 3
-//! words of `taps` (STM), ending when the `taps` pointer reaches element `9 * channels`. It
-//! writes r0-r2, its two data and three pointer registers and the flags (CMP), nothing else.
-//! `pack_taps` reads and rewrites `cols` in place (`nostack`): per element one LDM and one STM
-//! of 16 bytes at the same address, the pointer running from the start to the end of `cols`
-//! (entered only if `cols` is not empty). It writes r0-r5, r8, r9, its pointer and the flags
-//! (CMP), nothing else.
+//! registers, the two pointers and the flags (CMP), nothing else. `interleave_runs` copies without
+//! stack (`nostack`): its wrapper enters only with `run` even and nonzero, `starts` nonempty, every
+//! `s + apart + run <= words.len()` and `dst.len() >= starts.len() * run`. Per start (LDR,
+//! post-incremented through `starts`) it reads `run` elements of `words` from `s` and from `s +
+//! apart` (LDRD, 8 bytes each) and writes `run` elements of `dst` (STM, 16 bytes each), the `dst`
+//! pointer running on from start to start: it writes the first `starts.len() * run` elements of
+//! `dst`. It writes r0-r3, its 4 pointer registers and the flags (CMP), nothing else.
+//! `gather_taps3` copies without stack (`nostack`): its wrapper enters only with `S` 1 or 2,
+//! `channels >= 1`, `plane >= 3 * row_step`, `taps.len() >= 9 * channels` and the last read ending
+//! inside `xs` (`start + (channels - 1) * plane + 2 * row_step` plus 4 bytes, 6 at stride 2). Per
+//! channel and kernel row it reads one word (LDR, unaligned) at `start + c * plane + k * row_step`
+//! of `xs` (and at stride 2 one more 2 bytes on) and writes 3 words of `taps` (STM), ending when
+//! the `taps` pointer reaches element `9 * channels`. It writes r0-r2, its two data and three
+//! pointer registers and the flags (CMP), nothing else. `pack_taps` reads and rewrites `cols` in
+//! place (`nostack`): per element one LDM and one STM of 16 bytes at the same address, the pointer
+//! running from the start to the end of `cols` (entered only if `cols` is not empty). It writes
+//! r0-r5, r8, r9, its pointer and the flags (CMP), nothing else.
 
 use super::ChannelRequant;
 use crate::sync::Columns;
@@ -367,15 +362,33 @@ pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
     if groups == 0 || pairs == 0 {
         return;
     }
+    // A pair's first loads and loop entry: at the top, or by BX to the entry (the alignment
+    // that ADR needs to be exact, after the BX where nothing runs it).
+    macro_rules! entry {
+        (top, load) => {
+            "ldrd r0, r6, [sp]"
+        };
+        (top, jump) => {
+            ""
+        };
+        (bx, load) => {
+            "ldm sp, {{r0, r6, r8}}"
+        };
+        (bx, jump) => {
+            "bx r8\n.p2align 2"
+        };
+    }
+    // The loop's end test, or none for a single pass.
+    macro_rules! tail {
+        (once) => {
+            ""
+        };
+        (repeat) => {
+            "ldr r8, [sp, #28]\ncmp r6, r8\nbne 2b"
+        };
+    }
     macro_rules! store_asm {
-        (
-            $group:ident,
-            $store:literal,
-            $load:literal,
-            [$($entry:literal)*],
-            [$($tail:literal)*]
-            $(, $late:ident)?
-        ) => {
+        ($group:ident, $store:literal, $entry:ident, $tail:ident $(, $late:ident)?) => {
             core::arch::asm!(
                 "push {{r6, r7}}",
                 "sub sp, sp, #32",
@@ -388,15 +401,15 @@ pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
                 "str r4, [sp, #28]",
                 "mov r7, r5",
                 "3:",
-                $load,
+                entry!($entry, load),
                 "ldrd r4, r5, [r0]",
                 "ldrd r12, lr, [r0], #8",
                 "str r0, [sp]",
                 // The entry (BX, then the alignment ADR needs to be exact) where it is taken.
-                $($entry,)*
+                entry!($entry, jump),
                 "2:",
                 times16!($group),
-                $($tail,)*
+                tail!($tail),
                 "ldr r6, [sp, #12]",
                 "ldm r6!, {{r0-r3}}",
                 requantize_pair!("r4", "r12", "r9" $(, $late)?),
@@ -431,52 +444,19 @@ pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
     // elements of `bias` and of `rq`, writes two bytes of `2 * pairs` rows of `out` (see the
     // module audit). The entry offset carries the Thumb bit for BX.
     unsafe {
-        // Columns of whole iterations (most layers) enter at the top, the others by BX.
         // Columns of whole iterations (most layers) enter at the top, the others by BX; columns
         // of at most one iteration (depth <= 64) run it without the loop's end test.
         match (LATE, N, skipped, groups <= STORE_UNROLL) {
-            (false, 2, 0, true) => store_asm!(pairs_group, "strh", "ldrd r0, r6, [sp]", [], []),
-            (true, 2, 0, true) => {
-                store_asm!(pairs_group, "strh", "ldrd r0, r6, [sp]", [], [], late)
-            }
-            (false, 2, _, true) => {
-                store_asm!(pairs_group, "strh", "ldm sp, {{r0, r6, r8}}", ["bx r8" ".p2align 2"], [])
-            }
-            (true, 2, _, true) => {
-                store_asm!(pairs_group, "strh", "ldm sp, {{r0, r6, r8}}", ["bx r8" ".p2align 2"], [], late)
-            }
-            (false, 2, 0, false) => {
-                store_asm!(pairs_group, "strh", "ldrd r0, r6, [sp]", [], ["ldr r8, [sp, #28]" "cmp r6, r8" "bne 2b"])
-            }
-            (true, 2, 0, false) => {
-                store_asm!(pairs_group, "strh", "ldrd r0, r6, [sp]", [], ["ldr r8, [sp, #28]" "cmp r6, r8" "bne 2b"], late)
-            }
-            (false, 2, _, false) => {
-                store_asm!(pairs_group, "strh", "ldm sp, {{r0, r6, r8}}", ["bx r8" ".p2align 2"], ["ldr r8, [sp, #28]" "cmp r6, r8" "bne 2b"])
-            }
-            (true, 2, _, false) => store_asm!(
-                pairs_group,
-                "strh",
-                "ldm sp, {{r0, r6, r8}}",
-                ["bx r8" ".p2align 2"],
-                ["ldr r8, [sp, #28]" "cmp r6, r8" "bne 2b"],
-                late
-            ),
-            (false, _, _, _) => store_asm!(
-                single_group,
-                "strb",
-                "ldm sp, {{r0, r6, r8}}",
-                ["bx r8" ".p2align 2"],
-                ["ldr r8, [sp, #28]" "cmp r6, r8" "bne 2b"]
-            ),
-            (true, _, _, _) => store_asm!(
-                single_group,
-                "strb",
-                "ldm sp, {{r0, r6, r8}}",
-                ["bx r8" ".p2align 2"],
-                ["ldr r8, [sp, #28]" "cmp r6, r8" "bne 2b"],
-                late
-            ),
+            (false, 2, 0, true) => store_asm!(pairs_group, "strh", top, once),
+            (true, 2, 0, true) => store_asm!(pairs_group, "strh", top, once, late),
+            (false, 2, _, true) => store_asm!(pairs_group, "strh", bx, once),
+            (true, 2, _, true) => store_asm!(pairs_group, "strh", bx, once, late),
+            (false, 2, 0, false) => store_asm!(pairs_group, "strh", top, repeat),
+            (true, 2, 0, false) => store_asm!(pairs_group, "strh", top, repeat, late),
+            (false, 2, _, false) => store_asm!(pairs_group, "strh", bx, repeat),
+            (true, 2, _, false) => store_asm!(pairs_group, "strh", bx, repeat, late),
+            (false, _, _, _) => store_asm!(single_group, "strb", bx, repeat),
+            (true, _, _, _) => store_asm!(single_group, "strb", bx, repeat, late),
         }
     }
 }
