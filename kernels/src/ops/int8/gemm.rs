@@ -37,7 +37,10 @@ pub enum Weights<'a> {
 
 /// The convolution entries (`conv` below): the same function per column source and output kind.
 macro_rules! conv_entries {
-    ($($(#[$attr:meta])* $name:ident: $ring:literal, $y:ty => |$v:ident, $len:ident| $store:expr;)*) => {$(
+    ($(
+        $(#[$attr:meta])*
+        $name:ident: $ring:literal, $y:ty => |$v:ident, $len:ident| $store:expr;
+    )*) => {$(
         $(#[$attr])*
         #[allow(clippy::too_many_arguments)]
         #[inline(never)]
