@@ -278,6 +278,8 @@ pub struct Columns<'a, const N: usize> {
     at: *mut i8,
     stride: usize,
     rows: usize,
+    /// Elements of each row after the `N`.
+    room: usize,
     _borrow: PhantomData<&'a mut [i8]>,
 }
 
@@ -295,6 +297,17 @@ impl<const N: usize> Columns<'_, N> {
     /// Number of rows.
     pub fn rows(&self) -> usize {
         self.rows
+    }
+
+    /// Moves to the elements `by` further along the rows, or returns false (and stays) where the
+    /// rows end before them.
+    pub fn advance(&mut self, by: usize) -> bool {
+        if by > self.room {
+            return false;
+        }
+        self.room -= by;
+        self.at = self.at.wrapping_add(by);
+        true
     }
 
     /// Row `k`'s elements (panics past the last row).
@@ -335,6 +348,7 @@ impl RowStore for Consecutive<'_> {
             at: whole.first_column::<N>(first, i, rows),
             stride: self.len,
             rows,
+            room: self.len - i - N,
             _borrow: PhantomData,
         }
     }
@@ -372,6 +386,7 @@ impl RowStore for Rows<'_> {
             at: self.first_column::<N>(first, i, rows),
             stride: self.stride,
             rows,
+            room: self.len - i - N,
             _borrow: PhantomData,
         }
     }
@@ -511,6 +526,16 @@ mod tests {
         let mut y = [0i8; 6];
         Consecutive { y: &mut y, len: 2 }.set_columns(1, 1, 2, |k| [k as i8 + 7]);
         assert_eq!(y, [0, 0, 0, 7, 0, 8]);
+    }
+
+    #[test]
+    fn columns_advance_inside_the_rows() {
+        let mut y = [0i8; 8];
+        let mut rows = Consecutive { y: &mut y, len: 4 };
+        let mut out = rows.columns::<2>(0, 1, 2);
+        assert!(out.advance(1) && !out.advance(1));
+        out.set(1, [5, 6]);
+        assert_eq!(y, [0, 0, 0, 0, 0, 0, 5, 6]);
     }
 
     #[test]

@@ -15,9 +15,10 @@
 //! blocks` columns; it writes its 4 accumulators, 6 scratch registers, the 2 pointers and the flags
 //! (CMP), nothing else. `dot_wide_pairs_store` runs a column loop like it once per channel pair,
 //! one LDM of the 4 column words and one of the 4 weight words per group into the fixed registers
-//! r0-r3 and r8-r11, and writes memory. Its safe wrapper derives `pairs` as the pairs that `bias`,
-//! `rq` (2 entries each), `w` (`cols.len()` groups each) and `out` (2 rows each) all have, and
-//! enters only with `pairs >= 1` and `cols.len() >= 1`. It saves r6 and r7 (which cannot be
+//! r0-r3 and r8-r11, and writes memory. Its safe wrapper takes `pairs` as the pairs that the layer's
+//! `bias`, `rq` (2 entries each), `w` (`groups` groups each; all three counted by `WideStore::new`)
+//! and `out` (2 rows each) all have, and enters only with `pairs >= 1` and `cols.len()` equal to
+//! the layer's `groups`, at least 1. It saves r6 and r7 (which cannot be
 //! operands; they hold the column and weight pointers) with PUSH and restores them with POP, and
 //! reserves 32 bytes of stack (SUB/ADD SP, balanced, 40 in all, so SP stays 8-aligned: the bias
 //! pointer, the column start, the loop entry, the `ChannelRequant` pointer, the output pointer, the
@@ -337,29 +338,55 @@ macro_rules! requantize_pair {
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 const STORE_UNROLL: usize = 16;
 
-/// `dot_wide_pairs`' products for every channel pair that `bias`, `rq`, `w` and `out` all have
-/// (two rows each), each channel's two values requantized as
+/// A layer's wide weights, folded biases and requantizations for `dot_wide_pairs_store` over
+/// columns of `groups` groups: the channel pairs that all three have, derived once per layer.
+#[derive(Clone, Copy)]
+pub struct WideStore<'a> {
+    w: &'a [[u64; 2]],
+    bias: &'a [i32],
+    rq: &'a [ChannelRequant],
+    groups: usize,
+    pairs: usize,
+}
+
+impl<'a> WideStore<'a> {
+    pub fn new(
+        groups: usize,
+        w: &'a [[u64; 2]],
+        bias: &'a [i32],
+        rq: &'a [ChannelRequant],
+    ) -> Self {
+        let pairs = (bias.len().min(rq.len()) / 2).min(w.len() / groups.max(1));
+        WideStore {
+            w,
+            bias,
+            rq,
+            groups,
+            pairs,
+        }
+    }
+}
+
+/// `dot_wide_pairs`' products of `cols` with every channel pair of `layer` that `out` has rows
+/// for (two each), each channel's two values requantized as
 /// `ChannelRequant::saturate_pair::<LATE>` and stored to its row of `out` (`N` 1: one column),
-/// all in one `asm!` block: the accumulators never leave registers.
-/// Every channel of `rq` must `saturate::<LATE>()` (else its values differ from `apply_pair`).
+/// all in one `asm!` block: the accumulators never leave registers. Stores nothing unless `cols`
+/// has the layer's groups. Every channel must `saturate::<LATE>()` (else its values differ from
+/// `apply_pair`).
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(never)]
 pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
+    layer: &WideStore,
     cols: &[[u64; 2]],
-    w: &[[u64; 2]],
-    bias: &[i32],
-    rq: &[ChannelRequant],
     out: &mut Columns<N>,
 ) {
     const { assert!(N == 1 || N == 2) };
+    let WideStore { w, bias, rq, .. } = *layer;
     let groups = cols.len();
     let skipped = (STORE_UNROLL - groups % STORE_UNROLL) % STORE_UNROLL;
     let group_bytes = if N == 2 { 40 } else { 24 };
-    let mut pairs = bias.len().min(rq.len()).min(out.rows()) / 2;
-    if w.len() < pairs * groups {
-        pairs = w.len() / groups.max(1);
-    }
-    if groups == 0 || pairs == 0 {
+    let pairs = layer.pairs.min(out.rows() / 2);
+    if groups != layer.groups || groups == 0 || pairs == 0 {
         return;
     }
     // A pair's first loads and loop entry: at the top, or by BX to the entry (the alignment
@@ -464,15 +491,16 @@ pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
 /// `dot_wide_pairs_store` where the DSP instructions are missing, and in the unit tests.
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
 pub fn dot_wide_pairs_store<const LATE: bool, const N: usize>(
+    layer: &WideStore,
     cols: &[[u64; 2]],
-    w: &[[u64; 2]],
-    bias: &[i32],
-    rq: &[ChannelRequant],
     out: &mut Columns<N>,
 ) {
-    let groups = cols.len();
-    let pairs = (bias.len().min(rq.len()).min(out.rows()) / 2).min(w.len() / groups.max(1));
-    for (p, ws) in w.chunks_exact(groups.max(1)).take(pairs).enumerate() {
+    let WideStore { w, bias, rq, .. } = *layer;
+    let (groups, pairs) = (cols.len(), layer.pairs.min(out.rows() / 2));
+    if groups != layer.groups || groups == 0 {
+        return;
+    }
+    for (p, ws) in w.chunks_exact(groups).take(pairs).enumerate() {
         let (c, b) = (2 * p, [bias[2 * p], bias[2 * p + 1]]);
         let [[a00, a01], [a10, a11]] = dot_wide_2x2(cols, ws, [b; 2]);
         let v0 = rq[c].saturate_pair::<LATE>([a00, a10]);

@@ -22,6 +22,7 @@ use super::conv::Conv;
 use super::dsp::{
     dot_wide_2x2, dot_wide_pairs, dot_wide_pairs_store, extend_quads, gather_taps3,
     interleave_columns, pack_pointwise_groups, pack_taps, smlad, smlad_ordered, sxtb16, sxtb16_odd,
+    WideStore,
 };
 use super::ChannelRequant;
 use crate::ops::window::Window;
@@ -119,7 +120,13 @@ fn conv_into<const RING: bool>(
     for n in 0..p.batch {
         let xs: &[u8] = bytemuck::cast_slice(&x[n * in_size..][..in_size]);
         ring.filled = 0;
-        for px in (pixels.start..end).step_by(2) {
+        let first = if pointwise && !RING {
+            let row = (n * p.c_out, pixels.start);
+            pointwise_pairs(p, xs, w, bias, rq, saturate, &mut y, row, end, pack)
+        } else {
+            pixels.start
+        };
+        for px in (first..end).step_by(2) {
             if RING {
                 let pair = [px, (px + 1).min(end - 1)];
                 let cols = pack.as_chunks_mut::<2>().0;
@@ -206,6 +213,69 @@ fn conv_into<const RING: bool>(
                     channel_pairs(w, 2 * groups, bias, rq, p.c_out, dot, store);
                 }
             }
+        }
+    }
+}
+
+/// `conv_into`'s pixel pairs of a 1x1 convolution (`packs_pointwise`) with wide weights whose
+/// channels all saturate and pair up, from `row.1` (output row `row.0`, element 0): per pair the
+/// packing and one `dot_wide_pairs_store` block, without the general loop's per-pair choices.
+/// Returns the pixel it stopped at (an odd last one; `row.1` where it does not apply).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn pointwise_pairs(
+    p: &Conv,
+    xs: &[u8],
+    w: Weights,
+    bias: &[i32],
+    rq: &[ChannelRequant],
+    saturate: Saturate,
+    y: &mut impl RowStore,
+    row: (usize, usize),
+    end: usize,
+    pack: &mut [u64],
+) -> usize {
+    let (Weights::Wide(w), true) = (w, FUSED_WIDE && p.c_out.is_multiple_of(2)) else {
+        return row.1;
+    };
+    let groups = p.c_in.div_ceil(4);
+    let layer = WideStore::new(groups, w.as_chunks::<2>().0, bias, rq);
+    let pack = &mut pack[..2 * groups];
+    match saturate {
+        Saturate::Folded => pointwise_pairs_of::<false>(p, xs, &layer, y, row, end, pack),
+        Saturate::Late => pointwise_pairs_of::<true>(p, xs, &layer, y, row, end, pack),
+        Saturate::No => row.1,
+    }
+}
+
+/// `pointwise_pairs` requantized as `saturate_pair::<LATE>`, `pack` one pair's columns.
+#[inline(always)]
+fn pointwise_pairs_of<const LATE: bool>(
+    p: &Conv,
+    xs: &[u8],
+    layer: &WideStore,
+    y: &mut impl RowStore,
+    (row, start): (usize, usize),
+    end: usize,
+    pack: &mut [u64],
+) -> usize {
+    if start + 1 >= end {
+        return start;
+    }
+    let (plane, groups) = (p.win.out_plane(), pack.len() / 2);
+    let mut out = y.columns::<2>(row, 0, p.c_out);
+    let mut px = start;
+    loop {
+        let words = bytemuck::cast_slice_mut::<u64, u32>(pack)
+            .as_chunks_mut::<4>()
+            .0;
+        if pack_pointwise_groups(xs, plane, px, p.c_in, words) < groups {
+            pack_pointwise_pair(xs, p.c_in, plane, px, words);
+        }
+        dot_wide_pairs_store::<LATE, 2>(layer, pack.as_chunks::<2>().0, &mut out);
+        px += 2;
+        if px + 1 >= end || !out.advance(2) {
+            return px;
         }
     }
 }
@@ -552,10 +622,11 @@ fn wide_channels<const N: usize>(
     if let Some(late) = late {
         let pairs = bias.len() / 2;
         let mut out = y.columns::<N>(first.0, first.1, 2 * pairs);
+        let layer = WideStore::new(groups, w, bias, rq);
         if late {
-            dot_wide_pairs_store::<true, N>(cols, w, bias, rq, &mut out);
+            dot_wide_pairs_store::<true, N>(&layer, cols, &mut out);
         } else {
-            dot_wide_pairs_store::<false, N>(cols, w, bias, rq, &mut out);
+            dot_wide_pairs_store::<false, N>(&layer, cols, &mut out);
         }
         if let (Some(&last), Some(r), Some(ws)) = (
             bias.get(2 * pairs),
@@ -1125,16 +1196,21 @@ pub(crate) mod tests {
     }
 
     /// Pixel ranges (odd starts and lengths too) give the whole plane's values, row by row, with
-    /// either weight layout.
+    /// either weight layout (2 output channels: 1x1 layers take `pointwise_pairs`).
     #[test]
     fn pixel_ranges_match_the_whole_plane() {
         let mut seed = 11;
         let geometries = [(3, 1, 1), (1, 1, 0), (3, 2, 1)];
-        let cases = geometries
-            .iter()
-            .flat_map(|g| [(g, 5, true), (g, 4, true), (g, 4, false)]);
-        for (&(k, stride, pad), c_in, last) in cases {
-            let (in_h, in_w, c_out) = (5, 7, 3);
+        let cases = geometries.iter().flat_map(|g| {
+            [
+                (g, 5, true, 3),
+                (g, 4, true, 3),
+                (g, 4, false, 3),
+                (g, 8, true, 2),
+            ]
+        });
+        for (&(k, stride, pad), c_in, last, c_out) in cases {
+            let (in_h, in_w) = (5, 7);
             let win = Window::symmetric((in_h, in_w), k, stride, pad, 1);
             let p = Conv {
                 batch: 1,
@@ -1145,9 +1221,9 @@ pub(crate) mod tests {
                 input_offset: 3,
                 channels_last: last,
             };
-            let x: [i8; 5 * 35] = core::array::from_fn(|_| next(&mut seed));
-            let w: [i8; 3 * 5 * 9] = core::array::from_fn(|_| next(&mut seed));
-            let ordered: [i8; 3 * 5 * 9] = kernel_order(&w[..c_out * c_in * k * k], &p, k * k);
+            let x: [i8; 8 * 35] = core::array::from_fn(|_| next(&mut seed));
+            let w: [i8; 2 * 8 * 9] = core::array::from_fn(|_| next(&mut seed));
+            let ordered: [i8; 2 * 8 * 9] = kernel_order(&w[..c_out * c_in * k * k], &p, k * k);
             let w = &ordered[..c_out * c_in * k * k];
             let mut packed = [0_u64; 32];
             let words = pack_weights(w, c_out, &mut packed);
@@ -1155,18 +1231,19 @@ pub(crate) mod tests {
             let mut wide = [0_u64; 64];
             let wide_words = pack_wide_weights(w, c_out, &mut wide);
             let layouts = [Weights::Compact(packed), Weights::Wide(&wide[..wide_words])];
-            let bias = [7, -300, 90];
+            let bias = &[7, -300, 90][..c_out];
             let rq: [ChannelRequant; 3] = core::array::from_fn(|co| RQ.channel(co));
+            let rq = &rq[..c_out];
             let plane = win.out_plane();
-            let mut pack = [0_u64; 80];
+            let mut pack = [0_u64; 160];
             let mut whole = [0_i8; 3 * 35];
             let y = Out::Slice(&mut whole[..c_out * plane]);
             conv_any(
                 &p,
                 &x,
                 Weights::Compact(packed),
-                &bias,
-                &rq,
+                bias,
+                rq,
                 y,
                 0..plane,
                 &mut pack,
@@ -1180,7 +1257,7 @@ pub(crate) mod tests {
                     let n = range.len();
                     let mut part = [0_i8; 3 * 35];
                     let y = Out::Rows(Rows::new(&mut part[..c_out * n], n));
-                    conv_any(&p, &x, w, &bias, &rq, y, range.clone(), &mut pack);
+                    conv_any(&p, &x, w, bias, rq, y, range.clone(), &mut pack);
                     for co in 0..c_out {
                         joined[co * plane + range.start..][..n]
                             .copy_from_slice(&part[co * n..][..n]);
