@@ -118,12 +118,17 @@ enum Kind {
 }
 
 /// The rows of a plane `width` wide into rows `pitch` apart. Short rows as two overlapping
-/// word or double-word copies: a `memcpy` call costs more than their bytes.
+/// word or double-word copies, or 3 byte copies: a `memcpy` call costs more than their bytes.
 #[inline(always)]
 fn copy_rows(src: &[u8], width: usize, dst: &mut [u8], pitch: usize) {
     for (k, s) in src.chunks_exact(width).enumerate() {
         let d = &mut dst[k * pitch..][..width];
         match width {
+            1..4 => {
+                for at in [0, width / 2, width - 1] {
+                    d[at] = s[at];
+                }
+            }
             4..8 => {
                 d[..4].copy_from_slice(&s[..4]);
                 d[width - 4..].copy_from_slice(&s[width - 4..]);

@@ -47,7 +47,7 @@
 //! and the flags (SUBS, CMP), nothing else. `high_mul_add_signed` (section "Requantization", before
 //! the tests) is four register-only instructions: no memory access, no stack use, no control flow;
 //! it writes its two outputs (early-clobber, apart from the inputs) and the flags (ADDS/ADC).
-//! `saturate_pair` is likewise register-only (13 or 16 instructions, no memory, stack or control
+//! `saturate_pair` is likewise register-only (13 or 15 instructions, no memory, stack or control
 //! flow): it writes its two early-clobber outputs, the first accumulator's register (declared
 //! `inout`, written only after its last read) and the flags (ADDS/ADC; SSAT may set Q, which no
 //! Rust code reads). `interleave_columns` copies memory without stack (`nostack`): its safe wrapper
@@ -327,9 +327,8 @@ macro_rules! requantize_pair {
     };
     (@late, $out:literal) => {
         concat!(
-            "sxtb r8, r3, ror #8\n",
-            "add ", $out, ", ", $out, ", r8\n",
-            "add r10, r10, r8\n",
+            "sxtab ", $out, ", ", $out, ", r3, ror #8\n",
+            "sxtab r10, r10, r3, ror #8\n",
         )
     };
 }
@@ -1360,9 +1359,8 @@ pub fn saturate_pair<const LATE: bool>(
         if LATE {
             core::arch::asm!(
                 saturate_pair!(
-                    "sxtb {lo}, {shift}, ror #8\n"
-                    "add {v0}, {v0}, {lo}\n"
-                    "add {a0}, {a0}, {lo}\n"
+                    "sxtab {v0}, {v0}, {shift}, ror #8\n"
+                    "sxtab {a0}, {a0}, {shift}, ror #8\n"
                 ),
                 lo = out(reg) _,
                 v0 = out(reg) v,
