@@ -305,6 +305,10 @@ def cases() -> list[OpCase]:
             tiny_first_channel=True,
         ),
         conv("depthwise_multiplier3_stride2", (9, 7), 2, 6, (3, 3), stride=2, depthwise=True, act=RELU6),
+        # Input rows of 3, 2 and 1 bytes (copied bytewise into the padded plane).
+        conv("depthwise_3x3_rows_of_3", (4, 3), 5, 5, (3, 3), depthwise=True),
+        conv("depthwise_3x3_rows_of_2_stride2", (5, 2), 3, 3, (3, 3), stride=2, depthwise=True),
+        conv("depthwise_3x3_rows_of_1", (3, 1), 2, 2, (3, 3), depthwise=True),
         conv(
             "depthwise_5x5_valid_dilation2", (13, 12), 3, 3, (5, 5), padding=VALID, dilation=2, depthwise=True
         ),

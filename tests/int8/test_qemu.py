@@ -33,6 +33,8 @@ SAMPLE_CASES = [
     "conv_2x2_stride2_same_per_tensor",
     "depthwise_3x3_same",
     "depthwise_multiplier3_stride2",
+    "depthwise_3x3_rows_of_3",
+    "depthwise_3x3_rows_of_2_stride2",
     "depthwise_5x5_valid_dilation2",
     "fc_batch3_relu",
     "fc_no_bias",
