@@ -305,6 +305,17 @@ def cases() -> list[OpCase]:
             tiny_first_channel=True,
         ),
         conv("depthwise_multiplier3_stride2", (9, 7), 2, 6, (3, 3), stride=2, depthwise=True, act=RELU6),
+        # Stride 2 over an odd output width, one channel of tiny scale (its offset added late).
+        conv(
+            "depthwise_3x3_stride2_odd_width_tiny_channel",
+            (9, 10),
+            3,
+            3,
+            (3, 3),
+            stride=2,
+            depthwise=True,
+            tiny_first_channel=True,
+        ),
         # Input rows of 3, 2 and 1 bytes (copied bytewise into the padded plane).
         conv("depthwise_3x3_rows_of_3", (4, 3), 5, 5, (3, 3), depthwise=True),
         conv("depthwise_3x3_rows_of_2_stride2", (5, 2), 3, 3, (3, 3), stride=2, depthwise=True),

@@ -33,6 +33,7 @@ SAMPLE_CASES = [
     "conv_2x2_stride2_same_per_tensor",
     "depthwise_3x3_same",
     "depthwise_multiplier3_stride2",
+    "depthwise_3x3_stride2_odd_width_tiny_channel",
     "depthwise_3x3_rows_of_3",
     "depthwise_3x3_rows_of_2_stride2",
     "depthwise_5x5_valid_dilation2",

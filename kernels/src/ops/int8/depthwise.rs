@@ -11,7 +11,7 @@
 //! kernel row by kernel row into a row of accumulators.
 
 use super::conv::Conv;
-use super::dsp::{depthwise3_rows, smlad, smlad_ordered, sxtb16, sxtb16_odd};
+use super::dsp::{depthwise3_channel, depthwise3_rows, smlad, smlad_ordered, sxtb16, sxtb16_odd};
 use super::ChannelRequant;
 use crate::ops::window::Window;
 
@@ -79,6 +79,10 @@ pub fn depthwise(
             let ys = &mut y[(n * p.c_out + co) * out_plane..][..out_plane];
             let (b, r) = (bias[co], &rq[co]);
             let k = Kernel3::new(ws);
+            let shape = (win.out_h, win.out_w);
+            if k.channel(kind, &padded[origin..], pitch, b, r, ys, shape) {
+                continue;
+            }
             for first in (0..win.out_h).step_by(block_rows) {
                 let rows = block_rows.min(win.out_h - first);
                 let xs = &padded[origin + first * win.stride_h * pitch..];
@@ -121,8 +125,8 @@ enum Kind {
 /// word or double-word copies, or 3 byte copies: a `memcpy` call costs more than their bytes.
 #[inline(always)]
 fn copy_rows(src: &[u8], width: usize, dst: &mut [u8], pitch: usize) {
-    for (k, s) in src.chunks_exact(width).enumerate() {
-        let d = &mut dst[k * pitch..][..width];
+    for (s, d) in src.chunks_exact(width).zip(dst.chunks_mut(pitch)) {
+        let d = &mut d[..width];
         match width {
             1..4 => {
                 for at in [0, width / 2, width - 1] {
@@ -220,6 +224,44 @@ impl Kernel3 {
             _ => low(self.middle2),
         };
         acc + x * m
+    }
+
+    /// A whole channel of a 3x3 `kind` whose requantization saturates, `shape.0` output rows of
+    /// `shape.1` from input rows `pitch` apart, requantized into `y` by one
+    /// `dsp::depthwise3_channel` block; false (nothing done) where that does not run.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn channel(
+        &self,
+        kind: Kind,
+        xs: &[u8],
+        pitch: usize,
+        bias: i32,
+        r: &ChannelRequant,
+        y: &mut [i8],
+        shape: (usize, usize),
+    ) -> bool {
+        let (w, middle) = (self.outer, [self.middle01, self.middle2]);
+        let late = match (r.saturates::<false>(), r.saturates::<true>()) {
+            (true, _) => false,
+            (false, true) => true,
+            (false, false) => return false,
+        };
+        match (kind, late) {
+            (Kind::Stride1, false) => {
+                depthwise3_channel::<1, false>(xs, pitch, w, middle, bias, r, y, shape)
+            }
+            (Kind::Stride1, true) => {
+                depthwise3_channel::<1, true>(xs, pitch, w, middle, bias, r, y, shape)
+            }
+            (Kind::Stride2, false) => {
+                depthwise3_channel::<2, false>(xs, pitch, w, middle, bias, r, y, shape)
+            }
+            (Kind::Stride2, true) => {
+                depthwise3_channel::<2, true>(xs, pitch, w, middle, bias, r, y, shape)
+            }
+            (Kind::Any, _) => false,
+        }
     }
 
     /// Stride `S` (1 or 2), `shape.0` output rows of `shape.1` from input rows `pitch` apart, into

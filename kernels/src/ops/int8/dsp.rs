@@ -78,6 +78,16 @@
 //! 2 <= acc.len()`. After a row the accumulator pointer steps back by the odd width's extra element
 //! to `(r + 1) * width` and the input pointer on to input row `S * (r + 1)`; it ends when the
 //! accumulator pointer reaches `rows * width`. It writes r8-r12 and the flags (CMP), nothing else.
+//! `depthwise3_channel::<S, LATE>` reads the same inputs of `xs` under the same wrapper checks
+//! (with `y.len() >= rows * width` in place of the accumulator bound), pushes r6 and r7 and
+//! reserves 56 bytes of stack (balanced, 64 in all: the weights r0-r3, the 4 `ChannelRequant`
+//! words, the row's end, the plane's end `rows * width` bytes into `y`, the input step, the bytes
+//! of a row's whole pairs `width & !1` and the odd flag `width & 1`); it reads the 8 words of
+//! the wrapper's `block` (2 LDM) and no other memory besides `xs` and its stack. Per row it
+//! stores one halfword (STRH, post-incremented) per whole pair and, for an odd width, one byte:
+//! `width` bytes per row, consecutive, so the output pointer meets the plane's end after exactly
+//! `rows` rows and every store is inside `y[..rows * width]`. It writes r0-r3 and r8-r12 (all
+//! declared) and the flags (CMP, ADDS/ADC; SSAT may set Q), nothing else.
 //! `extend_quads` copies without stack (`nostack`): its wrapper enters only with `quads >= 1`, `g <
 //! G`, `src.len() >= 4 * quads + 3 * plane` and `dst.len() >= 4 * quads * G`. Per quad `j` it reads
 //! one word (LDR) at bytes `k * plane + 4j` of `src` for k < 4 (through the plane pointer plus 0,
@@ -301,34 +311,37 @@ pub fn dot_wide_2x2(cols: &[[u64; 2]], w: &[[u64; 2]], acc: [[i32; 2]; 2]) -> [[
     )
 }
 
-/// Requantizes accumulators `$a` and `$b` (one channel's two columns) to `$out` with the
+/// Requantizes accumulators `$a` and `$b` (one channel's two values) to `$out` with the
 /// constants in r0-r3 (`ChannelRequant`: nudge low and high, multiplier, shift and offset
-/// bytes), r8 and r10 scratch: as `saturate_pair` (`late`: `LATE`), the two bytes in `$out`'s
-/// low half.
+/// bytes), `$lo` and `$hi` scratch (r8 and r10 unless given; `$hi` may be `$a`, read before):
+/// as `saturate_pair` (`late`: `LATE`), the two bytes in `$out`'s low half.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 macro_rules! requantize_pair {
     ($a:literal, $b:literal, $out:literal $(, $late:ident)?) => {
+        requantize_pair!($a, $b, $out, "r8", "r10" $(, $late)?)
+    };
+    ($a:literal, $b:literal, $out:literal, $lo:literal, $hi:literal $(, $late:ident)?) => {
         concat!(
-            "and r8, ", $a, ", #0x80000000\n",
-            "adds r8, r8, r0\n",
+            "and ", $lo, ", ", $a, ", #0x80000000\n",
+            "adds ", $lo, ", ", $lo, ", r0\n",
             "adc ", $out, ", r1, ", $a, ", asr #31\n",
-            "smlal r8, ", $out, ", ", $a, ", r2\n",
-            "and r8, ", $b, ", #0x80000000\n",
-            "adds r8, r8, r0\n",
-            "adc r10, r1, ", $b, ", asr #31\n",
-            "smlal r8, r10, ", $b, ", r2\n",
+            "smlal ", $lo, ", ", $out, ", ", $a, ", r2\n",
+            "and ", $lo, ", ", $b, ", #0x80000000\n",
+            "adds ", $lo, ", ", $lo, ", r0\n",
+            "adc ", $hi, ", r1, ", $b, ", asr #31\n",
+            "smlal ", $lo, ", ", $hi, ", ", $b, ", r2\n",
             "asr ", $out, ", ", $out, ", r3\n",
-            "asr r10, r10, r3\n",
-            $(requantize_pair!(@$late, $out),)?
+            "asr ", $hi, ", ", $hi, ", r3\n",
+            $(requantize_pair!(@$late, $out, $hi),)?
             "ssat ", $out, ", #8, ", $out, "\n",
-            "ssat r10, #8, r10\n",
-            "bfi ", $out, ", r10, #8, #8\n",
+            "ssat ", $hi, ", #8, ", $hi, "\n",
+            "bfi ", $out, ", ", $hi, ", #8, #8\n",
         )
     };
-    (@late, $out:literal) => {
+    (@late, $out:literal, $hi:literal) => {
         concat!(
             "sxtab ", $out, ", ", $out, ", r3, ror #8\n",
-            "sxtab r10, r10, r3, ror #8\n",
+            "sxtab ", $hi, ", ", $hi, ", r3, ror #8\n",
         )
     };
 }
@@ -702,6 +715,39 @@ pub fn extend_quads<const G: usize>(
     0
 }
 
+/// One kernel row of a 3x3 depthwise pair of outputs into r8 and r9 (r10 and r11 scratch):
+/// `$w` loads its word of 4 inputs into r10, `$u` (stride 2) the word 2 inputs on into r11;
+/// `$a`/`$b` are the accumulators' values before it (the bias for the first row).
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+macro_rules! depthwise_row {
+    (1, $outer:literal, $mid:literal, $lo:literal, $hi:literal, $a:literal, $b:literal,
+     [$w:literal]) => {
+        concat!(
+            $w, "\n",
+            "sxtb16 r11, r10, ror #8\n",
+            "sxtb16 r10, r10\n",
+            "smlad r8, r10, ", $outer, ", ", $a, "\n",
+            "smlad r9, r11, ", $outer, ", ", $b, "\n",
+            "smla", $lo, " r8, r11, ", $mid, ", r8\n",
+            "smla", $hi, " r9, r10, ", $mid, ", r9\n",
+        )
+    };
+    (2, $outer:literal, $mid:literal, $lo:literal, $hi:literal, $a:literal, $b:literal,
+     [$w:literal $($u:literal)*]) => {
+        concat!(
+            $w, "\n",
+            $($u, "\n",)*
+            "sxtb16 r11, r11\n",
+            "smlad r9, r11, ", $outer, ", ", $b, "\n",
+            "sxtb16 r11, r10, ror #8\n",
+            "smla", $lo, " r8, r11, ", $mid, ", ", $a, "\n",
+            "smla", $hi, " r9, r11, ", $mid, ", r9\n",
+            "sxtb16 r10, r10\n",
+            "smlad r8, r10, ", $outer, ", r8\n",
+        )
+    };
+}
+
 /// 3x3 depthwise rows at stride `S` (1 or 2): `acc[r * width + x]` (r < rows, x < width) =
 /// `bias` plus, over kernel rows `k` (input rows `xs[(S * r + k) * pitch..]`), `w[k]` (the
 /// 16-bit pair of the row's outer weights) times inputs `S * x` and `S * x + 2` and the row's
@@ -733,37 +779,6 @@ pub fn depthwise3_rows<const S: usize>(
     };
     #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
     {
-        // One kernel row of a pair: `$w` loads its word of 4 inputs into r10, `$u` (stride 2)
-        // the word 2 inputs on into r11; `$a`/`$b` are the accumulators' values before it (the
-        // bias for the first row).
-        macro_rules! row {
-            (1, $outer:literal, $mid:literal, $lo:literal, $hi:literal, $a:literal, $b:literal,
-             [$w:literal]) => {
-                concat!(
-                    $w, "\n",
-                    "sxtb16 r11, r10, ror #8\n",
-                    "sxtb16 r10, r10\n",
-                    "smlad r8, r10, ", $outer, ", ", $a, "\n",
-                    "smlad r9, r11, ", $outer, ", ", $b, "\n",
-                    "smla", $lo, " r8, r11, ", $mid, ", r8\n",
-                    "smla", $hi, " r9, r10, ", $mid, ", r9\n",
-                )
-            };
-            (2, $outer:literal, $mid:literal, $lo:literal, $hi:literal, $a:literal, $b:literal,
-             [$w:literal $($u:literal)*]) => {
-                concat!(
-                    $w, "\n",
-                    $($u, "\n",)*
-                    "sxtb16 r11, r11\n",
-                    "smlad r9, r11, ", $outer, ", ", $b, "\n",
-                    "sxtb16 r11, r10, ror #8\n",
-                    "smla", $lo, " r8, r11, ", $mid, ", ", $a, "\n",
-                    "smla", $hi, " r9, r11, ", $mid, ", r9\n",
-                    "sxtb16 r10, r10\n",
-                    "smlad r8, r10, ", $outer, ", r8\n",
-                )
-            };
-        }
         macro_rules! rows_asm {
             ($s:tt, $step:literal, $row0:tt, $row1:tt, $row2:tt) => {
                 core::arch::asm!(
@@ -780,9 +795,9 @@ pub fn depthwise3_rows<const S: usize>(
                     "str r8, [sp]",
                     "add r7, lr, #1",
                     "2:",
-                    row!($s, "r0", "r3", "bb", "tb", "r5", "r5", $row0),
-                    row!($s, "r1", "r3", "bt", "tt", "r8", "r9", $row1),
-                    row!($s, "r2", "r4", "bb", "tb", "r8", "r9", $row2),
+                    depthwise_row!($s, "r0", "r3", "bb", "tb", "r5", "r5", $row0),
+                    depthwise_row!($s, "r1", "r3", "bt", "tt", "r8", "r9", $row1),
+                    depthwise_row!($s, "r2", "r4", "bb", "tb", "r8", "r9", $row2),
                     concat!("add r12, r12, #", $step),
                     "strd r8, r9, [r6], #8",
                     "ldr r10, [sp]",
@@ -842,6 +857,175 @@ pub fn depthwise3_rows<const S: usize>(
     #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
     {
         let _ = (advance, w, middle, bias);
+        false
+    }
+}
+
+/// `depthwise3_rows` of a whole channel with each pair of outputs requantized as
+/// `ChannelRequant::saturate_pair::<LATE>` (`rq` must `saturate::<LATE>()`) and stored straight
+/// to `y` (`rows * width` bytes, row by row), in one `asm!` block: no accumulator leaves the
+/// registers. Per pair the row products, then the weights give way to the requantization
+/// constants (2 LDRD from the stack, one LDM restores them), SSAT and one halfword store; 39
+/// instructions per pair at stride 1, 46 at stride 2 (46 and 53 with `LATE`), 12 per row. An
+/// odd width's last pair stores its first value alone. Returns whether it ran (`xs` as
+/// `depthwise3_rows` needs, `y` at least `rows * width` bytes; always false without the DSP
+/// instructions).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub fn depthwise3_channel<const S: usize, const LATE: bool>(
+    xs: &[u8],
+    pitch: usize,
+    w: [u32; 3],
+    middle: [u32; 2],
+    bias: i32,
+    rq: &ChannelRequant,
+    y: &mut [i8],
+    (rows, width): (usize, usize),
+) -> bool {
+    let pairs = width.div_ceil(2);
+    let reads = (S * rows + 2 - S) * pitch + 2 * S * pairs + 2;
+    let advance = (S * pitch).checked_sub(2 * S * pairs);
+    let fits = y.len() >= rows * width && xs.len() >= reads;
+    let (Some(advance), true, true) = (advance, fits, rows > 0 && width > 0 && (S == 1 || S == 2))
+    else {
+        return false;
+    };
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    {
+        let [nudge_lo, nudge_hi, multiplier, shift_offset] = rq.words();
+        // Words 4-7 and 9-12 of the asm's stack block (0-3: the weights r0-r3, 8: a row's end).
+        let block: [u32; 8] = [
+            nudge_lo,
+            nudge_hi,
+            multiplier,
+            shift_offset,
+            y[rows * width..].as_ptr() as u32,
+            advance as u32,
+            (width & !1) as u32,
+            (width & 1) as u32,
+        ];
+        // One pair: the row products into r8, r9, the constants into r0-r3, the two bytes
+        // into r11.
+        macro_rules! pair {
+            ($s:tt, $step:literal, [$row0:tt, $row1:tt, $row2:tt] $(, $late:ident)?) => {
+                concat!(
+                    depthwise_row!($s, "r0", "r3", "bb", "tb", "r5", "r5", $row0),
+                    depthwise_row!($s, "r1", "r3", "bt", "tt", "r8", "r9", $row1),
+                    depthwise_row!($s, "r2", "r4", "bb", "tb", "r8", "r9", $row2),
+                    "add r12, r12, #", $step, "\n",
+                    "ldrd r0, r1, [sp, #16]\n",
+                    "ldrd r2, r3, [sp, #24]\n",
+                    requantize_pair!("r8", "r9", "r11", "r10", "r8" $(, $late)?),
+                )
+            };
+        }
+        macro_rules! channel_asm {
+            ($s:tt, $step:literal, $rows:tt $(, $late:ident)?) => {
+                core::arch::asm!(
+                    "push {{r6, r7}}",
+                    "sub sp, sp, #56",
+                    "stm sp, {{r0-r3}}",
+                    "ldm r9!, {{r0-r3}}",
+                    "add r6, sp, #16",
+                    "stm r6, {{r0-r3}}",
+                    "ldm r9, {{r0-r3}}",
+                    "add r6, sp, #36",
+                    "stm r6, {{r0-r3}}",
+                    "ldm sp, {{r0-r3}}",
+                    "mov r6, r8",
+                    "add r7, lr, #1",
+                    // A row: its full pairs, then an odd width's last.
+                    "3:",
+                    "ldr r10, [sp, #44]",
+                    "add r10, r6, r10",
+                    "str r10, [sp, #32]",
+                    "cmp r6, r10",
+                    "beq 4f",
+                    "2:",
+                    pair!($s, $step, $rows $(, $late)?),
+                    "strh r11, [r6], #2",
+                    "ldm sp, {{r0-r3}}",
+                    "ldr r10, [sp, #32]",
+                    "cmp r6, r10",
+                    "bne 2b",
+                    "4:",
+                    "ldr r10, [sp, #48]",
+                    "cmp r10, #0",
+                    "beq 5f",
+                    pair!($s, $step, $rows $(, $late)?),
+                    "strb r11, [r6], #1",
+                    "ldm sp, {{r0-r3}}",
+                    "5:",
+                    "ldrd r10, r11, [sp, #36]",
+                    "add r12, r12, r11",
+                    "cmp r6, r10",
+                    "bne 3b",
+                    "add sp, sp, #56",
+                    "pop {{r6, r7}}",
+                    inout("r0") w[0] => _,
+                    inout("r1") w[1] => _,
+                    inout("r2") w[2] => _,
+                    inout("r3") middle[0] => _,
+                    in("r4") middle[1],
+                    in("r5") bias,
+                    inout("r8") y.as_mut_ptr() => _,
+                    inout("r9") block.as_ptr() => _,
+                    out("r10") _,
+                    out("r11") _,
+                    inout("r12") xs.as_ptr() => _,
+                    in("lr") pitch,
+                )
+            };
+        }
+        // SAFETY: reads the inputs `depthwise3_rows` reads and `block`, writes `y[..rows *
+        // width]` (see the module audit).
+        unsafe {
+            match (S, LATE) {
+                (1, false) => channel_asm!(
+                    1,
+                    "2",
+                    [
+                        ["ldr r10, [r12]"],
+                        ["ldr r10, [r12, lr]"],
+                        ["ldr r10, [r12, lr, lsl #1]"]
+                    ]
+                ),
+                (1, true) => channel_asm!(
+                    1,
+                    "2",
+                    [
+                        ["ldr r10, [r12]"],
+                        ["ldr r10, [r12, lr]"],
+                        ["ldr r10, [r12, lr, lsl #1]"]
+                    ],
+                    late
+                ),
+                (_, false) => channel_asm!(
+                    2,
+                    "4",
+                    [
+                        ["ldr r10, [r12]" "ldr r11, [r12, #2]"],
+                        ["ldr r10, [r12, lr]" "add r11, r12, lr" "ldr r11, [r11, #2]"],
+                        ["ldr r10, [r12, lr, lsl #1]" "ldr r11, [r12, r7, lsl #1]"]
+                    ]
+                ),
+                (_, true) => channel_asm!(
+                    2,
+                    "4",
+                    [
+                        ["ldr r10, [r12]" "ldr r11, [r12, #2]"],
+                        ["ldr r10, [r12, lr]" "add r11, r12, lr" "ldr r11, [r11, #2]"],
+                        ["ldr r10, [r12, lr, lsl #1]" "ldr r11, [r12, r7, lsl #1]"]
+                    ],
+                    late
+                ),
+            }
+        }
+        true
+    }
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+    {
+        let _ = (advance, w, middle, bias, rq, y);
         false
     }
 }

@@ -162,6 +162,20 @@ impl ChannelRequant {
         dsp::saturate_pair::<LATE>(acc, self.multiplier, self.nudge, self.shift_offset())
     }
 
+    /// The entry as the 4 words `dsp`'s blocks load: nudge low and high, multiplier,
+    /// `shift_offset`.
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    #[inline(always)]
+    pub(super) fn words(&self) -> [u32; 4] {
+        let nudge = self.nudge as u64;
+        [
+            nudge as u32,
+            (nudge >> 32) as u32,
+            self.multiplier as u32,
+            self.shift_offset(),
+        ]
+    }
+
     /// `right_minus_one` and `late_offset` as the low bytes of the entry's last word (one load).
     #[inline(always)]
     fn shift_offset(&self) -> u32 {
