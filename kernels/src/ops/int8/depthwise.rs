@@ -73,7 +73,7 @@ pub fn depthwise(
             if co % multiplier == 0 {
                 let plane = n * p.c_in + co / multiplier;
                 let xs: &[u8] = bytemuck::cast_slice(&x[plane * in_plane..][..in_plane]);
-                copy_rows(xs, win.in_w, &mut padded[interior..], pitch);
+                copy_rows(xs, (win.in_h, win.in_w), &mut padded[interior..], pitch);
             }
             let ws = &w[co * taps..][..taps];
             let ys = &mut y[(n * p.c_out + co) * out_plane..][..out_plane];
@@ -121,28 +121,42 @@ enum Kind {
     Any,
 }
 
-/// The rows of a plane `width` wide into rows `pitch` apart. Short rows as two overlapping
-/// word or double-word copies, or 3 byte copies: a `memcpy` call costs more than their bytes.
+/// The `rows` rows of a plane `width` wide into rows `pitch` apart (the last may end closer
+/// than `pitch` to the end of `dst`).
+#[inline(never)]
+fn copy_rows(src: &[u8], (rows, width): (usize, usize), dst: &mut [u8], pitch: usize) {
+    let Some(last) = rows.checked_sub(1) else {
+        return;
+    };
+    let (head, tail) = dst.split_at_mut((last * pitch).min(dst.len()));
+    let (src, last_row) = src.split_at(last * width);
+    for (s, d) in src.chunks_exact(width).zip(head.chunks_exact_mut(pitch)) {
+        copy_row(s, d);
+    }
+    copy_row(&last_row[..width], tail);
+}
+
+/// The first `s.len()` bytes of `d` from `s`. Short rows as two overlapping word or
+/// double-word copies, or 3 byte copies: a `memcpy` call costs more than their bytes.
 #[inline(always)]
-fn copy_rows(src: &[u8], width: usize, dst: &mut [u8], pitch: usize) {
-    for (s, d) in src.chunks_exact(width).zip(dst.chunks_mut(pitch)) {
-        let d = &mut d[..width];
-        match width {
-            1..4 => {
-                for at in [0, width / 2, width - 1] {
-                    d[at] = s[at];
-                }
+fn copy_row(s: &[u8], d: &mut [u8]) {
+    let width = s.len();
+    let d = &mut d[..width];
+    match width {
+        1..4 => {
+            for at in [0, width / 2, width - 1] {
+                d[at] = s[at];
             }
-            4..8 => {
-                d[..4].copy_from_slice(&s[..4]);
-                d[width - 4..].copy_from_slice(&s[width - 4..]);
-            }
-            8..16 => {
-                d[..8].copy_from_slice(&s[..8]);
-                d[width - 8..].copy_from_slice(&s[width - 8..]);
-            }
-            _ => d.copy_from_slice(s),
         }
+        4..8 => {
+            d[..4].copy_from_slice(&s[..4]);
+            d[width - 4..].copy_from_slice(&s[width - 4..]);
+        }
+        8..16 => {
+            d[..8].copy_from_slice(&s[..8]);
+            d[width - 8..].copy_from_slice(&s[width - 8..]);
+        }
+        _ => d.copy_from_slice(s),
     }
 }
 
@@ -412,6 +426,27 @@ fn high(v: u32) -> i32 {
 mod tests {
     use super::*;
     use crate::ops::int8::Requant;
+
+    /// Every width class of row copy, the last row ending closer than `pitch` to the end.
+    #[test]
+    fn rows_copy_into_their_pitch() {
+        for width in [1_usize, 2, 3, 4, 5, 8, 11, 16, 17] {
+            let (rows, pitch) = (3, width.next_multiple_of(4) + 4);
+            let src: [u8; 51] = core::array::from_fn(|k| k as u8 + 1);
+            let mut dst = [0_u8; 2 * 24 + 17];
+            let dst = &mut dst[..2 * pitch + width];
+            copy_rows(&src[..rows * width], (rows, width), dst, pitch);
+            for (k, &v) in dst.iter().enumerate() {
+                let (r, c) = (k / pitch, k % pitch);
+                let want = if c < width {
+                    (r * width + c) as u8 + 1
+                } else {
+                    0
+                };
+                assert_eq!(v, want, "width {width} byte {k}");
+            }
+        }
+    }
 
     /// Equals the grouped kernel (unfolded bias, padding skipped) on many geometries.
     #[test]
