@@ -865,9 +865,9 @@ pub fn depthwise3_rows<const S: usize>(
 /// `ChannelRequant::saturate_pair::<LATE>` (`rq` must `saturate::<LATE>()`) and stored straight
 /// to `y` (`rows * width` bytes, row by row), in one `asm!` block: no accumulator leaves the
 /// registers. Per pair the row products, then the weights give way to the requantization
-/// constants (2 LDRD from the stack, one LDM restores them), SSAT and one halfword store; 39
-/// instructions per pair at stride 1, 46 at stride 2 (46 and 53 with `LATE`), 12 per row. An
-/// odd width's last pair stores its first value alone. Returns whether it ran (`xs` as
+/// constants (2 LDRD from the stack, one LDM restores them), SSAT and one halfword store; 42
+/// instructions per pair at stride 1, 46 at stride 2 (2 more with `LATE`), 12 per row. An odd
+/// width's last pair stores its first value alone. Returns whether it ran (`xs` as
 /// `depthwise3_rows` needs, `y` at least `rows * width` bytes; always false without the DSP
 /// instructions).
 #[allow(clippy::too_many_arguments)]
