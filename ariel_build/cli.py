@@ -124,6 +124,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"instructions per core: {report['per_core_instructions']} (critical path "
             f"{report['critical_path_instructions']:,})"
         )
+    ram = f"RAM: arena {report['arena_bytes']:,} B + inputs/outputs {report['io_bytes']:,} B"
+    if report["tflm_arena"]:
+        ram += f"; TFLite Micro's arena for this model: {report['tflm_arena']['total_bytes']:,} B"
+    out.print(ram)
     out.print(f"wrote {outdir}/report.json")
     return 0
 

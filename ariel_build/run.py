@@ -76,8 +76,9 @@ def _run(
 ) -> RunResult:
     from ariel_build.pipeline import compile_model
     from ariel_build.report import add_board_measurements, summary
-    from ariel_build.runners.qemu_firmware import wide_weight_budget
+    from ariel_build.runners.qemu_firmware import io_bytes, wide_weight_budget
     from ariel_build.schedule.multicore import board_cores
+    from ariel_build.tflm import tflm_arena
 
     with _step(progress, f"compiling {Path(model_path).name} for {cores} core(s)"):
         model = compile_model(
@@ -98,6 +99,7 @@ def _run(
         arrays.append(arr.astype(t.dtype.numpy).reshape(t.shape))
     report = summary(model)
     report.update(board=board.name, cores=cores, outputs=list(dict.fromkeys(g.outputs)))
+    report.update(io_bytes=io_bytes(model), tflm_arena=tflm_arena(Path(model_path)))
     if model.multicore is not None:
         report["schedule"] = model.multicore.summary()
     with tempfile.TemporaryDirectory(prefix="ariel-run-") as work:

@@ -15,9 +15,6 @@ non-persistent "head" that holds the activations).
 from __future__ import annotations
 
 import argparse
-import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +27,7 @@ from ariel_build.pipeline import CompiledModel, compile_model
 from ariel_build.runners.host import cache_dir
 from ariel_build.runners.qemu import QemuHarness
 from ariel_build.runners.qemu_firmware import wide_weight_budget
+from ariel_build.tflm import tflm_arena as ariel_tflm_arena
 from tests.oracle import tflite_micro_outputs
 
 SHARED = Path("/work/shared/models/mlperf_tiny")
@@ -61,17 +59,10 @@ class ModelFigures:
 
 
 def tflm_arena(path: Path) -> tuple[int, int]:
-    """(total, head) arena bytes of the `tflite-micro` interpreter (its C++ prints them)."""
-    script = (
-        "from tflite_micro.python.tflite_micro import runtime;"
-        f"runtime.Interpreter.from_file({str(path)!r}).print_allocations()"
-    )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    text = out.stdout + out.stderr
-    total = re.search(r"Arena allocation total (\d+) bytes", text)
-    head = re.search(r"Arena allocation head (\d+) bytes", text)
-    assert total and head, text
-    return int(total.group(1)), int(head.group(1))
+    """(total, head) arena bytes of the `tflite-micro` interpreter (report.json's `tflm_arena`)."""
+    found = ariel_tflm_arena(path)
+    assert found, f"tflite-micro gave no arena for {path}"
+    return found["total_bytes"], found["head_bytes"]
 
 
 def layer_kind(model: CompiledModel, step: int) -> str:

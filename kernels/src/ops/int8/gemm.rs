@@ -156,6 +156,7 @@ fn conv_into<const RING: bool>(
                         (3, 1) => gather_pair::<3, 1>(p, xs, px, taps),
                         (3, 2) => gather_pair::<3, 2>(p, xs, px, taps),
                         (3, _) => gather_pair::<3, 0>(p, xs, px, taps),
+                        (4, 2) => gather_pair::<4, 2>(p, xs, px, taps),
                         (5, _) => gather_pair::<5, 0>(p, xs, px, taps),
                         _ => gather_pair::<0, 0>(p, xs, px, taps),
                     }
@@ -1084,6 +1085,7 @@ pub(crate) mod tests {
             (7, 8, 3, 1, 2, 2, 4, 3),
             (6, 5, 1, 2, 0, 1, 8, 3),
             (5, 7, 5, 1, 2, 1, 4, 1),
+            (9, 10, 4, 2, 1, 1, 2, 3),
         ];
         let cases = geometries
             .iter()
