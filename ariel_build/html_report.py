@@ -26,6 +26,7 @@ from ariel_build.runners.qemu_firmware import (
     wide_weight_budget,
 )
 from ariel_build.schedule.multicore import board_cores
+from ariel_build.tflm import tflm_arena
 
 WIDTH, HEIGHT, MARGIN = 760, 280, 40
 
@@ -175,6 +176,9 @@ def render(model: CompiledModel, board: Board, report: dict[str, Any], measured:
     )
     if measured and report.get("per_core_instructions"):
         totals += f" · instructions per core {report['per_core_instructions']}"
+    tflm = tflm_arena(Path(str(model.graph.source)))
+    if tflm:
+        totals += f" · TFLite Micro's arena for this model {tflm['total_bytes']:,} B"
     return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{escape(title)}</title><style>{_STYLE}</style></head>
 <body>

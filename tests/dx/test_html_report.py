@@ -15,7 +15,9 @@ from ariel_build.html_report import write_report
 from ariel_build.pipeline import compile_model
 from ariel_build.runners.qemu_firmware import CODE_ALLOWANCE
 from ariel_build.schedule.multicore import board_cores
+from ariel_build.tflm import tflm_arena
 from fixtures.ops.conv import conv_case
+from tests.conftest import SHARED_MODELS
 from tests.dx.cargo_ariel import MNIST
 
 
@@ -147,3 +149,11 @@ def test_cli_writes_the_page_and_reports_a_bad_model_in_one_message(tmp_path: Pa
         text=True,
     )
     assert failed.returncode == 2 and "bad.onnx" in failed.stderr and "Traceback" not in failed.stderr
+
+
+def test_page_of_a_tflite_model_sets_tflite_micros_arena_beside_ariels(tmp_path: Path) -> None:
+    sine = SHARED_MODELS / "microflow" / "sine.tflite"
+    text = write_report(sine, "qemu-an386", 1, tmp_path / "sine.html").read_text()
+    tflm = tflm_arena(sine)
+    assert tflm and f"TFLite Micro's arena for this model {tflm['total_bytes']:,} B" in text
+    assert f"arena {compile_model(sine).plan.arena_bytes:,} B" in text
