@@ -27,6 +27,7 @@ from ariel_build.pipeline import CompiledModel, compile_model
 from ariel_build.runners.host import cache_dir
 from ariel_build.runners.qemu import QemuHarness
 from ariel_build.runners.qemu_firmware import wide_weight_budget
+from ariel_build.schedule.multicore import board_cores
 from ariel_build.tflm import tflm_arena as ariel_tflm_arena
 from tests.oracle import tflite_micro_outputs
 
@@ -79,7 +80,8 @@ def layer_kind(model: CompiledModel, step: int) -> str:
 
 
 def measure(board: str, name: str, path: Path) -> ModelFigures:
-    model = compile_model(path, flash=wide_weight_budget(load_board(board)))
+    b = load_board(board)
+    model = compile_model(path, cores=board_cores(b, 1), flash=wide_weight_budget(b))
     harness = QemuHarness(
         {name: model}, cache_dir() / "bench-firmware" / f"int8-{board}-{name}", load_board(board)
     )

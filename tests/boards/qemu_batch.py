@@ -12,6 +12,7 @@ from ariel_build.pipeline import CompiledModel, compile_model
 from ariel_build.runners.host import cache_dir
 from ariel_build.runners.qemu import QemuHarness, RunResult
 from ariel_build.runners.qemu_firmware import wide_weight_budget
+from ariel_build.schedule.multicore import board_cores
 from fixtures.model_case import ModelCase
 from tests.oracle import onnxruntime_outputs
 
@@ -27,8 +28,9 @@ class QemuBatch:
         self.cases = {c.name: c for c in cases}
         self.paths = {c.name: c.save(tmp / "models") for c in cases} | dict(models)
         flash = wide_weight_budget(load_board(board), len(self.paths))
+        cores = board_cores(load_board(board), 1)
         self.compiled: dict[str, CompiledModel] = {
-            n: compile_model(p, flash=flash) for n, p in self.paths.items()
+            n: compile_model(p, cores=cores, flash=flash) for n, p in self.paths.items()
         }
         # Keyed by the models' bytes too: processes with different models never share a firmware.
         digest = hashlib.sha1(board.encode())

@@ -289,6 +289,9 @@ def cases() -> list[OpCase]:
         conv("conv_1x1_4_channels", (5, 4), 4, 6, (1, 1)),
         # 3x3 windows inside the input gathered by the asm loops (stride 2; stride 1 above).
         conv("conv_3x3_stride2_relu", (9, 12), 3, 4, (3, 3), stride=2, act=RELU),
+        # Channel-last columns without a ring (the arena is smaller without): packed per kernel
+        # position, odd width (pairs across rows) and borders too.
+        conv("conv_3x3_8_channels_no_ring", (7, 9), 8, 6, (3, 3), act=RELU),
         # Channel-last ring columns: kernel-row runs of 6 groups (copied 2 at a time).
         ring_chain("conv_3x3_8_channels_ring", (9, 10), 8, 32),
         conv("conv_2x2_stride2_same_per_tensor", (7, 7), 3, 4, (2, 2), stride=2, per_channel=False),

@@ -29,6 +29,7 @@ SAMPLE_CASES = [
     "conv_3x3_6_channels_relu",
     "conv_1x1_8_channels",
     "conv_3x3_8_channels_ring",
+    "conv_3x3_8_channels_no_ring",
     "conv_3x3_stride2_relu",
     "conv_2x2_stride2_same_per_tensor",
     "depthwise_3x3_same",

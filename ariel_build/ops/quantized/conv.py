@@ -27,6 +27,7 @@ from ariel_build.ops.quantized.packing import (
     PACKED_INPUT,
     channels_last,
     is_wide,
+    keeps_ring,
     pack_bytes,
     packed_weights,
     rust_weights,
@@ -75,7 +76,7 @@ def ring_bytes(node: Node, graph: Graph) -> int:
     s = conv_shape(node, graph)
     height, width = s.win.axes
     pointwise = all(a.kernel == a.stride == 1 and a.pad_begin == 0 for a in s.win.axes)
-    if not _packed(node, graph) or not channels_last(node) or pointwise:
+    if not _packed(node, graph) or not channels_last(node) or pointwise or not keeps_ring(node):
         return 0
     rows = min(height.span, height.size + height.pad_begin + height.pad_end)
     return 8 * rows * (width.size + width.pad_begin + width.pad_end) * (s.c_in // 4)

@@ -6,8 +6,10 @@ channel those taps as sign-extended 16-bit pairs, `(0, 2) | (1, 3) << 32` (no sp
 A convolution whose input channels are a multiple of 4 is packed `channels_last` (a node attribute
 its generated `Conv` params carry): its taps run by kernel position, then input channel
 (`product_rows`), so a group of 4 taps is 4 channels at one input position, which gemm.rs
-sign-extends once per call into a ring of input rows instead of once per output pixel;
-`plain_order` repacks a node without (the pipeline does so where that shrinks the arena).
+sign-extends once per call into a ring of input rows instead of once per output pixel. Where
+the arena is smaller without the ring, the pipeline takes it away: on cores with SMLAD it sets
+`RING_ATTR` to 0 and gemm.rs packs each pixel pair's groups straight from the input planes,
+elsewhere `plain_order` repacks the node by channel (the portable gathers are faster so).
 `choose_int8_weights` widens the layers that gain most per byte while the weights fit the flash."""
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ PACKED_INPUT = 3
 WIDE_ATTR = "wide_weights"
 # Node attribute: 1 when a convolution's packed taps run by kernel position, then input channel.
 CHANNELS_LAST_ATTR = "channels_last"
+# Node attribute: 0 when a channel-last convolution keeps no ring of input rows (for RAM).
+RING_ATTR = "ring"
 INT8_WEIGHTS = ("auto", "wide", "compact")
 PRODUCTS = ("QConv", "QFullyConnected")
 
@@ -123,6 +127,11 @@ def plain_order(node: Node, graph: Graph, plain: bool = True) -> None:
     taps as stored (`plain`), or back by kernel position."""
     node.attrs[CHANNELS_LAST_ATTR] = int(not plain)
     _repack(node, graph)
+
+
+def keeps_ring(node: Node) -> bool:
+    """Whether a channel-last convolution keeps its ring of input rows (`RING_ATTR`)."""
+    return bool(node.attrs.get(RING_ATTR, 1))
 
 
 def _widen(node: Node, graph: Graph) -> int:

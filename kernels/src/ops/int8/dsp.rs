@@ -101,6 +101,15 @@
 //! apart` (LDRD, 8 bytes each) and writes `run` elements of `dst` (STM, 16 bytes each), the `dst`
 //! pointer running on from start to start: it writes the first `starts.len() * run` elements of
 //! `dst`. It writes r0-r3, its 4 pointer registers and the flags (CMP), nothing else.
+//! `pack_groups_at` reads like `pack_pointwise_groups` from each of its `starts`: its wrapper
+//! enters only with `starts` and `groups` nonempty, every start's last read inside `xs` (`s +
+//! (4 * groups - 1) * plane + 2 <= xs.len()`) and `cols.len() >= starts.len() * groups`. It
+//! pushes r6 and r7
+//! (r6 holds the base of `xs`; balanced by POP), loads each start (LDR, post-incremented through
+//! `starts` until its end), packs `groups` groups from it (the plane pointer stepping 4 planes
+//! per group up to the start plus `4 * groups` planes) and writes one element of `cols` per group
+//! (STM, the pointer running on): `starts.len() * groups` elements. It writes r0-r5, r10, r11
+//! and the flags (CMP), nothing else.
 //! `gather_taps3` copies without stack (`nostack`): its wrapper enters only with `S` 1 or 2,
 //! `channels >= 1`, `plane >= 3 * row_step`, `taps.len() >= 9 * channels` and the last read ending
 //! inside `xs` (`start + (channels - 1) * plane + 2 * row_step` plus 4 bytes, 6 at stride 2). Per
@@ -1027,6 +1036,89 @@ pub fn depthwise3_channel<const S: usize, const LATE: bool>(
     {
         let _ = (advance, w, middle, bias, rq, y);
         false
+    }
+}
+
+/// `groups` groups of 4 input channels of two side-by-side pixels at each input position of
+/// `starts` (bytes into channel planes `plane` bytes apart in `xs`), in `pack_pointwise_groups`'
+/// layout, one position after another into `cols`: a channel-last window's columns. One `asm!`
+/// loop (per group 4 LDRH, 2 PKHBT, 4 SXTB16, one STM; 5 instructions per position), plain
+/// Rust without the DSP instructions. Returns whether it packed: every start's reads inside `xs`
+/// and `cols` long enough.
+#[inline(always)]
+pub fn pack_groups_at(
+    xs: &[u8],
+    plane: usize,
+    starts: &[usize],
+    groups: usize,
+    cols: &mut [[u32; 4]],
+) -> bool {
+    let reach = (4 * groups).saturating_sub(1) * plane + 2;
+    let inside = starts
+        .iter()
+        .all(|&s| s.checked_add(reach).is_some_and(|end| end <= xs.len()));
+    if !inside || starts.is_empty() || groups == 0 || cols.len() < starts.len() * groups {
+        return false;
+    }
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    {
+        // SAFETY: reads 2 bytes at `s + j * plane` of `xs` (j < 4 * groups) for every start `s`
+        // and writes the first `starts.len() * groups` elements of `cols` (see the module
+        // audit).
+        unsafe {
+            core::arch::asm!(
+                "push {{r6, r7}}",
+                "mov r6, r0",
+                "2:",
+                "ldr r4, [r11], #4",
+                "add r4, r4, r6",
+                "add r5, r4, lr",
+                "3:",
+                "ldrh r0, [r4]",
+                "ldrh r2, [r4, r8]",
+                "ldrh r1, [r4, r8, lsl #1]",
+                "ldrh r3, [r4, r9]",
+                "add r4, r4, r8, lsl #2",
+                "pkhbt r0, r0, r1, lsl #16",
+                "pkhbt r2, r2, r3, lsl #16",
+                "sxtb16 r1, r0, ror #8",
+                "sxtb16 r0, r0",
+                "sxtb16 r3, r2, ror #8",
+                "sxtb16 r2, r2",
+                "stm r10!, {{r0-r3}}",
+                "cmp r4, r5",
+                "bne 3b",
+                "cmp r11, r12",
+                "bne 2b",
+                "pop {{r6, r7}}",
+                inout("r0") xs.as_ptr() => _,
+                out("r1") _,
+                out("r2") _,
+                out("r3") _,
+                out("r4") _,
+                out("r5") _,
+                in("r8") plane,
+                in("r9") 3 * plane,
+                inout("r10") cols.as_mut_ptr() => _,
+                inout("r11") starts.as_ptr() => _,
+                in("r12") starts.as_ptr_range().end,
+                in("lr") 4 * groups * plane,
+            );
+        }
+        true
+    }
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+    {
+        for (&start, cols) in starts.iter().zip(cols.chunks_exact_mut(groups)) {
+            let xs = &xs[start..][..reach];
+            let half = |c: usize| u32::from(xs[c * plane]) | u32::from(xs[c * plane + 1]) << 8;
+            for (g, col) in cols.iter_mut().enumerate() {
+                let c = 4 * g;
+                let (even, odd) = (half(c) | half(c + 2) << 16, half(c + 1) | half(c + 3) << 16);
+                *col = [sxtb16(even), sxtb16_odd(even), sxtb16(odd), sxtb16_odd(odd)];
+            }
+        }
+        true
     }
 }
 

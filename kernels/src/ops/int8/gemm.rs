@@ -21,8 +21,8 @@ use core::ops::Range;
 use super::conv::Conv;
 use super::dsp::{
     dot_wide_2x2, dot_wide_pairs, dot_wide_pairs_store, extend_quads, gather_taps3,
-    interleave_columns, pack_pointwise_groups, pack_taps, smlad, smlad_ordered, sxtb16, sxtb16_odd,
-    WideStore,
+    interleave_columns, pack_groups_at, pack_pointwise_groups, pack_taps, smlad, smlad_ordered,
+    sxtb16, sxtb16_odd, WideStore,
 };
 use super::ChannelRequant;
 use crate::ops::window::Window;
@@ -141,6 +141,12 @@ fn conv_into<const RING: bool>(
                     ring.cover(p, xs, [pair[1]; 2]);
                     ring.columns::<true>(p, pair, cols);
                 }
+            } else if channels_last(p) && !pointwise {
+                // A channel-last layer that keeps no ring (for RAM): from the planes directly.
+                let cols = bytemuck::cast_slice_mut::<u64, u32>(pack)
+                    .as_chunks_mut::<4>()
+                    .0;
+                gather_channels_last(p, xs, [px, (px + 1).min(end - 1)], cols);
             } else if pointwise {
                 // A last single pixel packs its neighbour (the next pixel or plane) too; the
                 // one-column kernels leave it unused.
@@ -721,6 +727,59 @@ fn split(raw: u32) -> [u32; 2] {
     [sxtb16(raw), sxtb16_odd(raw)]
 }
 
+/// The columns of output pixels `pair` of a channel-last convolution without a ring (taps by
+/// kernel position, then input channel): per kernel position the two pixels' groups of 4
+/// channels, by `dsp::pack_pointwise_groups` where their inputs lie side by side inside the
+/// input, else tap by tap (padding as the input zero point).
+fn gather_channels_last(p: &Conv, xs: &[u8], pair: [usize; 2], cols: &mut [[u32; 4]]) {
+    let win = &p.win;
+    let (plane, groups) = (win.in_plane(), p.c_in / 4);
+    let zero_point = (-p.input_offset) as u8;
+    // Each pixel's window origin; above or left of the input wraps around to a large index.
+    let origin = pair.map(|px| {
+        let (oh, ow) = (px / win.out_w, px % win.out_w);
+        let top = (oh * win.stride_h).wrapping_sub(win.pad_top);
+        (top, (ow * win.stride_w).wrapping_sub(win.pad_left))
+    });
+    let [(top, left), (top1, left1)] = origin;
+    let (bottom, right) = ((win.k_h - 1) * win.dil_h, (win.k_w - 1) * win.dil_w + 1);
+    let inside = top < win.in_h && bottom < win.in_h - top && left < win.in_w;
+    if inside
+        && right < win.in_w - left
+        && (top1, left1) == (top, left + 1)
+        && win.k_h * win.k_w <= 9
+    {
+        // Both windows inside the input, side by side: one `asm!` loop over the positions.
+        let mut starts = [0; 9];
+        for (k, s) in starts.iter_mut().enumerate().take(win.k_h * win.k_w) {
+            *s = (top + k / win.k_w * win.dil_h) * win.in_w + left + k % win.k_w * win.dil_w;
+        }
+        if pack_groups_at(xs, plane, &starts[..win.k_h * win.k_w], groups, cols) {
+            return;
+        }
+    }
+    let positions = cols.chunks_exact_mut(groups.max(1)).take(win.k_h * win.k_w);
+    for (k, cols) in positions.enumerate() {
+        let (kh, kw) = (k / win.k_w * win.dil_h, k % win.k_w * win.dil_w);
+        let [a, b] = origin.map(|(top, left)| {
+            let (ih, iw) = (top.wrapping_add(kh), left.wrapping_add(kw));
+            (ih < win.in_h && iw < win.in_w).then(|| ih * win.in_w + iw)
+        });
+        if let (Some(a), Some(b)) = (a, b) {
+            if b == a + 1 && pack_pointwise_groups(xs, plane, a, p.c_in, cols) == groups {
+                continue;
+            }
+        }
+        let tap = |at: Option<usize>, c: usize| at.map_or(zero_point, |i| xs[c * plane + i]);
+        let half = |c: usize| u32::from(tap(a, c)) | u32::from(tap(b, c)) << 8;
+        for (g, col) in cols.iter_mut().enumerate() {
+            let c = 4 * g;
+            let (even, odd) = (half(c) | half(c + 2) << 16, half(c + 1) | half(c + 3) << 16);
+            *col = [sxtb16(even), sxtb16_odd(even), sxtb16(odd), sxtb16_odd(odd)];
+        }
+    }
+}
+
 /// The columns of output pixels `px` and `px + 1` of a 3x3 convolution in plain tap order (stride
 /// 1 or 2 along rows, dilation 1 along rows) when both windows lie inside the input, by
 /// `dsp::gather_taps3` and `dsp::pack_taps`; false where that does not apply (or without the
@@ -1124,15 +1183,25 @@ pub(crate) mod tests {
             let wide_words = pack_wide_weights(&ordered[..w.len()], c_out, &mut wide);
             let rq: [ChannelRequant; 3] = core::array::from_fn(|co| requant.channel(co));
             let plane = win.out_plane();
-            let mut run = |w| {
+            // `ring` false: a channel-last layer that gave up its ring (`conv`).
+            let mut run = |w, ring: bool| {
                 let mut got = [0_i8; 2 * 3 * 63];
                 let (bias, rq) = (&folded[..c_out], &rq[..c_out]);
-                let y = Out::Slice(&mut got[..len]);
-                conv_any(&p, x, w, bias, rq, y, 0..plane, &mut pack);
+                if ring {
+                    let y = Out::Slice(&mut got[..len]);
+                    conv_any(&p, x, w, bias, rq, y, 0..plane, &mut pack);
+                } else {
+                    conv(&p, x, w, bias, rq, &mut got[..len], 0..plane, &mut pack);
+                }
                 got
             };
-            let got = run(Weights::Compact(&compact[..words]));
-            let got_wide = run(Weights::Wide(&wide[..wide_words]));
+            let (compact, wide) = (&compact[..words], &wide[..wide_words]);
+            let got = run(Weights::Compact(compact), true);
+            let got_wide = run(Weights::Wide(wide), true);
+            let ringless = takes_ring(&p).then(|| {
+                let wide = run(Weights::Wide(wide), false);
+                [run(Weights::Compact(compact), false), wide]
+            });
             super::super::conv::conv(
                 &p,
                 x,
@@ -1148,6 +1217,9 @@ pub(crate) mod tests {
                 "{in_h}x{in_w} k {k} stride {stride} channels last {last}"
             );
             assert_eq!(got_wide[..len], want[..len], "wide {in_h}x{in_w} k {k}");
+            for got in ringless.iter().flatten() {
+                assert_eq!(got[..len], want[..len], "no ring {in_h}x{in_w} k {k}");
+            }
         }
     }
 
