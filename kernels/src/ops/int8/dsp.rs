@@ -757,6 +757,22 @@ macro_rules! depthwise_row {
     };
 }
 
+/// The input step from the end of a row's pairs to the next row of `depthwise3_rows` and
+/// `depthwise3_channel` over `rows` rows of `width` outputs, if the shape is theirs (stride 1 or
+/// 2, rows and width nonzero, the pairs within a row's pitch) and every word the pairs read lies
+/// inside `xs`.
+#[inline(always)]
+fn depthwise3_step<const S: usize>(
+    xs: &[u8],
+    pitch: usize,
+    (rows, width): (usize, usize),
+) -> Option<usize> {
+    let pairs = width.div_ceil(2);
+    let reads = (S * rows + 2 - S) * pitch + 2 * S * pairs + 2;
+    let shape = rows > 0 && width > 0 && (S == 1 || S == 2) && xs.len() >= reads;
+    (S * pitch).checked_sub(2 * S * pairs).filter(|_| shape)
+}
+
 /// 3x3 depthwise rows at stride `S` (1 or 2): `acc[r * width + x]` (r < rows, x < width) =
 /// `bias` plus, over kernel rows `k` (input rows `xs[(S * r + k) * pitch..]`), `w[k]` (the
 /// 16-bit pair of the row's outer weights) times inputs `S * x` and `S * x + 2` and the row's
@@ -778,12 +794,8 @@ pub fn depthwise3_rows<const S: usize>(
     acc: &mut [i32],
     (rows, width): (usize, usize),
 ) -> bool {
-    let pairs = width.div_ceil(2);
-    let reads = (S * rows + 2 - S) * pitch + 2 * S * pairs + 2;
-    let advance = (S * pitch).checked_sub(2 * S * pairs);
-    let fits = acc.len() >= rows * width + width % 2 && xs.len() >= reads;
-    let (Some(advance), true, true) = (advance, fits, rows > 0 && width > 0 && (S == 1 || S == 2))
-    else {
+    let advance = depthwise3_step::<S>(xs, pitch, (rows, width));
+    let (Some(advance), true) = (advance, acc.len() >= rows * width + width % 2) else {
         return false;
     };
     #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
@@ -891,12 +903,8 @@ pub fn depthwise3_channel<const S: usize, const LATE: bool>(
     y: &mut [i8],
     (rows, width): (usize, usize),
 ) -> bool {
-    let pairs = width.div_ceil(2);
-    let reads = (S * rows + 2 - S) * pitch + 2 * S * pairs + 2;
-    let advance = (S * pitch).checked_sub(2 * S * pairs);
-    let fits = y.len() >= rows * width && xs.len() >= reads;
-    let (Some(advance), true, true) = (advance, fits, rows > 0 && width > 0 && (S == 1 || S == 2))
-    else {
+    let advance = depthwise3_step::<S>(xs, pitch, (rows, width));
+    let (Some(advance), true) = (advance, y.len() >= rows * width) else {
         return false;
     };
     #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
