@@ -729,8 +729,9 @@ fn split(raw: u32) -> [u32; 2] {
 
 /// The columns of output pixels `pair` of a channel-last convolution without a ring (taps by
 /// kernel position, then input channel): per kernel position the two pixels' groups of 4
-/// channels, by `dsp::pack_pointwise_groups` where their inputs lie side by side inside the
-/// input, else tap by tap (padding as the input zero point).
+/// channels. Windows side by side inside the input take one `dsp::pack_groups_at` call; others
+/// go position by position, `dsp::pack_pointwise_groups` where the two inputs lie side by side
+/// inside the input, else tap by tap (padding as the input zero point).
 fn gather_channels_last(p: &Conv, xs: &[u8], pair: [usize; 2], cols: &mut [[u32; 4]]) {
     let win = &p.win;
     let (plane, groups) = (win.in_plane(), p.c_in / 4);
