@@ -152,7 +152,12 @@ class QConv(Op):
             pixels = node.attrs.get(PIXELS)
             # gemm.rs: one function per column source and output kind, so that the linker keeps
             # only those the model calls.
-            kernel = "conv_ring" if ring_bytes(node, graph) else "conv"
+            if ring_bytes(node, graph):
+                kernel = "conv_ring"
+            elif channels_last(node) and not keeps_ring(node):  # `drop_rings` took it away
+                kernel = "conv_planes"
+            else:
+                kernel = "conv"
             if pixels is None:  # the whole plane: consecutive rows, one per channel
                 lo, hi = 0, plane
             else:  # a multicore part: the output is already `Rows` of its pixels

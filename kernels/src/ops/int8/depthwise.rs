@@ -121,19 +121,22 @@ enum Kind {
     Any,
 }
 
-/// The `rows` rows of a plane `width` wide into rows `pitch` apart (the last may end closer
-/// than `pitch` to the end of `dst`).
+/// The `rows` rows of a plane `width` wide into rows `pitch` apart: whole pitches where `dst`
+/// holds them (every padded plane with a bottom pad row or no left pad), else the last row may
+/// end closer than `pitch` to the end of `dst`.
 #[inline(never)]
 fn copy_rows(src: &[u8], (rows, width): (usize, usize), dst: &mut [u8], pitch: usize) {
-    let Some(last) = rows.checked_sub(1) else {
-        return;
-    };
-    let (head, tail) = dst.split_at_mut((last * pitch).min(dst.len()));
-    let (src, last_row) = src.split_at(last * width);
-    for (s, d) in src.chunks_exact(width).zip(head.chunks_exact_mut(pitch)) {
-        copy_row(s, d);
+    // `src` holds the `rows` rows exactly (a `take` here cost KWS 3 % in its depthwise layers).
+    let src = src.chunks_exact(width);
+    if dst.len() >= rows * pitch {
+        for (s, d) in src.zip(dst.chunks_exact_mut(pitch)) {
+            copy_row(s, d);
+        }
+    } else {
+        for (s, d) in src.zip(dst.chunks_mut(pitch)) {
+            d[..width].copy_from_slice(s);
+        }
     }
-    copy_row(&last_row[..width], tail);
 }
 
 /// The first `s.len()` bytes of `d` from `s`. Short rows as two overlapping word or
@@ -427,14 +430,16 @@ mod tests {
     use super::*;
     use crate::ops::int8::Requant;
 
-    /// Every width class of row copy, the last row ending closer than `pitch` to the end.
+    /// Every width class of row copy, into whole pitches and with the last row ending closer
+    /// than `pitch` to the end.
     #[test]
     fn rows_copy_into_their_pitch() {
-        for width in [1_usize, 2, 3, 4, 5, 8, 11, 16, 17] {
+        let widths = [1_usize, 2, 3, 4, 5, 8, 11, 16, 17];
+        for (width, short) in widths.into_iter().flat_map(|w| [(w, true), (w, false)]) {
             let (rows, pitch) = (3, width.next_multiple_of(4) + 4);
             let src: [u8; 51] = core::array::from_fn(|k| k as u8 + 1);
-            let mut dst = [0_u8; 2 * 24 + 17];
-            let dst = &mut dst[..2 * pitch + width];
+            let mut dst = [0_u8; 3 * 24];
+            let dst = &mut dst[..2 * pitch + if short { width } else { pitch }];
             copy_rows(&src[..rows * width], (rows, width), dst, pitch);
             for (k, &v) in dst.iter().enumerate() {
                 let (r, c) = (k / pitch, k % pitch);

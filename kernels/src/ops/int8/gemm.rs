@@ -40,7 +40,7 @@ pub enum Weights<'a> {
 macro_rules! conv_entries {
     ($(
         $(#[$attr:meta])*
-        $name:ident: $ring:literal, $y:ty => |$v:ident, $len:ident| $store:expr;
+        $name:ident: $source:ident, $y:ty => |$v:ident, $len:ident| $store:expr;
     )*) => {$(
         $(#[$attr])*
         #[allow(clippy::too_many_arguments)]
@@ -56,7 +56,7 @@ macro_rules! conv_entries {
             pack: &mut [u64],
         ) {
             let ($v, $len) = (y, pixels.len());
-            conv_into::<$ring>(p, x, w, bias, rq, $store, pixels, pack);
+            conv_into::<$source>(p, x, w, bias, rq, $store, pixels, pack);
         }
     )*};
 }
@@ -72,16 +72,27 @@ conv_entries! {
     ///
     /// One function per output kind (`y` consecutive rows of a slice, one core; `_rows`: `Rows` of
     /// the shared arena, a multicore part) and column source (`conv_ring`: channel-last columns
-    /// other than pointwise, `ring_words`), each compiled in this crate; the generated code calls
-    /// the one its layer needs, so the linker drops the others (KWS: 3 of 4, ~35 KB of flash).
-    conv: false, &mut [i8] => |y, len| Consecutive { y, len };
+    /// other than pointwise, `ring_words`; `conv_planes`: the same without a ring), each compiled
+    /// in this crate; the generated code calls the one its layer needs, so the linker drops the
+    /// others (KWS: 5 of 6, ~35 KB of flash).
+    conv: GATHERED, &mut [i8] => |y, len| Consecutive { y, len };
     /// `conv` over a ring of input rows.
-    conv_ring: true, &mut [i8] => |y, len| Consecutive { y, len };
+    conv_ring: RING, &mut [i8] => |y, len| Consecutive { y, len };
+    /// `conv` of a channel-last layer without a ring: columns from the input planes.
+    conv_planes: PLANES, &mut [i8] => |y, len| Consecutive { y, len };
     /// `conv` into `Rows`.
-    conv_rows: false, Rows => |y, _len| y;
+    conv_rows: GATHERED, Rows => |y, _len| y;
     /// `conv_ring` into `Rows`.
-    conv_ring_rows: true, Rows => |y, _len| y;
+    conv_ring_rows: RING, Rows => |y, _len| y;
+    /// `conv_planes` into `Rows`.
+    conv_planes_rows: PLANES, Rows => |y, _len| y;
 }
+
+/// `conv_into`'s column sources: gathered in weight order (or 1x1 packed), a ring of input rows,
+/// or channel-last groups packed from the input planes.
+const GATHERED: u8 = 0;
+const RING: u8 = 1;
+const PLANES: u8 = 2;
 
 /// 1x1, stride 1, no leading padding: a pixel's column is its input position's channels.
 fn packs_pointwise(win: &Window) -> bool {
@@ -94,7 +105,7 @@ fn packs_pointwise(win: &Window) -> bool {
 
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn conv_into<const RING: bool>(
+fn conv_into<const SOURCE: u8>(
     p: &Conv,
     x: &[i8],
     w: Weights,
@@ -109,9 +120,9 @@ fn conv_into<const RING: bool>(
     let (in_size, out_plane) = (p.c_in * win.in_plane(), win.out_plane());
     let pointwise = packs_pointwise(win);
     let groups = depth.div_ceil(4);
-    let (ring, pack) = pack.split_at_mut(if RING { ring_words(p) } else { 0 });
+    let (ring, pack) = pack.split_at_mut(if SOURCE == RING { ring_words(p) } else { 0 });
     let mut ring = Ring::new(p, ring);
-    let (pack, acc) = pack.split_at_mut(if RING { 2 } else { 3 } * groups);
+    let (pack, acc) = pack.split_at_mut(if SOURCE == RING { 2 } else { 3 } * groups);
     let (pack, raw) = pack.split_at_mut(2 * groups);
     let raw: &mut [u32] = bytemuck::cast_slice_mut(raw);
     let end = pixels.end.min(out_plane);
@@ -120,14 +131,14 @@ fn conv_into<const RING: bool>(
     for n in 0..p.batch {
         let xs: &[u8] = bytemuck::cast_slice(&x[n * in_size..][..in_size]);
         ring.filled = 0;
-        let first = if pointwise && !RING {
+        let first = if pointwise && SOURCE == GATHERED {
             let row = (n * p.c_out, pixels.start);
             pointwise_pairs(p, xs, w, bias, rq, saturate, &mut y, row, end, pack)
         } else {
             pixels.start
         };
         for px in (first..end).step_by(2) {
-            if RING {
+            if SOURCE == RING {
                 let pair = [px, (px + 1).min(end - 1)];
                 let cols = pack.as_chunks_mut::<2>().0;
                 if pair[1] / win.out_w == px / win.out_w {
@@ -141,8 +152,7 @@ fn conv_into<const RING: bool>(
                     ring.cover(p, xs, [pair[1]; 2]);
                     ring.columns::<true>(p, pair, cols);
                 }
-            } else if channels_last(p) && !pointwise {
-                // A channel-last layer that keeps no ring (for RAM): from the planes directly.
+            } else if SOURCE == PLANES {
                 let cols = bytemuck::cast_slice_mut::<u64, u32>(pack)
                     .as_chunks_mut::<4>()
                     .0;
@@ -162,7 +172,6 @@ fn conv_into<const RING: bool>(
                         (3, 1) => gather_pair::<3, 1>(p, xs, px, taps),
                         (3, 2) => gather_pair::<3, 2>(p, xs, px, taps),
                         (3, _) => gather_pair::<3, 0>(p, xs, px, taps),
-                        (4, 2) => gather_pair::<4, 2>(p, xs, px, taps),
                         (5, _) => gather_pair::<5, 0>(p, xs, px, taps),
                         _ => gather_pair::<0, 0>(p, xs, px, taps),
                     }
@@ -1184,7 +1193,7 @@ pub(crate) mod tests {
             let wide_words = pack_wide_weights(&ordered[..w.len()], c_out, &mut wide);
             let rq: [ChannelRequant; 3] = core::array::from_fn(|co| requant.channel(co));
             let plane = win.out_plane();
-            // `ring` false: a channel-last layer that gave up its ring (`conv`).
+            // `ring` false: a channel-last layer that gave up its ring (`conv_planes`).
             let mut run = |w, ring: bool| {
                 let mut got = [0_i8; 2 * 3 * 63];
                 let (bias, rq) = (&folded[..c_out], &rq[..c_out]);
@@ -1192,7 +1201,7 @@ pub(crate) mod tests {
                     let y = Out::Slice(&mut got[..len]);
                     conv_any(&p, x, w, bias, rq, y, 0..plane, &mut pack);
                 } else {
-                    conv(&p, x, w, bias, rq, &mut got[..len], 0..plane, &mut pack);
+                    conv_planes(&p, x, w, bias, rq, &mut got[..len], 0..plane, &mut pack);
                 }
                 got
             };
