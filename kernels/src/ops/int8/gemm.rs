@@ -1032,7 +1032,7 @@ pub(crate) mod tests {
         channels_last(p) && !packs_pointwise(&p.win)
     }
 
-    /// The `conv` variant the generated code would call for `p`.
+    /// The `conv` variant the generated code would call for `p` (with its ring).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn conv_any(
         p: &Conv,
@@ -1044,11 +1044,31 @@ pub(crate) mod tests {
         pixels: Range<usize>,
         pack: &mut [u64],
     ) {
-        match (y, takes_ring(p)) {
-            (Out::Slice(y), false) => conv(p, x, w, bias, rq, y, pixels, pack),
-            (Out::Slice(y), true) => conv_ring(p, x, w, bias, rq, y, pixels, pack),
-            (Out::Rows(y), false) => conv_rows(p, x, w, bias, rq, y, pixels, pack),
-            (Out::Rows(y), true) => conv_ring_rows(p, x, w, bias, rq, y, pixels, pack),
+        conv_source(p, x, w, bias, rq, y, pixels, pack, takes_ring(p));
+    }
+
+    /// `conv_any`, or for a layer that takes a ring with `ring` false the entry of one that gave
+    /// it up (`conv_planes`).
+    #[allow(clippy::too_many_arguments)]
+    fn conv_source(
+        p: &Conv,
+        x: &[i8],
+        w: Weights,
+        bias: &[i32],
+        rq: &[ChannelRequant],
+        y: Out,
+        pixels: Range<usize>,
+        pack: &mut [u64],
+        ring: bool,
+    ) {
+        let planes = takes_ring(p) && !ring;
+        match (y, ring, planes) {
+            (Out::Slice(y), true, _) => conv_ring(p, x, w, bias, rq, y, pixels, pack),
+            (Out::Slice(y), false, true) => conv_planes(p, x, w, bias, rq, y, pixels, pack),
+            (Out::Slice(y), false, false) => conv(p, x, w, bias, rq, y, pixels, pack),
+            (Out::Rows(y), true, _) => conv_ring_rows(p, x, w, bias, rq, y, pixels, pack),
+            (Out::Rows(y), false, true) => conv_planes_rows(p, x, w, bias, rq, y, pixels, pack),
+            (Out::Rows(y), false, false) => conv_rows(p, x, w, bias, rq, y, pixels, pack),
         }
     }
     use super::*;
@@ -1193,21 +1213,17 @@ pub(crate) mod tests {
             let wide_words = pack_wide_weights(&ordered[..w.len()], c_out, &mut wide);
             let rq: [ChannelRequant; 3] = core::array::from_fn(|co| requant.channel(co));
             let plane = win.out_plane();
-            // `ring` false: a channel-last layer that gave up its ring (`conv_planes`).
             let mut run = |w, ring: bool| {
                 let mut got = [0_i8; 2 * 3 * 63];
                 let (bias, rq) = (&folded[..c_out], &rq[..c_out]);
-                if ring {
-                    let y = Out::Slice(&mut got[..len]);
-                    conv_any(&p, x, w, bias, rq, y, 0..plane, &mut pack);
-                } else {
-                    conv_planes(&p, x, w, bias, rq, &mut got[..len], 0..plane, &mut pack);
-                }
+                let y = Out::Slice(&mut got[..len]);
+                conv_source(&p, x, w, bias, rq, y, 0..plane, &mut pack, ring);
                 got
             };
             let (compact, wide) = (&compact[..words], &wide[..wide_words]);
-            let got = run(Weights::Compact(compact), true);
-            let got_wide = run(Weights::Wide(wide), true);
+            let ring = takes_ring(&p);
+            let got = run(Weights::Compact(compact), ring);
+            let got_wide = run(Weights::Wide(wide), ring);
             let ringless = takes_ring(&p).then(|| {
                 let wide = run(Weights::Wide(wide), false);
                 [run(Weights::Compact(compact), false), wide]
@@ -1337,11 +1353,13 @@ pub(crate) mod tests {
                 .flat_map(|split| layouts.map(|w| (split, w)))
             {
                 let mut joined = [0_i8; 3 * 35];
-                for range in [0..split, split..plane] {
+                for (k, range) in [0..split, split..plane].into_iter().enumerate() {
                     let n = range.len();
                     let mut part = [0_i8; 3 * 35];
                     let y = Out::Rows(Rows::new(&mut part[..c_out * n], n));
-                    conv_any(&p, &x, w, bias, rq, y, range.clone(), &mut pack);
+                    // A ring layer's second part as if it had given up its ring.
+                    let ring = takes_ring(&p) && k == 0;
+                    conv_source(&p, &x, w, bias, rq, y, range.clone(), &mut pack, ring);
                     for co in 0..c_out {
                         joined[co * plane + range.start..][..n]
                             .copy_from_slice(&part[co * n..][..n]);
