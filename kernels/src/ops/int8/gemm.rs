@@ -790,6 +790,20 @@ fn gather_channels_last(p: &Conv, xs: &[u8], pair: [usize; 2], cols: &mut [[u32;
     }
 }
 
+/// Zeroes the taps after a column's last (up to 3, to a whole group): stores, not a `memset`
+/// call, which costs more than they do.
+#[inline(always)]
+fn zero_tail<T: Copy + Default>(tail: &mut [T]) {
+    let zero = T::default();
+    match tail {
+        [] => {}
+        [a] => *a = zero,
+        [a, b] => (*a, *b) = (zero, zero),
+        [a, b, c] => (*a, *b, *c) = (zero, zero, zero),
+        longer => longer.fill(zero),
+    }
+}
+
 /// The columns of output pixels `px` and `px + 1` of a 3x3 convolution in plain tap order (stride
 /// 1 or 2 along rows, dilation 1 along rows) when both windows lie inside the input, by
 /// `dsp::gather_taps3` and `dsp::pack_taps`; false where that does not apply (or without the
@@ -815,7 +829,7 @@ fn gather_inside_3x3(p: &Conv, xs: &[u8], px: usize, pack: &mut [u64]) -> bool {
         _ => false,
     };
     if gathered {
-        taps[9 * p.c_in..].fill(0);
+        zero_tail(&mut taps[9 * p.c_in..]);
         pack_taps(taps.as_chunks_mut::<4>().0);
     }
     gathered
@@ -834,7 +848,7 @@ fn gather_column<const KW: usize>(p: &Conv, xs: &[u8], px: usize, raw: &mut [u8]
     let first = (ow * win.stride_w).wrapping_sub(win.pad_left);
     let whole_rows = win.dil_w == 1 && first < win.in_w && first + k_w <= win.in_w;
     let (taps, tail) = raw.split_at_mut(p.c_in * win.k_h * k_w);
-    tail.fill(0);
+    zero_tail(tail);
     let mut rows = taps.chunks_exact_mut(k_w);
     for ci in 0..p.c_in {
         let xc = &xs[ci * plane..][..plane];
@@ -871,7 +885,7 @@ fn gather_pair<const KW: usize, const S: usize>(p: &Conv, xs: &[u8], px: usize, 
     let first = (ow * step).wrapping_sub(win.pad_left);
     let whole_rows = win.dil_w == 1 && first < win.in_w && first + step + k_w <= win.in_w;
     let (taps, tail) = raw.split_at_mut(p.c_in * win.k_h * k_w);
-    tail.fill(0);
+    zero_tail(tail);
     let top = (oh * win.stride_h).wrapping_sub(win.pad_top);
     let bottom = top.wrapping_add((win.k_h - 1) * win.dil_h);
     if whole_rows && top < win.in_h && bottom < win.in_h {
