@@ -117,85 +117,69 @@ fn conv_into<const SOURCE: u8>(
 ) {
     let win = &p.win;
     let depth = p.c_in * win.k_h * win.k_w;
-    let (in_size, out_plane) = (p.c_in * win.in_plane(), win.out_plane());
-    let pointwise = packs_pointwise(win);
+    let in_size = p.c_in * win.in_plane();
     let groups = depth.div_ceil(4);
     let (ring, pack) = pack.split_at_mut(if SOURCE == RING { ring_words(p) } else { 0 });
-    let mut ring = Ring::new(p, ring);
     let (pack, acc) = pack.split_at_mut(if SOURCE == RING { 2 } else { 3 } * groups);
     let (pack, raw) = pack.split_at_mut(2 * groups);
-    let raw: &mut [u32] = bytemuck::cast_slice_mut(raw);
-    let end = pixels.end.min(out_plane);
+    let end = pixels.end.min(win.out_plane());
+    let mut columns = PairColumns {
+        p,
+        pointwise: packs_pointwise(win),
+        ring: Ring::new(p, ring),
+        pack,
+        raw: bytemuck::cast_slice_mut(raw),
+        end,
+    };
     let pairs_per_call = p.c_out.div_ceil(2).min(WIDE_PAIRS_PER_CALL);
     let saturate = Saturate::of(rq);
+    // Wide weights whose channels all saturate and pair up: one store block per pixel pair into
+    // rows bounds-checked once per plane.
+    let late = match saturate {
+        Saturate::Folded => Some(false),
+        Saturate::Late => Some(true),
+        Saturate::No => None,
+    };
+    let fused = match (w, late) {
+        (Weights::Wide(w), Some(late)) if FUSED_WIDE && p.c_out.is_multiple_of(2) => {
+            Some((WideStore::new(groups, w.as_chunks::<2>().0, bias, rq), late))
+        }
+        _ => None,
+    };
     for n in 0..p.batch {
         let xs: &[u8] = bytemuck::cast_slice(&x[n * in_size..][..in_size]);
-        ring.filled = 0;
-        let first = if pointwise && SOURCE == GATHERED {
-            let row = (n * p.c_out, pixels.start);
-            pointwise_pairs(p, xs, w, bias, rq, saturate, &mut y, row, end, pack)
-        } else {
-            pixels.start
-        };
-        for px in (first..end).step_by(2) {
-            if SOURCE == RING {
-                let pair = [px, (px + 1).min(end - 1)];
-                let cols = pack.as_chunks_mut::<2>().0;
-                if pair[1] / win.out_w == px / win.out_w {
-                    ring.cover(p, xs, pair);
-                    ring.columns::<false>(p, pair, cols);
-                } else {
-                    // The ring holds one output row's windows: the pixel starting the next
-                    // output row is copied after its rows.
-                    ring.cover(p, xs, [px; 2]);
-                    ring.columns::<false>(p, [px; 2], cols);
-                    ring.cover(p, xs, [pair[1]; 2]);
-                    ring.columns::<true>(p, pair, cols);
-                }
-            } else if SOURCE == PLANES {
-                let cols = bytemuck::cast_slice_mut::<u64, u32>(pack)
-                    .as_chunks_mut::<4>()
-                    .0;
-                gather_channels_last(p, xs, [px, (px + 1).min(end - 1)], cols);
-            } else if pointwise {
-                // A last single pixel packs its neighbour (the next pixel or plane) too; the
-                // one-column kernels leave it unused.
-                let cols = bytemuck::cast_slice_mut::<u64, u32>(pack)
-                    .as_chunks_mut::<4>()
-                    .0;
-                pack_pointwise_pair(xs, p.c_in, out_plane, px, cols);
-            } else if px + 1 < end && px % win.out_w + 1 < win.out_w {
-                if !gather_inside_3x3(p, xs, px, pack) {
-                    let taps: &mut [u16] = bytemuck::cast_slice_mut(raw);
-                    match (win.k_w, win.stride_w) {
-                        (1, _) => gather_pair::<1, 0>(p, xs, px, taps),
-                        (3, 1) => gather_pair::<3, 1>(p, xs, px, taps),
-                        (3, 2) => gather_pair::<3, 2>(p, xs, px, taps),
-                        (3, _) => gather_pair::<3, 0>(p, xs, px, taps),
-                        (5, _) => gather_pair::<5, 0>(p, xs, px, taps),
-                        _ => gather_pair::<0, 0>(p, xs, px, taps),
+        columns.ring.filled = 0;
+        if let Some((layer, late)) = &fused {
+            // The pairs, then an odd last pixel alone.
+            let pairs_end = end - (end - pixels.start) % 2;
+            if pairs_end > pixels.start {
+                let mut out = y.columns::<2>(n * p.c_out, 0, p.c_out);
+                for px in (pixels.start..pairs_end).step_by(2) {
+                    let cols = columns.pack::<SOURCE>(xs, px).as_chunks::<2>().0;
+                    if *late {
+                        dot_wide_pairs_store::<true, 2>(layer, cols, &mut out);
+                    } else {
+                        dot_wide_pairs_store::<false, 2>(layer, cols, &mut out);
                     }
-                    split_pairs(raw, pack);
-                }
-            } else {
-                // An odd last pixel (or one ending its output row) is packed twice or with the
-                // next row's first; a second result past `end` is dropped.
-                let (first, second) = raw.split_at_mut(groups);
-                let columns = [(px, first), ((px + 1).min(end - 1), second)];
-                for (q, raw) in columns {
-                    let raw = bytemuck::cast_slice_mut(raw);
-                    match win.k_w {
-                        1 => gather_column::<1>(p, xs, q, raw),
-                        3 => gather_column::<3>(p, xs, q, raw),
-                        4 => gather_column::<4>(p, xs, q, raw),
-                        5 => gather_column::<5>(p, xs, q, raw),
-                        _ => gather_column::<0>(p, xs, q, raw),
+                    if px + 2 < pairs_end && !out.advance(2) {
+                        break;
                     }
                 }
-                split_columns(raw, pack);
             }
+            if pairs_end < end {
+                let cols = columns.pack::<SOURCE>(xs, pairs_end).as_chunks::<2>().0;
+                let mut out = y.columns::<1>(n * p.c_out, pairs_end - pixels.start, p.c_out);
+                if *late {
+                    dot_wide_pairs_store::<true, 1>(layer, cols, &mut out);
+                } else {
+                    dot_wide_pairs_store::<false, 1>(layer, cols, &mut out);
+                }
+            }
+            continue;
+        }
+        for px in (pixels.start..end).step_by(2) {
+            let cols: &[u64] = columns.pack::<SOURCE>(xs, px);
             let (count, at) = ((end - px).min(2), px - pixels.start);
-            let cols: &[u64] = pack;
             match w {
                 Weights::Compact(w) => {
                     let store = |co: usize, k: usize, v| {
@@ -233,66 +217,83 @@ fn conv_into<const SOURCE: u8>(
     }
 }
 
-/// `conv_into`'s pixel pairs of a 1x1 convolution (`packs_pointwise`) with wide weights whose
-/// channels all saturate and pair up, from `row.1` (output row `row.0`, element 0): per pair the
-/// packing and one `dot_wide_pairs_store` block, without the general loop's per-pair choices.
-/// Returns the pixel it stopped at (an odd last one; `row.1` where it does not apply).
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn pointwise_pairs(
-    p: &Conv,
-    xs: &[u8],
-    w: Weights,
-    bias: &[i32],
-    rq: &[ChannelRequant],
-    saturate: Saturate,
-    y: &mut impl RowStore,
-    row: (usize, usize),
+/// The column buffers of `conv_into`: a pixel pair's two packed columns (`pack`), from a ring of
+/// input rows, the input planes or gathered taps (`raw`), by the entry's column source.
+struct PairColumns<'a> {
+    p: &'a Conv,
+    /// `packs_pointwise(&p.win)`.
+    pointwise: bool,
+    ring: Ring<'a>,
+    pack: &'a mut [u64],
+    raw: &'a mut [u32],
+    /// The pixels end here.
     end: usize,
-    pack: &mut [u64],
-) -> usize {
-    let (Weights::Wide(w), true) = (w, FUSED_WIDE && p.c_out.is_multiple_of(2)) else {
-        return row.1;
-    };
-    let groups = p.c_in.div_ceil(4);
-    let layer = WideStore::new(groups, w.as_chunks::<2>().0, bias, rq);
-    let pack = &mut pack[..2 * groups];
-    match saturate {
-        Saturate::Folded => pointwise_pairs_of::<false>(p, xs, &layer, y, row, end, pack),
-        Saturate::Late => pointwise_pairs_of::<true>(p, xs, &layer, y, row, end, pack),
-        Saturate::No => row.1,
-    }
 }
 
-/// `pointwise_pairs` requantized as `saturate_pair::<LATE>`, `pack` one pair's columns.
-#[inline(always)]
-fn pointwise_pairs_of<const LATE: bool>(
-    p: &Conv,
-    xs: &[u8],
-    layer: &WideStore,
-    y: &mut impl RowStore,
-    (row, start): (usize, usize),
-    end: usize,
-    pack: &mut [u64],
-) -> usize {
-    if start + 1 >= end {
-        return start;
-    }
-    let (plane, groups) = (p.win.out_plane(), pack.len() / 2);
-    let mut out = y.columns::<2>(row, 0, p.c_out);
-    let mut px = start;
-    loop {
-        let words = bytemuck::cast_slice_mut::<u64, u32>(pack)
-            .as_chunks_mut::<4>()
-            .0;
-        if pack_pointwise_groups(xs, plane, px, p.c_in, words) < groups {
-            pack_pointwise_pair(xs, p.c_in, plane, px, words);
+impl PairColumns<'_> {
+    /// The columns of pixels `px` and `px + 1` of input `xs` (a last single pixel packs its
+    /// neighbour, or itself, too; the one-column kernels leave that unused).
+    #[inline(always)]
+    fn pack<const SOURCE: u8>(&mut self, xs: &[u8], px: usize) -> &[u64] {
+        let (p, end, pack) = (self.p, self.end, &mut *self.pack);
+        let (win, groups) = (&p.win, pack.len() / 2);
+        let pair = || [px, (px + 1).min(end - 1)];
+        if SOURCE == RING {
+            let (ring, cols, pair) = (&mut self.ring, pack.as_chunks_mut::<2>().0, pair());
+            if pair[1] / win.out_w == px / win.out_w {
+                ring.cover(p, xs, pair);
+                ring.columns::<false>(p, pair, cols);
+            } else {
+                // The ring holds one output row's windows: the pixel starting the next output
+                // row is copied after its rows.
+                ring.cover(p, xs, [px; 2]);
+                ring.columns::<false>(p, [px; 2], cols);
+                ring.cover(p, xs, [pair[1]; 2]);
+                ring.columns::<true>(p, pair, cols);
+            }
+        } else if SOURCE == PLANES {
+            let cols = bytemuck::cast_slice_mut::<u64, u32>(pack)
+                .as_chunks_mut::<4>()
+                .0;
+            gather_channels_last(p, xs, pair(), cols);
+        } else if self.pointwise {
+            // The next pixel or plane for a last single pixel.
+            let cols = bytemuck::cast_slice_mut::<u64, u32>(pack)
+                .as_chunks_mut::<4>()
+                .0;
+            if pack_pointwise_groups(xs, win.out_plane(), px, p.c_in, cols) < groups {
+                pack_pointwise_pair(xs, p.c_in, win.out_plane(), px, cols);
+            }
+        } else if px + 1 < end && px % win.out_w + 1 < win.out_w {
+            if !gather_inside_3x3(p, xs, px, pack) {
+                let taps: &mut [u16] = bytemuck::cast_slice_mut(self.raw);
+                match (win.k_w, win.stride_w) {
+                    (1, _) => gather_pair::<1, 0>(p, xs, px, taps),
+                    (3, 1) => gather_pair::<3, 1>(p, xs, px, taps),
+                    (3, 2) => gather_pair::<3, 2>(p, xs, px, taps),
+                    (3, _) => gather_pair::<3, 0>(p, xs, px, taps),
+                    (5, _) => gather_pair::<5, 0>(p, xs, px, taps),
+                    _ => gather_pair::<0, 0>(p, xs, px, taps),
+                }
+                split_pairs(self.raw, pack);
+            }
+        } else {
+            // An odd last pixel (or one ending its output row) is packed twice or with the next
+            // row's first; a second result past `end` is dropped.
+            let (first, second) = self.raw.split_at_mut(groups);
+            for (q, raw) in [(px, first), (pair()[1], second)] {
+                let raw = bytemuck::cast_slice_mut(raw);
+                match win.k_w {
+                    1 => gather_column::<1>(p, xs, q, raw),
+                    3 => gather_column::<3>(p, xs, q, raw),
+                    4 => gather_column::<4>(p, xs, q, raw),
+                    5 => gather_column::<5>(p, xs, q, raw),
+                    _ => gather_column::<0>(p, xs, q, raw),
+                }
+            }
+            split_columns(self.raw, pack);
         }
-        dot_wide_pairs_store::<LATE, 2>(layer, pack.as_chunks::<2>().0, &mut out);
-        px += 2;
-        if px + 1 >= end || !out.advance(2) {
-            return px;
-        }
+        self.pack
     }
 }
 
@@ -1310,7 +1311,7 @@ pub(crate) mod tests {
     }
 
     /// Pixel ranges (odd starts and lengths too) give the whole plane's values, row by row, with
-    /// either weight layout (2 output channels: 1x1 layers take `pointwise_pairs`).
+    /// either weight layout (2 output channels: the fused store loop of `conv_into`).
     #[test]
     fn pixel_ranges_match_the_whole_plane() {
         let mut seed = 11;
