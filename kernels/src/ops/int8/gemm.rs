@@ -131,7 +131,6 @@ fn conv_into<const SOURCE: u8>(
         raw: bytemuck::cast_slice_mut(raw),
         end,
     };
-    let pairs_per_call = p.c_out.div_ceil(2).min(WIDE_PAIRS_PER_CALL);
     let saturate = Saturate::of(rq);
     // Wide weights whose channels all saturate and pair up: one store block per pixel pair into
     // rows bounds-checked once per plane.
@@ -180,39 +179,57 @@ fn conv_into<const SOURCE: u8>(
         for px in (pixels.start..end).step_by(2) {
             let cols: &[u64] = columns.pack::<SOURCE>(xs, px);
             let (count, at) = ((end - px).min(2), px - pixels.start);
-            match w {
-                Weights::Compact(w) => {
-                    let store = |co: usize, k: usize, v| {
-                        if k < count {
-                            y.set(n * p.c_out + co, at + k, v);
-                        }
-                    };
-                    let dot = |ws: &[u64], bias| dot_2x2(cols, ws, bias);
-                    channel_pairs(w, groups, bias, rq, p.c_out, dot, store);
-                }
-                Weights::Wide(w) if FUSED_WIDE => {
-                    let acc = bytemuck::cast_slice_mut(&mut acc[..2 * pairs_per_call]);
-                    let (cols, w) = (cols.as_chunks::<2>().0, w.as_chunks::<2>().0);
-                    let (row, y) = ((n * p.c_out, at), &mut y);
-                    // One loop per pixel count, so that storing a channel's pair tests nothing.
-                    if count == 2 {
-                        wide_channels::<2>(cols, w, bias, rq, acc, saturate, y, row);
-                    } else {
-                        wide_channels::<1>(cols, w, bias, rq, acc, saturate, y, row);
-                    }
-                }
-                Weights::Wide(w) => {
-                    let store = |co: usize, k: usize, v| {
-                        if k < count {
-                            y.set(n * p.c_out + co, at + k, v);
-                        }
-                    };
-                    let cols = cols.as_chunks::<2>().0;
-                    let dot =
-                        |ws: &[u64], bias| dot_wide_2x2(cols, ws.as_chunks::<2>().0, [bias; 2]);
-                    channel_pairs(w, 2 * groups, bias, rq, p.c_out, dot, store);
-                }
+            let out = (&mut y, (n * p.c_out, at), count);
+            products(p, cols, w, bias, rq, saturate, acc, out);
+        }
+    }
+}
+
+/// Every output channel of a pixel pair (`count` pixels: 1 or 2) from its packed columns into
+/// `y` at `row` (channel `c` at row `row.0 + c`, elements from `row.1`; `acc` the scratch after
+/// the columns, accumulators with wide weights): the paths other than `conv_into`'s fused store
+/// loop. Out of line where the DSP instructions are missing (qemu-an524: 1-2 % fewer instructions
+/// with their loops' registers allocated apart from the column packing), inlined where they run
+/// (the compact SMLAD loop lost 10 % out of line).
+#[allow(clippy::too_many_arguments)]
+#[cfg_attr(all(target_arch = "arm", target_feature = "dsp"), inline(always))]
+#[cfg_attr(not(all(target_arch = "arm", target_feature = "dsp")), inline(never))]
+fn products(
+    p: &Conv,
+    cols: &[u64],
+    w: Weights,
+    bias: &[i32],
+    rq: &[ChannelRequant],
+    saturate: Saturate,
+    acc: &mut [u64],
+    (y, row, count): (&mut impl RowStore, (usize, usize), usize),
+) {
+    let groups = cols.len() / 2;
+    let store = |co: usize, k: usize, v| {
+        if k < count {
+            y.set(row.0 + co, row.1 + k, v);
+        }
+    };
+    match w {
+        Weights::Compact(w) => {
+            let dot = |ws: &[u64], bias| dot_2x2(cols, ws, bias);
+            channel_pairs(w, groups, bias, rq, p.c_out, dot, store);
+        }
+        Weights::Wide(w) if FUSED_WIDE => {
+            let pairs = p.c_out.div_ceil(2).min(WIDE_PAIRS_PER_CALL);
+            let acc = bytemuck::cast_slice_mut(&mut acc[..2 * pairs]);
+            let (cols, w) = (cols.as_chunks::<2>().0, w.as_chunks::<2>().0);
+            // One loop per pixel count, so that storing a channel's pair tests nothing.
+            if count == 2 {
+                wide_channels::<2>(cols, w, bias, rq, acc, saturate, y, row);
+            } else {
+                wide_channels::<1>(cols, w, bias, rq, acc, saturate, y, row);
             }
+        }
+        Weights::Wide(w) => {
+            let cols = cols.as_chunks::<2>().0;
+            let dot = |ws: &[u64], bias| dot_wide_2x2(cols, ws.as_chunks::<2>().0, [bias; 2]);
+            channel_pairs(w, 2 * groups, bias, rq, p.c_out, dot, store);
         }
     }
 }
@@ -267,12 +284,11 @@ impl PairColumns<'_> {
         } else if px + 1 < end && px % win.out_w + 1 < win.out_w {
             if !gather_inside_3x3(p, xs, px, pack) {
                 let taps: &mut [u16] = bytemuck::cast_slice_mut(self.raw);
+                // Constant-width copies for the first layers' 3x3 windows (VWW, person
+                // detection, ResNet-8); every monomorphization costs ~1.3 KB in every model.
                 match (win.k_w, win.stride_w) {
-                    (1, _) => gather_pair::<1, 0>(p, xs, px, taps),
                     (3, 1) => gather_pair::<3, 1>(p, xs, px, taps),
                     (3, 2) => gather_pair::<3, 2>(p, xs, px, taps),
-                    (3, _) => gather_pair::<3, 0>(p, xs, px, taps),
-                    (5, _) => gather_pair::<5, 0>(p, xs, px, taps),
                     _ => gather_pair::<0, 0>(p, xs, px, taps),
                 }
                 split_pairs(self.raw, pack);
@@ -284,10 +300,8 @@ impl PairColumns<'_> {
             for (q, raw) in [(px, first), (pair()[1], second)] {
                 let raw = bytemuck::cast_slice_mut(raw);
                 match win.k_w {
-                    1 => gather_column::<1>(p, xs, q, raw),
                     3 => gather_column::<3>(p, xs, q, raw),
                     4 => gather_column::<4>(p, xs, q, raw),
-                    5 => gather_column::<5>(p, xs, q, raw),
                     _ => gather_column::<0>(p, xs, q, raw),
                 }
             }
