@@ -27,6 +27,7 @@ from ariel_build.ir import DType
 from ariel_build.pipeline import CompiledModel, compile_model, emit_module
 from ariel_build.runners.host import KERNELS, cache_dir
 from ariel_build.runners.qemu import QemuHarness
+from ariel_build.runners.qemu_firmware import wide_weight_budget
 from ariel_build.schedule.cost import part_traffic
 from ariel_build.schedule.multicore import board_cores
 from ariel_build.schedule.partition import runs_code
@@ -86,7 +87,8 @@ def element_type(dtype: DType) -> str:
 
 def run(board: str, name: str, path: Path, cores: int) -> Measured:
     b = load_board(board)
-    model: CompiledModel = compile_model(path, cores=board_cores(b, cores))
+    # As the build does (config/generate.py): int8 weights widened only within the board's budget.
+    model: CompiledModel = compile_model(path, cores=board_cores(b, cores), flash=wide_weight_budget(b))
     harness = QemuHarness(
         {name: model}, cache_dir() / "bench-firmware" / f"speedup-{board}-{name}-{cores}", b
     )

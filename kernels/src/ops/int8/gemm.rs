@@ -188,12 +188,9 @@ fn conv_into<const SOURCE: u8>(
 /// Every output channel of a pixel pair (`count` pixels: 1 or 2) from its packed columns into
 /// `y` at `row` (channel `c` at row `row.0 + c`, elements from `row.1`; `acc` the scratch after
 /// the columns, accumulators with wide weights): the paths other than `conv_into`'s fused store
-/// loop. Out of line where the DSP instructions are missing (qemu-an524: 1-2 % fewer instructions
-/// with their loops' registers allocated apart from the column packing), inlined where they run
-/// (the compact SMLAD loop lost 10 % out of line).
+/// loop.
 #[allow(clippy::too_many_arguments)]
-#[cfg_attr(all(target_arch = "arm", target_feature = "dsp"), inline(always))]
-#[cfg_attr(not(all(target_arch = "arm", target_feature = "dsp")), inline(never))]
+#[inline(always)]
 fn products(
     p: &Conv,
     cols: &[u64],
@@ -249,8 +246,11 @@ struct PairColumns<'a> {
 
 impl PairColumns<'_> {
     /// The columns of pixels `px` and `px + 1` of input `xs` (a last single pixel packs its
-    /// neighbour, or itself, too; the one-column kernels leave that unused).
-    #[inline(always)]
+    /// neighbour, or itself, too; the one-column kernels leave that unused). Inlined where SMLAD
+    /// runs; out of line elsewhere, where LLVM then keeps the product loops' registers apart
+    /// from it (qemu-an524: 2 % fewer instructions).
+    #[cfg_attr(all(target_arch = "arm", target_feature = "dsp"), inline(always))]
+    #[cfg_attr(not(all(target_arch = "arm", target_feature = "dsp")), inline(never))]
     fn pack<const SOURCE: u8>(&mut self, xs: &[u8], px: usize) -> &[u64] {
         let (p, end, pack) = (self.p, self.end, &mut *self.pack);
         let (win, groups) = (&p.win, pack.len() / 2);
