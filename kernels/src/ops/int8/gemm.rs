@@ -150,7 +150,7 @@ fn conv_into<const SOURCE: u8>(
         columns.ring.filled = 0;
         if let Some((layer, late)) = &fused {
             // The pairs, then an odd last pixel alone.
-            let pairs_end = end - (end - pixels.start) % 2;
+            let pairs_end = end - end.saturating_sub(pixels.start) % 2;
             if pairs_end > pixels.start {
                 let mut out = y.columns::<2>(n * p.c_out, 0, p.c_out);
                 for px in (pixels.start..pairs_end).step_by(2) {
