@@ -1061,7 +1061,8 @@ pub(crate) mod tests {
         channels_last(p) && !packs_pointwise(&p.win)
     }
 
-    /// The `conv` variant the generated code would call for `p` (with its ring).
+    /// The `conv` entry the generated code would call for `p`, a layer that takes a ring keeping
+    /// it if `ring` (else the entry of one that gave it up: `conv_planes`).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn conv_any(
         p: &Conv,
@@ -1072,25 +1073,9 @@ pub(crate) mod tests {
         y: Out,
         pixels: Range<usize>,
         pack: &mut [u64],
-    ) {
-        conv_source(p, x, w, bias, rq, y, pixels, pack, takes_ring(p));
-    }
-
-    /// `conv_any`, or for a layer that takes a ring with `ring` false the entry of one that gave
-    /// it up (`conv_planes`).
-    #[allow(clippy::too_many_arguments)]
-    fn conv_source(
-        p: &Conv,
-        x: &[i8],
-        w: Weights,
-        bias: &[i32],
-        rq: &[ChannelRequant],
-        y: Out,
-        pixels: Range<usize>,
-        pack: &mut [u64],
         ring: bool,
     ) {
-        let planes = takes_ring(p) && !ring;
+        let (ring, planes) = (takes_ring(p) && ring, takes_ring(p) && !ring);
         match (y, ring, planes) {
             (Out::Slice(y), true, _) => conv_ring(p, x, w, bias, rq, y, pixels, pack),
             (Out::Slice(y), false, true) => conv_planes(p, x, w, bias, rq, y, pixels, pack),
@@ -1246,13 +1231,12 @@ pub(crate) mod tests {
                 let mut got = [0_i8; 2 * 3 * 63];
                 let (bias, rq) = (&folded[..c_out], &rq[..c_out]);
                 let y = Out::Slice(&mut got[..len]);
-                conv_source(&p, x, w, bias, rq, y, 0..plane, &mut pack, ring);
+                conv_any(&p, x, w, bias, rq, y, 0..plane, &mut pack, ring);
                 got
             };
             let (compact, wide) = (&compact[..words], &wide[..wide_words]);
-            let ring = takes_ring(&p);
-            let got = run(Weights::Compact(compact), ring);
-            let got_wide = run(Weights::Wide(wide), ring);
+            let got = run(Weights::Compact(compact), true);
+            let got_wide = run(Weights::Wide(wide), true);
             let ringless = takes_ring(&p).then(|| {
                 let wide = run(Weights::Wide(wide), false);
                 [run(Weights::Compact(compact), false), wide]
@@ -1317,7 +1301,7 @@ pub(crate) mod tests {
             let (mut got, mut want) = ([0_i8; C_OUT * 9], [0_i8; C_OUT * 9]);
             let y = Out::Slice(&mut got);
             let wide = Weights::Wide(&wide[..words]);
-            conv_any(&p, x, wide, &folded, &rqs, y, 0..9, &mut pack);
+            conv_any(&p, x, wide, &folded, &rqs, y, 0..9, &mut pack, true);
             let windowed = super::super::conv::conv;
             windowed(&p, x, w, Some(&bias), &rq, &mut want, 0..C_OUT);
             assert_eq!(got, want, "{c_in} input channels");
@@ -1376,6 +1360,7 @@ pub(crate) mod tests {
                 y,
                 0..plane,
                 &mut pack,
+                true,
             );
             for (split, w) in [1, 2, plane / 2, plane - 1]
                 .into_iter()
@@ -1387,8 +1372,7 @@ pub(crate) mod tests {
                     let mut part = [0_i8; 3 * 35];
                     let y = Out::Rows(Rows::new(&mut part[..c_out * n], n));
                     // A ring layer's second part as if it had given up its ring.
-                    let ring = takes_ring(&p) && k == 0;
-                    conv_source(&p, &x, w, bias, rq, y, range.clone(), &mut pack, ring);
+                    conv_any(&p, &x, w, bias, rq, y, range.clone(), &mut pack, k == 0);
                     for co in 0..c_out {
                         joined[co * plane + range.start..][..n]
                             .copy_from_slice(&part[co * n..][..n]);
